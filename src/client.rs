@@ -1,0 +1,237 @@
+//! The [`Client`]: one configuration, one transport and one token source, shared by every
+//! call (it is `Send + Sync`; share one across threads). Each call validates its arguments
+//! before any I/O, gets a token, sends its request within one time budget, replays once after
+//! a 401 when the client can renew its token, and turns the response into a value or an
+//! [`Error`] whose text has been scrubbed of every secret the client knows.
+
+use crate::account::{ListQuery, User, UserPage, UserType};
+use crate::auth::Tokens;
+use crate::config::Config;
+use crate::error::{CallInfo, Code, Error, Result};
+use crate::response::{interpret, Reply};
+use crate::secret::redact;
+use crate::transport::{Call, HttpRequest, Transport};
+use crate::user::{PbxCreationLimit, UserUpdate};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use ureq::http::Method;
+
+/// A YCM API client. Thread-safe: share one across threads.
+pub struct Client {
+    config: Config,
+    transport: Transport,
+    tokens: Tokens,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a successful update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Updated {
+    /// What is known about the exchange: HTTP status, attempts, `requestId`, `time`.
+    pub info: CallInfo,
+}
+
+/// A read's typed value and its call information.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Read<T> {
+    /// The value read.
+    pub value: T,
+    /// What is known about the exchange.
+    pub info: CallInfo,
+}
+
+impl Client {
+    /// Builds a client; checks the configuration and loads `ca_file`, but sends nothing.
+    pub fn new(config: Config) -> Result<Client> {
+        let transport = Transport::new(&config)?;
+        let tokens = Tokens::new(&config.auth);
+        Ok(Client {
+            config,
+            transport,
+            tokens,
+        })
+    }
+
+    /// Builds a client from the JSON configuration of the C ABI.
+    pub fn from_json(config_json: &str) -> Result<Client> {
+        Client::new(Config::from_json(config_json)?)
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Replaces the static access token (for example with a fresh one from your own token
+    /// store). Safe to call while other threads are making calls.
+    pub fn set_access_token(&self, token: &str) -> Result<()> {
+        self.tokens.set_static(token)
+    }
+
+    /// Updates user `user_id` (`PUT /dm/open_api/v1/users/{userId}`).
+    pub fn update_user(&self, user_id: i64, update: &UserUpdate) -> Result<Updated> {
+        check_user_id(user_id)?;
+        update.check()?;
+        let mut call = self.transport.start_call();
+        if self.config.check_reseller_limit {
+            if let Some(PbxCreationLimit::AtMost(limit)) = update.pbx_limit() {
+                self.check_limit(user_id, limit, &mut call)?;
+            }
+        }
+        let body = update.to_json().into_bytes();
+        let reply = self.exchange(Method::PUT, &user_path(user_id), Some(body), &mut call)?;
+        Ok(Updated { info: reply.info })
+    }
+
+    /// Updates user `user_id` from a JSON body with the wire names of the YCM page.
+    pub fn update_user_json(&self, user_id: i64, body_json: &str) -> Result<Updated> {
+        check_user_id(user_id)?;
+        self.update_user(user_id, &UserUpdate::from_json(body_json)?)
+    }
+
+    /// Reads user `user_id` (`GET /dm/open_api/v1/users/{userId}`).
+    pub fn get_user(&self, user_id: i64) -> Result<Read<User>> {
+        let (data, info) = self.get_user_data(user_id)?;
+        Ok(Read {
+            value: typed(data, &info)?,
+            info,
+        })
+    }
+
+    /// Reads one page of users (`GET /dm/open_api/v2/users`).
+    pub fn list_users(&self, query: &ListQuery) -> Result<Read<UserPage>> {
+        let (data, info) = self.list_users_data(query)?;
+        Ok(Read {
+            value: typed(data, &info)?,
+            info,
+        })
+    }
+
+    /// Like [`Client::get_user`], but returns the `data` object as the server sent it.
+    pub fn get_user_data(&self, user_id: i64) -> Result<(Value, CallInfo)> {
+        check_user_id(user_id)?;
+        let mut call = self.transport.start_call();
+        let reply = self.exchange(Method::GET, &user_path(user_id), None, &mut call)?;
+        data_object(reply)
+    }
+
+    /// Like [`Client::list_users`], but returns the `data` object as the server sent it.
+    pub fn list_users_data(&self, query: &ListQuery) -> Result<(Value, CallInfo)> {
+        let mut call = self.transport.start_call();
+        let reply = self.exchange(Method::GET, &query.path(), None, &mut call)?;
+        data_object(reply)
+    }
+
+    /// Reads the user first and refuses a limit the server would refuse.
+    fn check_limit(&self, user_id: i64, limit: u32, call: &mut Call) -> Result<()> {
+        let reply = self.exchange(Method::GET, &user_path(user_id), None, call)?;
+        let (data, info) = data_object(reply)?;
+        let user: User = typed(data, &info)?;
+        let refuse = |text: String| Err(Error::with_info(Code::InvalidBody, text, info.clone()));
+        if user.user_type != UserType::Reseller {
+            return refuse(format!(
+                "field \"pbxCreationLimit\" applies to resellers only; user {user_id} is a \"{}\" (checked by check_reseller_limit; nothing was updated)",
+                user.user_type.as_str()
+            ));
+        }
+        if i64::from(limit) < user.created_cloud_pbx {
+            return refuse(format!(
+                "field \"pbxCreationLimit\" ({limit}) is below the {} Cloud PBXs user {user_id} already owns (checked by check_reseller_limit; nothing was updated)",
+                user.created_cloud_pbx
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends one resource request with a bearer token, renewing the token and replaying once
+    /// after a 401 when the client manages its tokens.
+    fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        call: &mut Call,
+    ) -> Result<Reply> {
+        let mut request = HttpRequest {
+            method,
+            path: path.to_string(),
+            authorization: None,
+            body: body.map(|bytes| ("application/json", bytes)),
+        };
+        let mut renewed = false;
+        loop {
+            let token = self
+                .tokens
+                .current(&self.transport, call)
+                .map_err(|e| self.scrub(e))?;
+            request.authorization = Some(format!("Bearer {}", token.expose()));
+            let response = self
+                .transport
+                .send(&request, call)
+                .map_err(|e| self.scrub(e))?;
+            if response.status == 401 && !renewed && self.tokens.can_renew() {
+                self.tokens.reject(&token);
+                renewed = true;
+                continue;
+            }
+            return interpret(response.status, &response.body, call.attempts)
+                .map_err(|e| self.scrub(e));
+        }
+    }
+
+    /// Removes every known secret from an error's message.
+    fn scrub(&self, error: Error) -> Error {
+        let secrets = self.tokens.secrets();
+        if secrets
+            .iter()
+            .all(|s| !error.message().contains(s.expose()))
+        {
+            return error;
+        }
+        let cleaned = redact(error.message(), &secrets);
+        error.with_message(cleaned)
+    }
+}
+
+/// Checks a user id: a positive integer.
+pub fn check_user_id(user_id: i64) -> Result<()> {
+    if user_id <= 0 {
+        return Err(Error::invalid_argument(format!(
+            "user_id must be a positive integer, got {user_id}"
+        )));
+    }
+    Ok(())
+}
+
+fn user_path(user_id: i64) -> String {
+    format!("/dm/open_api/v1/users/{user_id}")
+}
+
+/// The `data` object of a read reply; a missing or non-object `data` is a bad response.
+fn data_object(reply: Reply) -> Result<(Value, CallInfo)> {
+    match reply.data {
+        Value::Object(_) => Ok((reply.data, reply.info)),
+        _ => Err(Error::with_info(
+            Code::BadResponse,
+            "the Success envelope has no \"data\" object",
+            reply.info,
+        )),
+    }
+}
+
+fn typed<T: DeserializeOwned>(data: Value, info: &CallInfo) -> Result<T> {
+    serde_json::from_value(data).map_err(|e| {
+        Error::with_info(
+            Code::BadResponse,
+            format!("the \"data\" object does not describe users: {e}"),
+            info.clone(),
+        )
+    })
+}

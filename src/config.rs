@@ -1,0 +1,484 @@
+//! Client options: the [`Config`] a [`crate::Client`] is built from, its defaults, and its
+//! parsing from the JSON object the C ABI and the Python package pass in (`config_json`).
+//! Every key is checked here, before any I/O: unknown keys are refused so that typos surface,
+//! and each message names the key and the rule it broke.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+use url::{Host, Url};
+
+/// Default whole-call time budget, retries included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
+/// Default time budget of each connection attempt.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(5_000);
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default base of the exponential backoff.
+pub const DEFAULT_RETRY_BASE: Duration = Duration::from_millis(200);
+/// Default cap of one backoff wait.
+pub const DEFAULT_RETRY_MAX: Duration = Duration::from_millis(5_000);
+/// Default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// How the client authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// A ready access token (YCM tokens live 30 minutes; swap it with
+    /// [`crate::Client::set_access_token`]).
+    AccessToken(Secret),
+    /// OAuth client credentials: the client fetches and refreshes its own tokens.
+    ClientCredentials {
+        /// The API client ID from the YCM web UI.
+        client_id: String,
+        /// The API client secret.
+        client_secret: Secret,
+    },
+}
+
+/// Everything a client needs, validated. Build it with [`Config::new`] and the `with_*`
+/// methods, or parse it with [`Config::from_json`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) base_url: Url,
+    pub(crate) auth: Auth,
+    pub(crate) user_agent: String,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_base: Duration,
+    pub(crate) retry_max: Duration,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) check_reseller_limit: bool,
+}
+
+/// The keys `config_json` accepts.
+pub const CONFIG_KEYS: [&str; 14] = [
+    "base_url",
+    "access_token",
+    "client_id",
+    "client_secret",
+    "user_agent",
+    "timeout_ms",
+    "connect_timeout_ms",
+    "max_retries",
+    "retry_base_ms",
+    "retry_max_ms",
+    "max_response_bytes",
+    "ca_file",
+    "allow_insecure_http",
+    "check_reseller_limit",
+];
+
+impl Config {
+    /// A configuration with every default, for `base_url` and `auth`. Plain `http://` is
+    /// accepted only for loopback hosts; see [`Config::with_insecure_http`].
+    pub fn new(base_url: &str, auth: Auth) -> Result<Config> {
+        Config::build(base_url, auth, false)
+    }
+
+    /// Like [`Config::new`], but accepts plain `http://` to any host when `allow` is true.
+    pub fn with_insecure_http(base_url: &str, auth: Auth, allow: bool) -> Result<Config> {
+        Config::build(base_url, auth, allow)
+    }
+
+    fn build(base_url: &str, auth: Auth, allow_insecure_http: bool) -> Result<Config> {
+        check_auth(&auth)?;
+        Ok(Config {
+            base_url: parse_base_url(base_url, allow_insecure_http)?,
+            auth,
+            user_agent: default_user_agent(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            retry_base: DEFAULT_RETRY_BASE,
+            retry_max: DEFAULT_RETRY_MAX,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            ca_file: None,
+            check_reseller_limit: false,
+        })
+    }
+
+    /// Parses the JSON object of the C ABI (`config_json`); see [`CONFIG_KEYS`].
+    pub fn from_json(json: &str) -> Result<Config> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("config is not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(Error::invalid_argument("config must be a JSON object"));
+        };
+        if let Some(key) = map.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
+            return Err(Error::invalid_argument(format!(
+                "config key \"{key}\" is unknown; known keys: {}",
+                CONFIG_KEYS.join(", ")
+            )));
+        }
+        let keys = Keys(&map);
+        let base_url = keys
+            .string("base_url")?
+            .ok_or_else(|| Error::invalid_argument("config key \"base_url\" is required"))?;
+        let auth = match (
+            keys.string("access_token")?,
+            keys.string("client_id")?,
+            keys.string("client_secret")?,
+        ) {
+            (Some(token), None, None) => Auth::AccessToken(Secret::new(token)),
+            (None, Some(client_id), Some(secret)) => Auth::ClientCredentials {
+                client_id: client_id.to_owned(),
+                client_secret: Secret::new(secret),
+            },
+            (None, None, None) => {
+                return Err(Error::invalid_argument(
+                    "config needs either \"access_token\" or \"client_id\" and \"client_secret\"",
+                ))
+            }
+            (Some(_), _, _) => {
+                return Err(Error::invalid_argument(
+                    "config takes either \"access_token\" or \"client_id\" and \"client_secret\", not both",
+                ))
+            }
+            (None, _, _) => {
+                return Err(Error::invalid_argument(
+                    "config keys \"client_id\" and \"client_secret\" must be given together",
+                ))
+            }
+        };
+        let allow_insecure = keys.boolean("allow_insecure_http")?.unwrap_or(false);
+        let mut config = Config::build(base_url, auth, allow_insecure)?;
+        if let Some(agent) = keys.string("user_agent")? {
+            config = config.user_agent(agent)?;
+        }
+        if let Some(ms) = keys.integer("timeout_ms", 1, 3_600_000)? {
+            config.timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = keys.integer("connect_timeout_ms", 1, 600_000)? {
+            config.connect_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = keys.integer("max_retries", 0, 10)? {
+            config.max_retries = n as u32;
+        }
+        if let Some(ms) = keys.integer("retry_base_ms", 0, 60_000)? {
+            config.retry_base = Duration::from_millis(ms);
+        }
+        if let Some(ms) = keys.integer("retry_max_ms", 0, 300_000)? {
+            config.retry_max = Duration::from_millis(ms);
+        }
+        if config.retry_max < config.retry_base {
+            return Err(Error::invalid_argument(
+                "config key \"retry_max_ms\" must be >= \"retry_base_ms\"",
+            ));
+        }
+        if let Some(n) = keys.integer("max_response_bytes", 1024, 64 * 1024 * 1024)? {
+            config.max_response_bytes = n;
+        }
+        if let Some(path) = keys.string("ca_file")? {
+            if path.is_empty() {
+                return Err(Error::invalid_argument(
+                    "config key \"ca_file\" must not be empty",
+                ));
+            }
+            config.ca_file = Some(PathBuf::from(path));
+        }
+        if let Some(check) = keys.boolean("check_reseller_limit")? {
+            config.check_reseller_limit = check;
+        }
+        Ok(config)
+    }
+
+    /// Sets the `User-Agent` sent on every request (default `ycm/<version>`).
+    pub fn user_agent(mut self, user_agent: &str) -> Result<Config> {
+        let valid = !user_agent.trim().is_empty()
+            && user_agent
+                .bytes()
+                .all(|b| b == b' ' || b.is_ascii_graphic());
+        if !valid {
+            return Err(Error::invalid_argument(
+                "user_agent must be non-empty printable ASCII (no control characters such as CR or LF)",
+            ));
+        }
+        self.user_agent = user_agent.to_owned();
+        Ok(self)
+    }
+
+    /// Sets the whole-call time budget, retries and waits included.
+    pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets the time budget of each connection attempt.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets the retry policy: at most `max_retries` retries, backoff from `base` up to `max`.
+    pub fn retries(mut self, max_retries: u32, base: Duration, max: Duration) -> Config {
+        self.max_retries = max_retries;
+        self.retry_base = base;
+        self.retry_max = max.max(base);
+        self
+    }
+
+    /// Sets the cap on response bodies.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Config {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM file instead of the built-in web PKI roots
+    /// (like curl's `CURLOPT_CAINFO`), for self-hosted YCM behind a private CA.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Config {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Makes updates that set an integer `pbxCreationLimit` read the user first and refuse
+    /// locally when the user is not a reseller or the limit is below `createdCloudPbx`.
+    pub fn check_reseller_limit(mut self, check: bool) -> Config {
+        self.check_reseller_limit = check;
+        self
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+}
+
+/// The default `User-Agent`: `ycm/<version>`.
+pub fn default_user_agent() -> String {
+    format!("ycm/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Checks that an access token fits RFC 6750's `b64token` (so it cannot break the header).
+pub fn check_access_token(token: &str) -> Result<()> {
+    let body = token.trim_end_matches('=');
+    let valid = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(
+            "access_token must be a non-empty bearer token of letters, digits and -._~+/ (optionally followed by =); it contains another character",
+        ))
+    }
+}
+
+fn check_auth(auth: &Auth) -> Result<()> {
+    match auth {
+        Auth::AccessToken(token) => check_access_token(token.expose()),
+        Auth::ClientCredentials {
+            client_id,
+            client_secret,
+        } => {
+            if client_id.is_empty() || !client_id.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Error::invalid_argument(
+                    "client_id must be non-empty printable ASCII without spaces",
+                ));
+            }
+            if client_secret.expose().is_empty()
+                || client_secret.expose().chars().any(char::is_control)
+            {
+                return Err(Error::invalid_argument(
+                    "client_secret must be non-empty and free of control characters",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Parses and checks a base URL: http(s), a host, no credentials, query or fragment, and
+/// plain http only to loopback unless `allow_insecure_http`.
+fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url> {
+    let bad = |rule: &str| Error::invalid_argument(format!("base_url \"{text}\" {rule}"));
+    let url = Url::parse(text).map_err(|e| bad(&format!("is not a valid URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(bad(
+                "uses plain http to a non-loopback host; use https (or set allow_insecure_http)",
+            ))
+        }
+        _ => {
+            return Err(bad(
+                "must start with https:// (or http:// for a loopback host)",
+            ))
+        }
+    }
+    if url.host().is_none() {
+        return Err(bad("has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not contain a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Typed access to the keys of a config object, each error naming its key.
+struct Keys<'a>(&'a Map<String, Value>);
+
+impl<'a> Keys<'a> {
+    fn string(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key \"{key}\" must be a string"
+            ))),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key \"{key}\" must be true or false"
+            ))),
+        }
+    }
+
+    fn integer(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(value) => match value.as_u64() {
+                Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(Error::invalid_argument(format!(
+                    "config key \"{key}\" must be an integer from {min} to {max}"
+                ))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    fn refused(json: &str) -> String {
+        let err = Config::from_json(json).expect_err(json);
+        assert_eq!(err.code(), Code::InvalidArgument, "{json}");
+        err.to_string()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::from_json(r#"{"base_url":"http://127.0.0.1:1/","access_token":"abc"}"#)
+            .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:1");
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.max_retries, 2);
+        assert_eq!(c.user_agent, format!("ycm/{}", env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let c = Config::from_json(
+            r#"{"base_url":"https://ycm.example.com","client_id":"id","client_secret":"s",
+                "user_agent":"billing/2","timeout_ms":1000,"connect_timeout_ms":100,
+                "max_retries":0,"retry_base_ms":1,"retry_max_ms":2,"max_response_bytes":4096,
+                "ca_file":"/tmp/ca.pem","allow_insecure_http":false,"check_reseller_limit":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(c.auth, Auth::ClientCredentials { .. }));
+        assert_eq!(c.user_agent, "billing/2");
+        assert_eq!(c.timeout, Duration::from_millis(1000));
+        assert_eq!(c.connect_timeout, Duration::from_millis(100));
+        assert_eq!(c.max_retries, 0);
+        assert_eq!(c.retry_max, Duration::from_millis(2));
+        assert_eq!(c.max_response_bytes, 4096);
+        assert_eq!(
+            c.ca_file.as_deref(),
+            Some(std::path::Path::new("/tmp/ca.pem"))
+        );
+        assert!(c.check_reseller_limit);
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        assert!(refused("[]").contains("object"));
+        assert!(refused("{").contains("JSON"));
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","timeout":1}"#)
+                .contains("\"timeout\" is unknown")
+        );
+        assert!(refused(r#"{"access_token":"t"}"#).contains("base_url"));
+        assert!(refused(r#"{"base_url":"https://a"}"#).contains("access_token"));
+        assert!(refused(r#"{"base_url":"https://a","client_id":"x"}"#).contains("together"));
+        assert!(refused(
+            r#"{"base_url":"https://a","access_token":"t","client_id":"x","client_secret":"y"}"#
+        )
+        .contains("not both"));
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","timeout_ms":0}"#)
+                .contains("timeout_ms")
+        );
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","max_retries":"2"}"#)
+                .contains("max_retries")
+        );
+        assert!(refused(
+            r#"{"base_url":"https://a","access_token":"t","retry_base_ms":10,"retry_max_ms":5}"#
+        )
+        .contains("retry_max_ms"));
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","user_agent":"a\r\nX: y"}"#)
+                .contains("user_agent")
+        );
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","allow_insecure_http":1}"#)
+                .contains("allow_insecure_http")
+        );
+    }
+
+    #[test]
+    fn tokens_with_header_breaking_characters_are_refused() {
+        for token in ["", "a b", "a\r\nX-Evil: 1", "tök", "a=b"] {
+            let json = serde_json::json!({"base_url": "https://a", "access_token": token});
+            let message = refused(&json.to_string());
+            assert!(message.contains("access_token"), "{message}");
+            assert!(token.is_empty() || !message.contains(token), "{message}");
+        }
+        assert!(check_access_token("eyJ.abc-_~+/==").is_ok());
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        let auth = || Auth::AccessToken(Secret::new("t"));
+        assert!(Config::new("http://127.0.0.1:8080", auth()).is_ok());
+        assert!(Config::new("http://[::1]:8080", auth()).is_ok());
+        assert!(Config::new("http://localhost", auth()).is_ok());
+        let err = Config::new("http://ycm.example.com", auth()).unwrap_err();
+        assert!(err.to_string().contains("allow_insecure_http"));
+        assert!(Config::with_insecure_http("http://ycm.example.com", auth(), true).is_ok());
+        for bad in [
+            "ftp://a",
+            "not a url",
+            "https://u:p@a",
+            "https://a/?q=1",
+            "https://a/#f",
+        ] {
+            assert!(Config::new(bad, auth()).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! ycm: a client for the Yeastar Central Management (YCM) user API.
+//!
+//! The crate implements "Update the Information of a YCM User"
+//! (`PUT /dm/open_api/v1/users/{userId}`) with every body rule checked before sending, bearer
+//! authentication with static or self-managed tokens, the reads a careful update needs, and
+//! retries, timeouts and TLS for production. It is also a C library (`ffi`, header
+//! `include/ycm.h`) under the Python package.
+//!
+//! ```no_run
+//! use ycm::{Auth, Client, Config, Secret, UserUpdate};
+//! let config = Config::new("https://ycm.yeastar.com", Auth::AccessToken(Secret::new("eyJ...")))?;
+//! let client = Client::new(config)?;
+//! let done = client.update_user(13329, &UserUpdate::new().company("New Company Name"))?;
+//! println!("updated, requestId {}", done.info.request_id);
+//! # Ok::<(), ycm::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod account;
+mod auth;
+mod client;
+mod config;
+mod error;
+pub mod ffi;
+mod response;
+mod secret;
+mod transport;
+mod user;
+
+pub use account::{ListQuery, User, UserPage, UserType, MAX_PAGE_SIZE};
+pub use client::{check_user_id, Client, Read, Updated};
+pub use config::{Auth, Config, CONFIG_KEYS};
+pub use error::{CallInfo, Code, Error, Result};
+pub use secret::Secret;
+pub use user::{PbxCreationLimit, UserUpdate, MAX_BODY_BYTES, MAX_PBX_CREATION_LIMIT};
+
+/// The library version, `MAJOR.MINOR.PATCH`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

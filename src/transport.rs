@@ -1,0 +1,408 @@
+//! HTTP transport: one ureq [`Agent`] per client (keep-alive pool, connect timeout, rustls
+//! with the web PKI roots or the caller's `ca_file`, no proxy from the environment, no
+//! redirects, error statuses returned as responses) and the retry loop around it. A call has
+//! one deadline (`timeout_ms`) that covers every attempt and every wait; retries happen only
+//! where they are safe (connect failures, timeouts and resets before a complete response,
+//! 429, 502, 503, 504), with exponential backoff and full jitter, honouring `Retry-After`.
+
+use crate::config::Config;
+use crate::error::{CallInfo, Code, Error, Result};
+use std::io;
+use std::time::{Duration, Instant, SystemTime};
+use ureq::http::{self, Method};
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::Agent;
+
+/// Statuses after which a request is sent again.
+const RETRY_STATUSES: [u16; 4] = [429, 502, 503, 504];
+
+/// One HTTP request, ready to send (and to send again).
+pub(crate) struct HttpRequest {
+    pub method: Method,
+    /// Path and query, appended to the base URL.
+    pub path: String,
+    pub authorization: Option<String>,
+    /// Content type and bytes of the body, if any.
+    pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+/// A complete HTTP response (body read within the size cap).
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    /// The server's `Retry-After`, when present and readable.
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+/// The time budget and attempt count of one library call, shared by all its requests.
+pub(crate) struct Call {
+    pub deadline: Instant,
+    pub attempts: u32,
+}
+
+impl Call {
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The call information known without a response.
+    pub fn info(&self) -> CallInfo {
+        CallInfo {
+            attempts: self.attempts,
+            ..CallInfo::default()
+        }
+    }
+
+    /// The call information with the status of the response that ended it.
+    pub fn info_with_status(&self, http_status: u16) -> CallInfo {
+        CallInfo {
+            http_status,
+            ..self.info()
+        }
+    }
+}
+
+/// The agent and the retry policy of a client.
+pub(crate) struct Transport {
+    agent: Agent,
+    base_url: String,
+    user_agent: String,
+    timeout: Duration,
+    max_retries: u32,
+    retry_base: Duration,
+    retry_max: Duration,
+    max_response_bytes: u64,
+}
+
+impl Transport {
+    pub fn new(config: &Config) -> Result<Transport> {
+        let roots = match &config.ca_file {
+            Some(path) => load_ca_file(path)?,
+            None => RootCerts::WebPki,
+        };
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(config.user_agent.as_str())
+            .accept("application/json")
+            .timeout_connect(Some(config.connect_timeout))
+            .max_idle_connections_per_host(32)
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .into();
+        Ok(Transport {
+            agent,
+            base_url: config.base_url().to_string(),
+            user_agent: config.user_agent.clone(),
+            timeout: config.timeout,
+            max_retries: config.max_retries,
+            retry_base: config.retry_base,
+            retry_max: config.retry_max,
+            max_response_bytes: config.max_response_bytes,
+        })
+    }
+
+    /// Starts the budget of one library call.
+    pub fn start_call(&self) -> Call {
+        Call {
+            deadline: Instant::now() + self.timeout,
+            attempts: 0,
+        }
+    }
+
+    /// Sends `request`, retrying where safe, until a final response or error. A response
+    /// with a retryable status is returned as it is once retries are exhausted.
+    pub fn send(&self, request: &HttpRequest, call: &mut Call) -> Result<HttpResponse> {
+        let mut retries = 0;
+        loop {
+            let remaining = call.remaining();
+            if remaining.is_zero() {
+                return Err(self.timed_out(request, call));
+            }
+            call.attempts += 1;
+            let outcome = self.attempt(request, remaining);
+            let retry_after = match &outcome {
+                Ok(response) if RETRY_STATUSES.contains(&response.status) => {
+                    Some(response.retry_after)
+                }
+                Err(failure) if failure.retryable => Some(None),
+                _ => None,
+            };
+            let wait = match retry_after {
+                Some(server_wait) if retries < self.max_retries => {
+                    server_wait.unwrap_or_else(|| self.backoff(retries))
+                }
+                _ => return self.finish(outcome, request, call),
+            };
+            if wait >= call.remaining() {
+                return self.finish(outcome, request, call);
+            }
+            std::thread::sleep(wait);
+            retries += 1;
+        }
+    }
+
+    fn finish(
+        &self,
+        outcome: std::result::Result<HttpResponse, Failure>,
+        request: &HttpRequest,
+        call: &Call,
+    ) -> Result<HttpResponse> {
+        outcome.map_err(|failure| {
+            let (code, message) = if failure.budget_spent {
+                (Code::Timeout, self.timeout_text(request))
+            } else {
+                (failure.code, failure.message)
+            };
+            Error::with_info(code, message, call.info())
+        })
+    }
+
+    fn timed_out(&self, request: &HttpRequest, call: &Call) -> Error {
+        Error::with_info(Code::Timeout, self.timeout_text(request), call.info())
+    }
+
+    fn timeout_text(&self, request: &HttpRequest) -> String {
+        format!(
+            "{} {} did not complete within timeout_ms ({} ms)",
+            request.method,
+            path_only(&request.path),
+            self.timeout.as_millis()
+        )
+    }
+
+    /// Full-jitter exponential backoff before retry number `retry` (0-based).
+    fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .retry_base
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.retry_max);
+        let millis = ceiling.as_millis() as u64;
+        Duration::from_millis(fastrand::u64(0..=millis))
+    }
+
+    /// One HTTP exchange within `budget`, body included.
+    fn attempt(
+        &self,
+        request: &HttpRequest,
+        budget: Duration,
+    ) -> std::result::Result<HttpResponse, Failure> {
+        let mut builder = http::Request::builder()
+            .method(request.method.clone())
+            .uri(format!("{}{}", self.base_url, request.path))
+            .header("User-Agent", &self.user_agent);
+        if let Some(value) = &request.authorization {
+            builder = builder.header("Authorization", value);
+        }
+        let started = Instant::now();
+        let sent = match &request.body {
+            Some((content_type, bytes)) => {
+                let req = builder
+                    .header("Content-Type", *content_type)
+                    .body(bytes.as_slice())
+                    .map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
+                let req = self
+                    .agent
+                    .configure_request(req)
+                    .timeout_global(Some(budget))
+                    .build();
+                self.agent.run(req)
+            }
+            None => {
+                let req = builder
+                    .body(())
+                    .map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
+                let req = self
+                    .agent
+                    .configure_request(req)
+                    .timeout_global(Some(budget))
+                    .build();
+                self.agent.run(req)
+            }
+        };
+        let classify = |e: ureq::Error| {
+            let mut failure = classify(e, request, &self.base_url, self.max_response_bytes);
+            failure.budget_spent = started.elapsed() >= budget;
+            failure
+        };
+        let mut response = sent.map_err(classify)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(classify)?;
+        Ok(HttpResponse {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A failed attempt: what it becomes if final, and whether it may be retried.
+struct Failure {
+    code: Code,
+    message: String,
+    retryable: bool,
+    budget_spent: bool,
+}
+
+impl Failure {
+    fn fatal(code: Code, message: String) -> Failure {
+        Failure {
+            code,
+            message,
+            retryable: false,
+            budget_spent: false,
+        }
+    }
+    fn retryable(code: Code, message: String) -> Failure {
+        Failure {
+            code,
+            message,
+            retryable: true,
+            budget_spent: false,
+        }
+    }
+}
+
+/// The path of a request without its query, for messages.
+fn path_only(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}
+
+/// Maps a ureq error to a code and a message with a message naming the request.
+fn classify(error: ureq::Error, request: &HttpRequest, base_url: &str, limit: u64) -> Failure {
+    let what = format!("{} {}", request.method, path_only(&request.path));
+    match error {
+        ureq::Error::Timeout(which) => {
+            Failure::retryable(Code::Timeout, format!("{what} timed out ({which})"))
+        }
+        ureq::Error::HostNotFound => Failure::retryable(
+            Code::Connect,
+            format!("could not resolve the host of {base_url}"),
+        ),
+        ureq::Error::ConnectionFailed => {
+            Failure::retryable(Code::Connect, format!("could not connect to {base_url}"))
+        }
+        ureq::Error::Io(e) => classify_io(e, &what, base_url, limit),
+        ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(..) => Failure::fatal(
+            Code::BadResponse,
+            format!("the response to {what} is larger than max_response_bytes ({limit} bytes)"),
+        ),
+        ureq::Error::Tls(text) => {
+            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {text}"))
+        }
+        ureq::Error::Rustls(e) => {
+            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {e}"))
+        }
+        ureq::Error::Pem(e) => Failure::fatal(Code::Tls, format!("bad PEM data: {e:?}")),
+        ureq::Error::Protocol(e) => Failure::fatal(
+            Code::BadResponse,
+            format!("the response to {what} is not valid HTTP/1.1 ({e})"),
+        ),
+        ureq::Error::BodyStalled => {
+            Failure::retryable(Code::Io, format!("the response body of {what} stalled"))
+        }
+        ureq::Error::BadUri(text) => {
+            Failure::fatal(Code::InvalidArgument, format!("bad request URL: {text}"))
+        }
+        other => Failure::fatal(Code::Io, format!("{what} failed: {other}")),
+    }
+}
+
+fn classify_io(error: io::Error, what: &str, base_url: &str, limit: u64) -> Failure {
+    use io::ErrorKind as K;
+    if let Some(inner) = error.get_ref() {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {tls}"));
+        }
+        if let Some(ureq::Error::BodyExceedsLimit(_)) = inner.downcast_ref::<ureq::Error>() {
+            return Failure::fatal(
+                Code::BadResponse,
+                format!("the response to {what} is larger than max_response_bytes ({limit} bytes)"),
+            );
+        }
+    }
+    match error.kind() {
+        K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            Failure::retryable(
+                Code::Connect,
+                format!("could not connect to {base_url}: {error}"),
+            )
+        }
+        K::TimedOut | K::WouldBlock => {
+            Failure::retryable(Code::Timeout, format!("{what} timed out: {error}"))
+        }
+        K::InvalidData => {
+            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {error}"))
+        }
+        _ => Failure::retryable(
+            Code::Io,
+            format!("the connection failed during {what}: {error}"),
+        ),
+    }
+}
+
+fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
+    let shown = path.display();
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid_argument(format!("ca_file \"{shown}\" cannot be read: {e}")))?;
+    let mut certs: Vec<Certificate<'static>> = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::invalid_argument(format!(
+                    "ca_file \"{shown}\" is not valid PEM: {e}"
+                )))
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "ca_file \"{shown}\" holds no PEM certificate"
+        )));
+    }
+    Ok(RootCerts::from(certs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let wait = parse_retry_after(&future).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,1 +1,21 @@
-//! The C ABI (being written).
+//! The C ABI, and nothing else: `extern "C"` functions that check their pointers, convert
+//! C strings, run the Rust API inside one panic guard and report a [`ycm_status`] by value.
+//! No business logic lives here. The header `include/ycm.h` is generated from these items
+//! by cbindgen (see `build.rs`), so their doc comments are the C documentation.
+//!
+//! Conventions of every function: inputs are NUL-terminated UTF-8 and are copied (no pointer
+//! is kept); outputs are written through the trailing out-parameters only when the returned
+//! status is `YCM_OK`; every `_free` accepts NULL; no panic ever crosses the boundary.
+
+#![allow(non_camel_case_types)]
+
+mod args;
+mod client;
+mod fields;
+mod info;
+mod status;
+
+pub use client::*;
+pub use fields::*;
+pub use info::*;
+pub use status::*;

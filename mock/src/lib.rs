@@ -1,0 +1,222 @@
+//! `ycm-mock`: a stateful, faithful mock of the Yeastar Central Management (YCM) user API
+//! for tests, demos and benchmarks. [`MockServer::start`] binds a port and serves the token,
+//! get-user, list-users and update-user endpoints (plus a `/__mock/` admin interface) on a
+//! tokio runtime of its own, so synchronous callers need no async runtime; the handle reads
+//! counters, the request log and stored users, injects faults, and stops the server when
+//! dropped. The `ycm-mock` binary wraps the same server in a CLI.
+
+mod admin;
+mod api;
+mod envelope;
+mod faults;
+mod oauth;
+mod pipeline;
+mod state;
+mod tokens;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::routing::{delete, get, post};
+use axum::Router;
+use tokio::sync::oneshot;
+
+pub use faults::Faults;
+pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
+
+use state::Shared;
+
+/// How long a stopping server waits for in-flight requests before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Server settings.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// A static access token accepted alongside issued ones; `None` accepts issued tokens only.
+    pub access_token: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: String,
+    /// Lifetime of issued access tokens (also the `expires_in` sent).
+    pub token_ttl: Duration,
+    /// Lifetime of issued refresh tokens.
+    pub refresh_ttl: Duration,
+    /// Delay added to every API request (see also [`Faults::latency_ms`]).
+    pub latency: Duration,
+    /// Write one line per API request to stderr.
+    pub log_requests: bool,
+}
+
+impl Default for MockConfig {
+    fn default() -> MockConfig {
+        MockConfig {
+            access_token: Some("ycm-mock-token".into()),
+            client_id: "ycm-mock-client".into(),
+            client_secret: "ycm-mock-secret".into(),
+            token_ttl: Duration::from_secs(1800),
+            refresh_ttl: Duration::from_secs(15 * 24 * 3600),
+            latency: Duration::ZERO,
+            log_requests: false,
+        }
+    }
+}
+
+/// A running mock server. Stops on [`MockServer::shutdown`] or when dropped.
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The whole application: API routes, admin routes, fallbacks, and the pipeline around all.
+fn app(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/dm/open_api/oauth/token", post(oauth::token))
+        .route(
+            "/dm/open_api/oauth/token/refresh_token",
+            delete(oauth::revoke_refresh_tokens),
+        )
+        .route(
+            "/dm/open_api/v1/users/{user_id}",
+            get(api::get_user).put(api::update_user),
+        )
+        .route("/dm/open_api/v2/users", get(api::list_users))
+        .merge(admin::routes())
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            pipeline::api_pipeline,
+        ))
+        .with_state(shared)
+}
+
+impl MockServer {
+    /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and starts serving on a runtime of
+    /// its own. Fails only when the address cannot be bound or the runtime cannot start.
+    pub fn start(addr: &str, config: MockConfig) -> std::io::Result<MockServer> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ycm-mock")
+            .enable_all()
+            .build()?;
+        let shared = Arc::new(Shared::new(config));
+        let router = app(shared.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        // Converting the listener needs the runtime's reactor; do it here so errors surface.
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let thread = std::thread::Builder::new()
+            .name("ycm-mock-server".into())
+            .spawn(move || {
+                runtime.block_on(serve(listener, router, stop_rx));
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(MockServer {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Every API request received so far, oldest first (at most [`LOG_CAPACITY`]).
+    pub fn log(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.iter().cloned().collect()
+    }
+
+    /// The stored user `id`, in the shape of the GET endpoint's `data`.
+    pub fn user(&self, id: i64) -> Option<serde_json::Value> {
+        self.shared.lock().users.get(&id).map(users::User::to_json)
+    }
+
+    /// Replaces the fault settings.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+
+    /// Every issued access and refresh token stops working (the static token still works).
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().tokens.revoke_all();
+    }
+
+    /// Every issued access token stops working; refresh tokens still work.
+    pub fn expire_access_tokens(&self) {
+        self.shared.lock().tokens.expire_access();
+    }
+
+    /// Clears counters, log and faults and reseeds the users (issued tokens survive).
+    pub fn reset(&self) {
+        self.shared.lock().reset();
+    }
+
+    /// Stops the server: in-flight requests get up to two seconds, then everything is
+    /// dropped. Also happens on drop.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves until `stop` fires (or its sender is dropped), then shuts down gracefully for at
+/// most [`SHUTDOWN_GRACE`].
+async fn serve(listener: tokio::net::TcpListener, router: Router, stop: oneshot::Receiver<()>) {
+    let (grace_tx, grace_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = grace_rx.await;
+            })
+            .await;
+    });
+    let _ = stop.await;
+    let _ = grace_tx.send(());
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+}

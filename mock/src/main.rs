@@ -1,0 +1,94 @@
+//! The `ycm-mock` command: parses the CLI, starts a [`ycm_mock::MockServer`], prints
+//! `ycm-mock listening on http://HOST:PORT` as the first stdout line, and runs until SIGINT
+//! or SIGTERM, then shuts the server down and exits 0.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ycm_mock::{MockConfig, MockServer};
+
+/// A stateful mock of the Yeastar Central Management (YCM) user API.
+#[derive(Parser, Debug)]
+#[command(name = "ycm-mock", version, about)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: String,
+    /// Static access token accepted alongside issued ones.
+    #[arg(long, default_value = "ycm-mock-token", value_name = "TOKEN")]
+    access_token: String,
+    /// Accept only tokens issued by the token endpoint.
+    #[arg(long)]
+    no_static_token: bool,
+    /// OAuth client id.
+    #[arg(long, default_value = "ycm-mock-client")]
+    client_id: String,
+    /// OAuth client secret.
+    #[arg(long, default_value = "ycm-mock-secret")]
+    client_secret: String,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    token_ttl: u64,
+    /// Delay added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    latency_ms: u64,
+    /// Do not log each request on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = MockConfig {
+        access_token: (!args.no_static_token).then_some(args.access_token),
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        token_ttl: Duration::from_secs(args.token_ttl),
+        latency: Duration::from_millis(args.latency_ms),
+        log_requests: !args.quiet,
+        ..MockConfig::default()
+    };
+    let server = match MockServer::start(&args.addr, config) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("ycm-mock: cannot listen on {}: {e}", args.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (nobody reads it) is no reason to stop serving.
+    let _ =
+        writeln!(stdout, "ycm-mock listening on {}", server.url()).and_then(|()| stdout.flush());
+    drop(stdout);
+    if let Err(e) = wait_for_signal() {
+        eprintln!("ycm-mock: cannot wait for signals: {e}");
+        server.shutdown();
+        return ExitCode::FAILURE;
+    }
+    server.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Blocks until SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+fn wait_for_signal() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await
+        }
+    })
+}

@@ -1,0 +1,227 @@
+//! The path every API request takes before and after its handler: count it, take its
+//! fault (if any), wait the configured latency (without holding the state lock), reject a
+//! missing `User-Agent`, run the handler, then log the request with its secrets redacted
+//! (in memory, and on stderr when `log_requests` is set). Admin requests (`/__mock/...`)
+//! pass straight through, uncounted and unlogged.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::envelope::{failed, ERR_BAD_REQUEST};
+use crate::faults::{fail_response, truncated_response, FaultAction};
+use crate::state::{LoggedRequest, RequestKind, Shared};
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 1024 * 1024;
+/// Longest body kept in the log.
+const MAX_LOGGED_BODY: usize = 64 * 1024;
+/// What replaces a secret in the log.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// Whether a path belongs to the admin interface.
+pub(crate) fn is_admin_path(path: &str) -> bool {
+    path == "/__mock" || path.starts_with("/__mock/")
+}
+
+fn is_token_path(path: &str) -> bool {
+    path.starts_with("/dm/open_api/oauth/")
+}
+
+fn classify(method: &Method, path: &str) -> RequestKind {
+    let is_user_path = path
+        .strip_prefix("/dm/open_api/v1/users/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    if is_token_path(path) {
+        RequestKind::Token
+    } else if is_user_path && method == Method::GET {
+        RequestKind::GetUser
+    } else if is_user_path && method == Method::PUT {
+        RequestKind::UpdateUser
+    } else if path == "/dm/open_api/v2/users" && method == Method::GET {
+        RequestKind::ListUsers
+    } else {
+        RequestKind::Other
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// `Bearer abc` -> `Bearer [REDACTED]`; a value without a scheme becomes `[REDACTED]`.
+pub(crate) fn redact_authorization(value: &str) -> String {
+    match value.trim_start().split_once(char::is_whitespace) {
+        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+        None => REDACTED.to_string(),
+    }
+}
+
+/// Replaces the values of `client_secret` and `refresh_token` in a form body (keys are
+/// compared after form decoding, so `client%5Fsecret` is caught too).
+pub(crate) fn redact_form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| {
+            let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+            let decoded: Vec<(String, String)> =
+                serde_urlencoded::from_str(&format!("{key}=")).unwrap_or_default();
+            let sensitive = decoded
+                .first()
+                .is_some_and(|(k, _)| k == "client_secret" || k == "refresh_token");
+            if sensitive {
+                format!("{key}={REDACTED}")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn logged_body(path: &str, bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(MAX_LOGGED_BODY)];
+    let text = String::from_utf8_lossy(cut);
+    if is_token_path(path) {
+        redact_form(&text)
+    } else {
+        text.into_owned()
+    }
+}
+
+/// The middleware wrapped around the whole router.
+pub(crate) async fn api_pipeline(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_admin_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
+    let user_agent = header_text(&parts.headers, header::USER_AGENT);
+    let authorization =
+        header_text(&parts.headers, header::AUTHORIZATION).map(|v| redact_authorization(&v));
+    let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
+    let method = parts.method.clone();
+    let kind = classify(&method, &path);
+
+    let (action, latency) = {
+        let mut inner = shared.lock();
+        inner.count(kind);
+        let latency = inner
+            .faults
+            .latency_ms
+            .map_or(shared.config.latency, Duration::from_millis);
+        (inner.faults.take(), latency)
+    };
+    // Read the body even for faulted requests, so it is logged and the connection stays usable.
+    let body_bytes = to_bytes(body, MAX_BODY).await;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let logged = body_bytes
+        .as_ref()
+        .map(|b| logged_body(&path, b))
+        .unwrap_or_default();
+    let response = match action {
+        FaultAction::Fail {
+            status,
+            retry_after,
+        } => fail_response(status, retry_after.as_deref()),
+        FaultAction::Close => truncated_response(),
+        FaultAction::None => match body_bytes {
+            Err(_) => failed(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ERR_BAD_REQUEST,
+                format!("request body could not be read or exceeds {MAX_BODY} bytes"),
+            ),
+            Ok(_) if user_agent.as_deref().is_none_or(|ua| ua.trim().is_empty()) => failed(
+                StatusCode::BAD_REQUEST,
+                ERR_BAD_REQUEST,
+                "missing required header: User-Agent",
+            ),
+            Ok(bytes) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        },
+    };
+
+    let status = response.status().as_u16();
+    if shared.config.log_requests {
+        let line = format!(
+            "{method} {path_and_query} {status} ua={:?} auth={}\n",
+            user_agent.as_deref().unwrap_or("-"),
+            authorization.as_deref().unwrap_or("-"),
+        );
+        // A closed stderr must not take the server down.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+    shared.lock().record(LoggedRequest {
+        method: method.to_string(),
+        path: path_and_query,
+        user_agent,
+        authorization,
+        content_type,
+        body: logged,
+        status,
+    });
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_authorization("Bearer abc.def"), "Bearer [REDACTED]");
+        assert_eq!(redact_authorization("abc"), "[REDACTED]");
+        assert_eq!(
+            redact_form("grant_type=client_credentials&client_id=a&client_secret=s3cr3t"),
+            "grant_type=client_credentials&client_id=a&client_secret=[REDACTED]"
+        );
+        assert_eq!(
+            redact_form("refresh_token=xyz&client%5Fsecret=s"),
+            "refresh_token=[REDACTED]&client%5Fsecret=[REDACTED]"
+        );
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(
+            classify(&Method::GET, "/dm/open_api/v1/users/1"),
+            RequestKind::GetUser
+        );
+        assert_eq!(
+            classify(&Method::PUT, "/dm/open_api/v1/users/1"),
+            RequestKind::UpdateUser
+        );
+        assert_eq!(
+            classify(&Method::GET, "/dm/open_api/v2/users"),
+            RequestKind::ListUsers
+        );
+        assert_eq!(
+            classify(&Method::POST, "/dm/open_api/oauth/token"),
+            RequestKind::Token
+        );
+        assert_eq!(
+            classify(&Method::GET, "/dm/open_api/v1/users/1/x"),
+            RequestKind::Other
+        );
+    }
+}

@@ -208,7 +208,7 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- Creates a client for `base_url` (for example "https://ycm.yeastar.com") that sends
+ Creates a client for `base_url` (for example `"https://ycm.yeastar.com"`) that sends
  `access_token` as its bearer token, with every other option at its default. Nothing is
  sent. On success `*out_client` receives a client to free with `ycm_client_free`.
 
@@ -271,8 +271,8 @@ struct ycm_status ycm_validate_user_update(const char *body_json);
 struct ycm_status ycm_get_user(const struct ycm_client *client, int64_t user_id, char **out_json);
 
 /*
- Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` 1..50, `page_number`
- >= 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
+ Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` from 1 to 50,
+ `page_number` from 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
  server's order. On success `*out_json` receives the `data` object (`pageSize`,
  `pageNumber`, `total`, `list`) as a JSON string freed with `ycm_string_free`.
  Thread-safe.
@@ -321,7 +321,7 @@ const char *ycm_code_description(enum ycm_code code);
 const char *ycm_version(void);
 
 /*
- Creates a client for `base_url` (for example "https://ycm.yeastar.com") that sends
+ Creates a client for `base_url` (for example `"https://ycm.yeastar.com"`) that sends
  `access_token` as its bearer token, with every other option at its default. Nothing is
  sent. On success `*out_client` receives a client to free with `ycm_client_free`.
 
@@ -384,8 +384,8 @@ struct ycm_status ycm_validate_user_update(const char *body_json);
 struct ycm_status ycm_get_user(const struct ycm_client *client, int64_t user_id, char **out_json);
 
 /*
- Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` 1..50, `page_number`
- >= 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
+ Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` from 1 to 50,
+ `page_number` from 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
  server's order. On success `*out_json` receives the `data` object (`pageSize`,
  `pageNumber`, `total`, `list`) as a JSON string freed with `ycm_string_free`.
  Thread-safe.

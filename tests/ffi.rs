@@ -25,7 +25,7 @@ const BAD_UTF8: &[u8] = b"\xff\xfe\0";
 #[test]
 fn null_arguments_are_refused_and_out_params_untouched() {
     unsafe {
-        let sentinel = 0x1 as *mut ycm_client;
+        let sentinel = ptr::dangling_mut::<ycm_client>();
         let mut out = sentinel;
         let url = c("http://127.0.0.1:9");
         let status = ycm_client_new(ptr::null(), url.as_ptr(), &mut out);

@@ -28,7 +28,7 @@ fn publish(client: Client, out_client: *mut *mut ycm_client) -> Result<CallInfo>
     Ok(CallInfo::default())
 }
 
-/// Creates a client for `base_url` (for example "https://ycm.yeastar.com") that sends
+/// Creates a client for `base_url` (for example `"https://ycm.yeastar.com"`) that sends
 /// `access_token` as its bearer token, with every other option at its default. Nothing is
 /// sent. On success `*out_client` receives a client to free with `ycm_client_free`.
 ///
@@ -139,8 +139,8 @@ pub unsafe extern "C" fn ycm_get_user(
     })
 }
 
-/// Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` 1..50, `page_number`
-/// >= 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
+/// Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` from 1 to 50,
+/// `page_number` from 1, `sort` a field name such as "userId" ("-" prefix for descending) or NULL for the
 /// server's order. On success `*out_json` receives the `data` object (`pageSize`,
 /// `pageNumber`, `total`, `list`) as a JSON string freed with `ycm_string_free`.
 /// Thread-safe.

@@ -6,8 +6,13 @@
 //! Conventions of every function: inputs are NUL-terminated UTF-8 and are copied (no pointer
 //! is kept); outputs are written through the trailing out-parameters only when the returned
 //! status is `YCM_OK`; every `_free` accepts NULL; no panic ever crosses the boundary.
+//!
+//! Safety, for every `unsafe extern "C"` function here: each pointer argument is NULL or
+//! valid for the duration of the call (strings NUL-terminated, handles returned by ycm and
+//! not yet freed, out-parameters writable). NULL is always detected and reported.
 
 #![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // one Safety paragraph above covers every function
 
 mod args;
 mod client;

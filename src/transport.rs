@@ -156,7 +156,7 @@ impl Transport {
             } else {
                 (failure.code, failure.message)
             };
-            Error::with_info(code, message, call.info())
+            Error::with_info(code, message, call.info_with_status(failure.http_status))
         })
     }
 
@@ -239,7 +239,10 @@ impl Transport {
             .with_config()
             .limit(self.max_response_bytes)
             .read_to_vec()
-            .map_err(classify)?;
+            .map_err(|e| Failure {
+                http_status: status,
+                ..classify(e)
+            })?;
         Ok(HttpResponse {
             status,
             retry_after,
@@ -267,6 +270,8 @@ struct Failure {
     message: String,
     retryable: bool,
     budget_spent: bool,
+    /// The status line's code when the failure came while reading the body; 0 before.
+    http_status: u16,
 }
 
 impl Failure {
@@ -276,6 +281,7 @@ impl Failure {
             message,
             retryable: false,
             budget_spent: false,
+            http_status: 0,
         }
     }
     fn retryable(code: Code, message: String) -> Failure {
@@ -284,6 +290,7 @@ impl Failure {
             message,
             retryable: true,
             budget_spent: false,
+            http_status: 0,
         }
     }
 }

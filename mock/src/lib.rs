@@ -11,6 +11,7 @@ mod envelope;
 mod faults;
 mod oauth;
 mod pipeline;
+pub mod scripted;
 mod state;
 mod tokens;
 mod users;

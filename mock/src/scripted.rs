@@ -1,0 +1,335 @@
+//! A scripted raw-TCP peer for fault tests: it reads each HTTP request itself (no server
+//! crate, on purpose, so it can misbehave in ways a real server never would) and answers
+//! with the next [`Step`] of its script: well-formed or garbage bytes, silence, a stall
+//! after the headers, a body dripped one byte at a time, a close mid-body, or a reset.
+//! [`Case`] names the scripts the fault tests of every language share; the binary
+//! `ycm-fault-server --case NAME` serves one of them.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// What the peer does with one request.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Write these bytes, keep the connection open for the next request.
+    Send(Vec<u8>),
+    /// Write these bytes, then close the connection.
+    SendAndClose(Vec<u8>),
+    /// Never answer; hold the connection until the client gives up.
+    Silent,
+    /// Write these bytes (typically headers), then stall without closing.
+    SendThenStall(Vec<u8>),
+    /// Write these bytes one at a time with this pause between them.
+    Drip(Vec<u8>, Duration),
+    /// Close the connection with a TCP reset.
+    Reset,
+}
+
+/// The shared fault cases, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// Accept and never answer.
+    Silent,
+    /// Send the headers of a 200, then stall.
+    StallAfterHeaders,
+    /// Drip a Success envelope one byte every 50 ms.
+    Drip,
+    /// Announce a Success envelope, send half of it, close.
+    CloseMidBody,
+    /// Reset the connection on every request.
+    Reset,
+    /// 200 with an HTML body.
+    NonJson200,
+    /// 200 with JSON lacking `requestId`.
+    MissingRequestId,
+    /// 200 with JSON lacking `status`.
+    MissingStatus,
+    /// 200 with JSON lacking `time`.
+    MissingTime,
+    /// 200 with a 2 MiB body.
+    Huge,
+    /// 502 with an HTML page, on every request.
+    Html502,
+    /// 503, then a Success envelope.
+    ServiceUnavailableThenOk,
+    /// 429 with `Retry-After: 1`, then a Success envelope.
+    TooManyRequestsThenOk,
+    /// `Failed` envelope with `errcode` + `errmsg`.
+    FailedErrcode,
+    /// `Failed` envelope with `errno` + `errmsg`.
+    FailedErrno,
+    /// `Failed` envelope with `code` + `detailMessage`.
+    FailedDetailMessage,
+    /// `Failed` envelope with only `message`.
+    FailedMessage,
+    /// Bytes that are not HTTP.
+    NotHttp,
+    /// A redirect to another host.
+    RedirectElsewhere,
+}
+
+impl Case {
+    /// Every case with its command-line name.
+    pub const ALL: [(&'static str, Case); 19] = [
+        ("silent", Case::Silent),
+        ("stall-after-headers", Case::StallAfterHeaders),
+        ("drip", Case::Drip),
+        ("close-mid-body", Case::CloseMidBody),
+        ("reset", Case::Reset),
+        ("non-json-200", Case::NonJson200),
+        ("missing-request-id", Case::MissingRequestId),
+        ("missing-status", Case::MissingStatus),
+        ("missing-time", Case::MissingTime),
+        ("huge", Case::Huge),
+        ("html-502", Case::Html502),
+        ("503-then-200", Case::ServiceUnavailableThenOk),
+        ("429-then-200", Case::TooManyRequestsThenOk),
+        ("failed-errcode", Case::FailedErrcode),
+        ("failed-errno", Case::FailedErrno),
+        ("failed-detail-message", Case::FailedDetailMessage),
+        ("failed-message", Case::FailedMessage),
+        ("not-http", Case::NotHttp),
+        ("redirect-elsewhere", Case::RedirectElsewhere),
+    ];
+
+    /// The case with this command-line name.
+    pub fn from_name(name: &str) -> Option<Case> {
+        Case::ALL.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+    }
+
+    /// The script of this case; its last step repeats.
+    pub fn script(self) -> Vec<Step> {
+        let ok = || Step::Send(response(200, &[], SUCCESS.as_bytes()));
+        let failed = |fields: &str| {
+            let body = format!(
+                r#"{{"requestId":"{REQUEST_ID}","status":"Failed","time":{TIME},{fields}}}"#
+            );
+            Step::Send(response(200, &[], body.as_bytes()))
+        };
+        match self {
+            Case::Silent => vec![Step::Silent],
+            Case::StallAfterHeaders => vec![Step::SendThenStall(
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", SUCCESS.len())
+                    .into_bytes(),
+            )],
+            Case::Drip => vec![Step::Drip(response(200, &[], SUCCESS.as_bytes()), Duration::from_millis(50))],
+            Case::CloseMidBody => {
+                let full = response(200, &[], SUCCESS.as_bytes());
+                let cut = full.len() - SUCCESS.len() / 2;
+                vec![Step::SendAndClose(full[..cut].to_vec())]
+            }
+            Case::Reset => vec![Step::Reset],
+            Case::NonJson200 => vec![Step::Send(response(200, &[("Content-Type", "text/html")], b"<html><body>Welcome</body></html>"))],
+            Case::MissingRequestId => vec![json_200(&format!(r#"{{"status":"Success","time":{TIME}}}"#))],
+            Case::MissingStatus => vec![json_200(&format!(r#"{{"requestId":"{REQUEST_ID}","time":{TIME}}}"#))],
+            Case::MissingTime => vec![json_200(&format!(r#"{{"requestId":"{REQUEST_ID}","status":"Success"}}"#))],
+            Case::Huge => {
+                let body = format!(r#"{{"requestId":"{REQUEST_ID}","status":"Success","time":{TIME},"pad":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
+                vec![json_200(&body)]
+            }
+            Case::Html502 => vec![Step::Send(response(
+                502,
+                &[("Content-Type", "text/html")],
+                b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+            ))],
+            Case::ServiceUnavailableThenOk => vec![Step::Send(response(503, &[], b"")), ok()],
+            Case::TooManyRequestsThenOk => vec![Step::Send(response(429, &[("Retry-After", "1")], b"")), ok()],
+            Case::FailedErrcode => vec![failed(r#""errcode":20001,"errmsg":"user not found""#)],
+            Case::FailedErrno => vec![failed(r#""errno":20001,"errmsg":"user not found""#)],
+            Case::FailedDetailMessage => vec![failed(r#""code":"20001","detailMessage":"user not found""#)],
+            Case::FailedMessage => vec![failed(r#""message":"user not found""#)],
+            Case::NotHttp => vec![Step::SendAndClose(b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec())],
+            Case::RedirectElsewhere => vec![Step::Send(response(
+                307,
+                &[("Location", "http://127.0.0.2:9/dm/open_api/v1/users/13329")],
+                b"",
+            ))],
+        }
+    }
+}
+
+const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
+const TIME: i64 = 1_664_437_503;
+const SUCCESS: &str =
+    r#"{"requestId":"0123456789abcdef0123456789abcdef","status":"Success","time":1664437503}"#;
+
+fn json_200(body: &str) -> Step {
+    Step::Send(response(200, &[], body.as_bytes()))
+}
+
+/// A complete HTTP/1.1 response with a Content-Length.
+pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        out.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A running scripted peer. Stops when dropped.
+pub struct ScriptedServer {
+    addr: SocketAddr,
+    requests: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ScriptedServer {
+    /// Serves `script` on a free loopback port: request number n (counted across all
+    /// connections) gets step n, and the last step repeats.
+    pub fn start(script: Vec<Step>) -> std::io::Result<ScriptedServer> {
+        ScriptedServer::start_on("127.0.0.1:0", script)
+    }
+
+    /// Like [`ScriptedServer::start`], on the given address.
+    pub fn start_on(addr: &str, script: Vec<Step>) -> std::io::Result<ScriptedServer> {
+        assert!(!script.is_empty(), "a script needs at least one step");
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let requests = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let script = Arc::new(script);
+        let (counter, stopping) = (requests.clone(), stop.clone());
+        let thread = thread::spawn(move || {
+            while !stopping.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let (script, counter, stopping) =
+                            (script.clone(), counter.clone(), stopping.clone());
+                        thread::spawn(move || serve(stream, &script, &counter, &stopping));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Ok(ScriptedServer {
+            addr,
+            requests,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests read so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    while read_request(&mut stream, stopping) {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let step = &script[n.min(script.len() - 1)];
+        let keep_open = match step {
+            Step::Send(bytes) => stream.write_all(bytes).is_ok(),
+            Step::SendAndClose(bytes) => {
+                let _ = stream.write_all(bytes);
+                false
+            }
+            Step::Silent => hold(&mut stream, stopping),
+            Step::SendThenStall(bytes) => {
+                stream.write_all(bytes).is_ok() && hold(&mut stream, stopping)
+            }
+            Step::Drip(bytes, pause) => bytes.iter().all(|b| {
+                thread::sleep(*pause);
+                !stopping.load(Ordering::SeqCst) && stream.write_all(&[*b]).is_ok()
+            }),
+            Step::Reset => {
+                // Dropping a socket whose linger time is zero sends a RST instead of a FIN.
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                return;
+            }
+        };
+        if !keep_open {
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Reads one request (headers and Content-Length body); false when the peer is gone.
+fn read_request(stream: &mut TcpStream, stopping: &AtomicBool) -> bool {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if stopping.load(Ordering::SeqCst) {
+            return false;
+        }
+        if let Some(end) = find(&data, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                return true;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Keeps the connection open, answering nothing, until the client closes it or the server
+/// stops. Always false: the connection is done afterwards.
+fn hold(stream: &mut TcpStream, stopping: &AtomicBool) -> bool {
+    let mut buf = [0u8; 1024];
+    while !stopping.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    false
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -27,6 +27,10 @@ pub enum Step {
     Drip(Vec<u8>, Duration),
     /// Close the connection with a TCP reset.
     Reset,
+    /// Answer with this status and the request's body then its head as a text body (a
+    /// server that echoes what it got, form fields and Authorization header included: for
+    /// secret-scrubbing tests).
+    Echo(u16),
 }
 
 /// The shared fault cases, by name.
@@ -249,7 +253,7 @@ impl Drop for ScriptedServer {
 
 fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping: &AtomicBool) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-    while read_request(&mut stream, stopping) {
+    while let Some(request) = read_request(&mut stream, stopping) {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let step = &script[n.min(script.len() - 1)];
         let keep_open = match step {
@@ -266,6 +270,12 @@ fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping
                 thread::sleep(*pause);
                 !stopping.load(Ordering::SeqCst) && stream.write_all(&[*b]).is_ok()
             }),
+            Step::Echo(status) => {
+                let split = find(&request, b"\r\n\r\n").map_or(request.len(), |end| end + 4);
+                let echo = [&request[split..], b"\n", &request[..split]].concat();
+                let reply = response(*status, &[("Content-Type", "text/plain")], &echo);
+                stream.write_all(&reply).is_ok()
+            }
             Step::Reset => {
                 // Dropping a socket whose linger time is zero sends a RST instead of a FIN.
                 let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
@@ -279,13 +289,13 @@ fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping
     }
 }
 
-/// Reads one request (headers and Content-Length body); false when the peer is gone.
-fn read_request(stream: &mut TcpStream, stopping: &AtomicBool) -> bool {
+/// Reads one request (headers and Content-Length body); `None` when the peer is gone.
+fn read_request(stream: &mut TcpStream, stopping: &AtomicBool) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
         if stopping.load(Ordering::SeqCst) {
-            return false;
+            return None;
         }
         if let Some(end) = find(&data, b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
@@ -295,18 +305,18 @@ fn read_request(stream: &mut TcpStream, stopping: &AtomicBool) -> bool {
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(0);
             if data.len() >= end + 4 + length {
-                return true;
+                return Some(data);
             }
         }
         match stream.read(&mut buf) {
-            Ok(0) => return false,
+            Ok(0) => return None,
             Ok(n) => data.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return false,
+            Err(_) => return None,
         }
     }
 }

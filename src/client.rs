@@ -1,15 +1,15 @@
 //! The [`Client`]: one configuration, one transport and one token source, shared by every
 //! call (it is `Send + Sync`; share one across threads). Each call validates its arguments
 //! before any I/O, gets a token, sends its request within one time budget, replays once after
-//! a 401 when the client can renew its token, and turns the response into a value or an
-//! [`Error`] whose text has been scrubbed of every secret the client knows.
+//! a 401 when the client can renew its token, scrubs the token it sent out of the response
+//! body, and turns the response into a value or an [`Error`].
 
 use crate::account::{ListQuery, User, UserPage, UserType};
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{interpret, Reply};
-use crate::secret::redact;
+use crate::secret::redact_body;
 use crate::transport::{Call, HttpRequest, Transport};
 use crate::user::{PbxCreationLimit, UserUpdate};
 use serde::de::DeserializeOwned;
@@ -167,36 +167,17 @@ impl Client {
         };
         let mut renewed = false;
         loop {
-            let token = self
-                .tokens
-                .current(&self.transport, call)
-                .map_err(|e| self.scrub(e))?;
+            let token = self.tokens.current(&self.transport, call)?;
             request.authorization = Some(format!("Bearer {}", token.expose()));
-            let response = self
-                .transport
-                .send(&request, call)
-                .map_err(|e| self.scrub(e))?;
+            let response = self.transport.send(&request, call)?;
             if response.status == 401 && !renewed && self.tokens.can_renew() {
                 self.tokens.reject(&token);
                 renewed = true;
                 continue;
             }
-            return interpret(response.status, &response.body, call.attempts)
-                .map_err(|e| self.scrub(e));
+            let body = redact_body(&response.body, [&token]);
+            return interpret(response.status, &body, call.attempts);
         }
-    }
-
-    /// Removes every known secret from an error's message.
-    fn scrub(&self, error: Error) -> Error {
-        let secrets = self.tokens.secrets();
-        if secrets
-            .iter()
-            .all(|s| !error.message().contains(s.expose()))
-        {
-            return error;
-        }
-        let cleaned = redact(error.message(), &secrets);
-        error.with_message(cleaned)
     }
 }
 

@@ -3,7 +3,7 @@
 //! ABI and the Python package expose). The error also carries what is known about the call
 //! that failed: the HTTP status, the number of attempts, the YCM `requestId`, `time` and
 //! `errcode`. Messages never hold a secret: nothing here ever formats a token or a client
-//! secret, and text taken from a server passes through [`crate::secret::redact`] first.
+//! secret, and a server's body is scrubbed of the secrets its request carried first.
 
 use std::fmt;
 
@@ -184,11 +184,6 @@ impl Error {
     /// What is known about the exchange.
     pub fn info(&self) -> &CallInfo {
         &self.info
-    }
-
-    /// The same error with another message (used to scrub secrets out of server text).
-    pub(crate) fn with_message(self, message: String) -> Error {
-        Error { message, ..self }
     }
 }
 

@@ -25,6 +25,7 @@ mod error;
 pub mod ffi;
 mod response;
 mod secret;
+mod token_cache;
 mod transport;
 mod user;
 

@@ -1,8 +1,10 @@
 //! Secrets: the [`Secret`] wrapper that holds access tokens, refresh tokens and client secrets
-//! (its `Debug` prints `[REDACTED]`, and its memory is zeroed when dropped), and [`redact`],
-//! which scrubs known secrets out of text that came from elsewhere (a server's error body
-//! may echo a header) before that text reaches an error message.
+//! (its `Debug` prints `[REDACTED]`, and its memory is zeroed when dropped), and
+//! [`redact_body`], which scrubs the secrets a request carried out of the response body
+//! (a server's error page may echo a header or a form) before any of it is summarised,
+//! cut or quoted in a message.
 
+use std::borrow::Cow;
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -28,15 +30,40 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of each non-empty secret in `text` with `[REDACTED]`.
-pub fn redact<'a>(text: &str, secrets: impl IntoIterator<Item = &'a Secret>) -> String {
-    let mut out = text.to_owned();
+/// Replaces every occurrence of each non-empty secret in `body`, as sent in a header or
+/// form-encoded in a form, with `[REDACTED]`. Borrows when there is nothing to replace.
+pub(crate) fn redact_body<'a, 'b>(
+    body: &'a [u8],
+    secrets: impl IntoIterator<Item = &'b Secret>,
+) -> Cow<'a, [u8]> {
+    let mut out = Cow::Borrowed(body);
     for secret in secrets {
-        let value = secret.expose();
-        if !value.is_empty() && out.contains(value) {
-            out = out.replace(value, "[REDACTED]");
+        let raw = secret.expose().as_bytes();
+        let encoded: String = url::form_urlencoded::byte_serialize(raw).collect();
+        for needle in [raw, encoded.as_bytes()] {
+            if !needle.is_empty() && find(&out, needle).is_some() {
+                out = Cow::Owned(replace_all(&out, needle, b"[REDACTED]"));
+            }
         }
     }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = find(rest, needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
     out
 }
 
@@ -51,12 +78,15 @@ mod tests {
     }
 
     #[test]
-    fn redact_replaces_every_occurrence() {
+    fn redact_replaces_raw_and_form_encoded_occurrences() {
         let a = Secret::new("tok");
         let b = Secret::new("");
+        let c = Secret::new("s p&c");
+        let body = b"a tok and tok, secret=s+p%26c";
         assert_eq!(
-            redact("a tok and tok", [&a, &b]),
-            "a [REDACTED] and [REDACTED]"
+            redact_body(body, [&a, &b, &c]).as_ref(),
+            b"a [REDACTED] and [REDACTED], secret=[REDACTED]"
         );
+        assert!(matches!(redact_body(b"clean", [&a]), Cow::Borrowed(_)));
     }
 }

@@ -11,13 +11,14 @@ LIB_A      := $(RELEASE)/libycm.a
 MOCK_BIN   := $(RELEASE)/ycm-mock
 HEADER     := $(CURDIR)/include/ycm.h
 
-.PHONY: help all build release header header-check lint rust-test test demo bench install clean
+.PHONY: help all build release header header-check lint rust-test loom test demo bench install clean
 
 help:
 	@echo "make demo      build everything, start ycm-mock, update user 13329 from C and Python"
 	@echo "make test      fmt, clippy, docs, Rust tests, header drift, C tests (ASan+UBSan, valgrind), Python tests"
 	@echo "make bench     benchmarks against peers on the same mock server"
 	@echo "make header    regenerate include/ycm.h"
+	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make install   install the library, header and pkg-config file under PREFIX=$(PREFIX)"
 
 all: release
@@ -45,7 +46,12 @@ lint:
 rust-test:
 	$(CARGO) test --workspace
 
-test: lint header-check rust-test c-test py-test
+# Model-checks the shared token renewal (src/token_cache.rs) with loom; its own target dir
+# because the cfg changes every crate's build.
+loom:
+	RUSTFLAGS="--cfg ycm_loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --lib token_cache
+
+test: lint header-check rust-test loom c-test py-test
 	@echo "make test: all suites passed"
 
 demo: release c-build py-venv
@@ -66,3 +72,4 @@ clean:
 include bindings/c/c.mk
 include bindings/python/python.mk
 include bench/bench.mk
+include fuzz/fuzz.mk

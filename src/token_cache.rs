@@ -9,9 +9,9 @@ use crate::error::Result;
 use crate::secret::Secret;
 use std::time::{Duration, Instant};
 
-#[cfg(loom)]
+#[cfg(ycm_loom)]
 use loom::sync::{Mutex, MutexGuard};
-#[cfg(not(loom))]
+#[cfg(not(ycm_loom))]
 use std::sync::{Mutex, MutexGuard};
 
 /// A token the token endpoint issued.
@@ -88,7 +88,7 @@ pub(crate) fn renew_after(expires_in: u64) -> Duration {
     life - (life / 5).min(Duration::from_secs(60))
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(ycm_loom)))]
 mod tests {
     use super::*;
     use crate::error::{Code, Error};
@@ -155,7 +155,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, ycm_loom))]
 mod loom_tests {
     use super::*;
     use loom::sync::atomic::{AtomicUsize, Ordering};

@@ -380,7 +380,18 @@ fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
     let mut certs: Vec<Certificate<'static>> = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
-            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(PemItem::Certificate(cert)) => {
+                // ureq builds its root store at the first connection and silently skips
+                // certificates it cannot parse; check each one now so a bad file fails here.
+                let der = rustls::pki_types::CertificateDer::from(cert.der().to_vec());
+                rustls::RootCertStore::empty().add(der).map_err(|e| {
+                    Error::invalid_argument(format!(
+                        "ca_file \"{shown}\" certificate {} is not a usable X.509 CA certificate: {e}",
+                        certs.len() + 1
+                    ))
+                })?;
+                certs.push(cert)
+            }
             Ok(_) => {}
             Err(e) => {
                 return Err(Error::invalid_argument(format!(

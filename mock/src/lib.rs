@@ -1,9 +1,10 @@
 //! `ycm-mock`: a stateful, faithful mock of the Yeastar Central Management (YCM) user API
 //! for tests, demos and benchmarks. [`MockServer::start`] binds a port and serves the token,
 //! get-user, list-users and update-user endpoints (plus a `/__mock/` admin interface) on a
-//! tokio runtime of its own, so synchronous callers need no async runtime; the handle reads
-//! counters, the request log and stored users, injects faults, and stops the server when
-//! dropped. The `ycm-mock` binary wraps the same server in a CLI.
+//! tokio runtime of its own (plain HTTP, or HTTPS with a [`TlsIdentity`]), so synchronous
+//! callers need no async runtime; the handle reads counters, the request log and stored
+//! users, injects faults, and stops the server when dropped. The `ycm-mock` binary wraps the
+//! same server in a CLI.
 
 mod admin;
 mod api;
@@ -13,6 +14,7 @@ mod oauth;
 mod pipeline;
 pub mod scripted;
 mod state;
+mod tls;
 mod tokens;
 mod users;
 
@@ -27,6 +29,7 @@ use tokio::sync::oneshot;
 
 pub use faults::Faults;
 pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
+pub use tls::TlsIdentity;
 
 use state::Shared;
 
@@ -50,6 +53,8 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Write one line per API request to stderr.
     pub log_requests: bool,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP (default `None`).
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for MockConfig {
@@ -62,6 +67,7 @@ impl Default for MockConfig {
             refresh_ttl: Duration::from_secs(15 * 24 * 3600),
             latency: Duration::ZERO,
             log_requests: false,
+            tls: None,
         }
     }
 }
@@ -69,6 +75,7 @@ impl Default for MockConfig {
 /// A running mock server. Stops on [`MockServer::shutdown`] or when dropped.
 pub struct MockServer {
     addr: SocketAddr,
+    https: bool,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -99,8 +106,12 @@ fn app(shared: Arc<Shared>) -> Router {
 
 impl MockServer {
     /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and starts serving on a runtime of
-    /// its own. Fails only when the address cannot be bound or the runtime cannot start.
+    /// its own, over HTTPS when [`MockConfig::tls`] is set. Fails only when the address
+    /// cannot be bound, the runtime cannot start, or the TLS certificate or key is unusable
+    /// (`ErrorKind::InvalidData`).
     pub fn start(addr: &str, config: MockConfig) -> std::io::Result<MockServer> {
+        let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let https = acceptor.is_some();
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -120,20 +131,24 @@ impl MockServer {
         let thread = std::thread::Builder::new()
             .name("ycm-mock-server".into())
             .spawn(move || {
-                runtime.block_on(serve(listener, router, stop_rx));
+                runtime.block_on(serve(listener, router, acceptor, stop_rx));
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })?;
         Ok(MockServer {
             addr,
+            https,
             shared,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// The base URL, e.g. `http://127.0.0.1:40123`, or `https://127.0.0.1:40123` with TLS
+    /// (no trailing slash). The host is the bound address; with TLS, clients may also use a
+    /// name the certificate covers, such as `https://localhost:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The bound address.
@@ -206,16 +221,27 @@ impl std::fmt::Debug for MockServer {
     }
 }
 
-/// Serves until `stop` fires (or its sender is dropped), then shuts down gracefully for at
-/// most [`SHUTDOWN_GRACE`].
-async fn serve(listener: tokio::net::TcpListener, router: Router, stop: oneshot::Receiver<()>) {
+/// Serves (HTTP, or HTTPS with `acceptor`) until `stop` fires (or its sender is dropped),
+/// then shuts down gracefully for at most [`SHUTDOWN_GRACE`].
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    stop: oneshot::Receiver<()>,
+) {
     let (grace_tx, grace_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        let _ = grace_rx.await;
+    };
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = grace_rx.await;
-            })
-            .await;
+        match acceptor {
+            None => {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(signal)
+                    .await;
+            }
+            Some(acceptor) => tls::serve(listener, acceptor, router, signal).await,
+        }
     });
     let _ = stop.await;
     let _ = grace_tx.send(());

@@ -1,13 +1,14 @@
-//! The `ycm-mock` command: parses the CLI, starts a [`ycm_mock::MockServer`], prints
-//! `ycm-mock listening on http://HOST:PORT` as the first stdout line, and runs until SIGINT
-//! or SIGTERM, then shuts the server down and exits 0.
+//! The `ycm-mock` command: parses the CLI, starts a [`ycm_mock::MockServer`] (HTTPS with
+//! `--tls-cert` and `--tls-key`), prints `ycm-mock listening on http://HOST:PORT` (or
+//! `https://`) as the first stdout line, and runs until SIGINT or SIGTERM, then shuts the
+//! server down and exits 0.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ycm_mock::{MockConfig, MockServer};
+use ycm_mock::{MockConfig, MockServer, TlsIdentity};
 
 /// A stateful mock of the Yeastar Central Management (YCM) user API.
 #[derive(Parser, Debug)]
@@ -37,10 +38,26 @@ struct Args {
     /// Do not log each request on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match TlsIdentity::from_files(cert, key) {
+            Ok(identity) => Some(identity),
+            Err(e) => {
+                eprintln!("ycm-mock: cannot read the TLS certificate or key: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let config = MockConfig {
         access_token: (!args.no_static_token).then_some(args.access_token),
         client_id: args.client_id,
@@ -48,10 +65,15 @@ fn main() -> ExitCode {
         token_ttl: Duration::from_secs(args.token_ttl),
         latency: Duration::from_millis(args.latency_ms),
         log_requests: !args.quiet,
+        tls,
         ..MockConfig::default()
     };
     let server = match MockServer::start(&args.addr, config) {
         Ok(server) => server,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData && args.tls_cert.is_some() => {
+            eprintln!("ycm-mock: cannot serve HTTPS: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("ycm-mock: cannot listen on {}: {e}", args.addr);
             return ExitCode::FAILURE;

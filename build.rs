@@ -22,16 +22,10 @@ fn main() {
         version("CARGO_PKG_VERSION"),
     ));
     // Only src/ffi/ is the C surface: the Rust API's public items stay out of the header.
-    let mut sources: Vec<PathBuf> = fs::read_dir(crate_dir.join("src/ffi"))
-        .expect("src/ffi is readable")
-        .map(|entry| entry.expect("src/ffi entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .collect();
-    sources.sort();
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    for source in &sources {
-        builder = builder.with_src(source);
-    }
+    // cbindgen follows the `mod` items of src/ffi/mod.rs to the other files.
+    let builder = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/ffi/mod.rs"));
     let bindings = builder.generate().expect("cbindgen generates the header");
     let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("ycm.h");
     bindings.write_to_file(&out);

@@ -42,8 +42,9 @@ pub(crate) struct Managed {
 /// The answer of the token endpoint to one grant request.
 enum Grant {
     Issued(Issued),
-    /// HTTP 400/401/403: the grant (credentials or refresh token) was refused.
-    Refused(String),
+    /// HTTP 400/401/403 (the status, and the reason given): the grant (credentials or
+    /// refresh token) was refused.
+    Refused(u16, String),
 }
 
 impl Tokens {
@@ -124,13 +125,13 @@ impl Managed {
             .finish();
         match self.request(transport, call, form, &self.client_secret)? {
             Grant::Issued(issued) => Ok(issued),
-            Grant::Refused(detail) => Err(Error::with_info(
+            Grant::Refused(status, detail) => Err(Error::with_info(
                 Code::Unauthorized,
                 format!(
                     "the token endpoint refused the client credentials of client_id \"{}\" ({detail}); check client_id and client_secret. Not retried: YCM blocks an IP after 5 failed authentications",
                     self.client_id
                 ),
-                call.info(),
+                call.info_with_status(status),
             )),
         }
     }
@@ -165,11 +166,10 @@ impl Managed {
                     info,
                 )
             }),
-            400 | 401 | 403 => Ok(Grant::Refused(format!(
-                "HTTP {}: {}",
-                response.status,
-                oauth_error(&body)
-            ))),
+            status @ (400 | 401 | 403) => Ok(Grant::Refused(
+                status,
+                format!("HTTP {status}: {}", oauth_error(&body)),
+            )),
             429 => Err(Error::with_info(
                 Code::RateLimited,
                 format!(

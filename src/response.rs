@@ -37,12 +37,10 @@ pub fn interpret(http_status: u16, body: &[u8], attempts: u32) -> Result<Reply> 
         ..CallInfo::default()
     };
     let parsed = parse_envelope(body);
+    let errcode = parsed.as_ref().map_or(0, |envelope| envelope.error_code);
     if let Ok(envelope) = &parsed {
         info.request_id = envelope.request_id.clone();
         info.time = envelope.time;
-        if !envelope.success {
-            info.api_errcode = envelope.error_code;
-        }
     }
     let ycm_says = |prefix: &str| match &parsed {
         Ok(e) => format!("{prefix}: {}", api_text(e)),
@@ -89,6 +87,10 @@ pub fn interpret(http_status: u16, body: &[u8], attempts: u32) -> Result<Reply> 
             ),
         },
     };
+    if code == Code::Api {
+        // api_errcode belongs to YCM_ERR_API; other codes quote any errcode in the message.
+        info.api_errcode = errcode;
+    }
     Err(Error::with_info(code, message, info))
 }
 

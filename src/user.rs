@@ -132,17 +132,12 @@ impl UserUpdate {
                 return Err(limit_rule());
             }
         }
-        Ok(())
+        check_size(self.to_json().len())
     }
 
     /// Parses and checks a JSON update body with the wire names of the YCM page.
     pub fn from_json(json: &str) -> Result<UserUpdate> {
-        if json.len() > MAX_BODY_BYTES {
-            return Err(Error::invalid_body(format!(
-                "the update body is {} bytes; the limit is {MAX_BODY_BYTES}",
-                json.len()
-            )));
-        }
+        check_size(json.len())?;
         let value: Value = serde_json::from_str(json)
             .map_err(|e| Error::invalid_body(format!("the update body is not valid JSON: {e}")))?;
         let Value::Object(map) = value else {
@@ -230,6 +225,15 @@ impl Serialize for UserUpdate {
     }
 }
 
+fn check_size(bytes: usize) -> Result<()> {
+    if bytes > MAX_BODY_BYTES {
+        return Err(Error::invalid_body(format!(
+            "the update body is {bytes} bytes; the limit is {MAX_BODY_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
 fn unknown_field(name: &str) -> Error {
     Error::invalid_body(format!(
         "field \"{name}\" is not a field of the user update; known fields: {}, {TWO_FACTOR_FIELD}, {PBX_LIMIT_FIELD}",
@@ -314,6 +318,12 @@ mod tests {
             .check()
             .is_err());
         assert!(UserUpdate::new().set("compny", "x").is_err());
+        let huge = UserUpdate::new().remark("x".repeat(MAX_BODY_BYTES));
+        assert!(huge
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("the limit is 65536"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::args::{optional_str, out_param, owned_c_string, required};
 use super::client::ycm_client;
 use super::status::{guard, ycm_status};
+use crate::client::check_user_id;
 use crate::error::{CallInfo, Error, Result};
 use crate::user::{PbxCreationLimit, UserUpdate, MAX_PBX_CREATION_LIMIT};
 use std::ffi::c_char;
@@ -106,6 +107,7 @@ pub unsafe extern "C" fn ycm_update_user_fields(
 ) -> ycm_status {
     guard(|| {
         let client = required(client, "client")?;
+        check_user_id(user_id)?;
         let update = to_update(required(fields, "fields")?)?;
         Ok(client.client.update_user(user_id, &update)?.info)
     })

@@ -1,0 +1,128 @@
+"""Fixtures: one ycm-mock server per test session, started from the built binary on a free
+loopback port (``$YCM_MOCK_BIN``, or ``target/release/ycm-mock`` of this checkout) and
+stopped at the end; every test gets it freshly reset (users, counters, tokens, faults).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, cast
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+TOKEN = "ycm-mock-token"
+CLIENT_ID = "ycm-mock-client"
+CLIENT_SECRET = "ycm-mock-secret"
+
+
+class Mock:
+    """A running ycm-mock and its admin endpoints."""
+
+    def __init__(self, url: str, process: "subprocess.Popen[bytes]") -> None:
+        self.url = url
+        self.process = process
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stats(self) -> Dict[str, int]:
+        return cast(Dict[str, int], self._request("GET", "/__mock/stats"))
+
+    def requests(self) -> int:
+        return self.stats()["requests"]
+
+    def log(self) -> List[Dict[str, Any]]:
+        return cast(List[Dict[str, Any]], self._request("GET", "/__mock/log"))
+
+    def user(self, user_id: int) -> Dict[str, Any]:
+        return cast(Dict[str, Any], self._request("GET", f"/__mock/users/{user_id}"))
+
+    def faults(self, **faults: Any) -> None:
+        self._request("POST", "/__mock/faults", faults)
+
+    def reset(self) -> None:
+        self._request("POST", "/__mock/reset", {})
+
+    def expire(self) -> None:
+        self._request("POST", "/__mock/expire", {})
+
+
+def mock_binary() -> Path:
+    env = os.environ.get("YCM_MOCK_BIN")
+    path = Path(env) if env else REPO / "target" / "release" / "ycm-mock"
+    if not path.is_file():
+        pytest.fail(
+            f"ycm-mock not found at {path}: run `cargo build --release -p ycm-mock` "
+            "or set YCM_MOCK_BIN",
+            pytrace=False,
+        )
+    return path
+
+
+def read_first_line(process: "subprocess.Popen[bytes]", timeout: float) -> str:
+    """The first stdout line of the process, or an error after ``timeout`` seconds."""
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    try:
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise RuntimeError(f"ycm-mock printed no URL within {timeout} s")
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                raise RuntimeError(f"ycm-mock exited with status {process.wait()}")
+            buffer += chunk
+    finally:
+        selector.close()
+    return buffer.split(b"\n", 1)[0].decode()
+
+
+@contextlib.contextmanager
+def start_mock(*args: str) -> Iterator[Mock]:
+    """Runs ycm-mock on a free loopback port with extra command-line ``args``."""
+    process = subprocess.Popen(
+        [str(mock_binary()), "--addr", "127.0.0.1:0", "--quiet", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        line = read_first_line(process, timeout=15)
+        prefix = "ycm-mock listening on "
+        assert line.startswith(prefix), line
+        yield Mock(line[len(prefix) :], process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[Mock]:
+    with start_mock() as server:
+        yield server
+
+
+@pytest.fixture
+def mock(mock_server: Mock) -> Mock:
+    mock_server.reset()
+    return mock_server

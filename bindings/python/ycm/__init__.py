@@ -1,0 +1,66 @@
+"""ycm: a client for the Yeastar Central Management (YCM) user API, over ``libycm.so``.
+
+>>> import ycm
+>>> with ycm.Client("https://ycm.example.com", "ACCESS_TOKEN") as client:
+...     result = client.update_user(13329, company="New Company Name")
+...     print(result.request_id, result.time)
+
+Every failure raises a :class:`YcmError` subclass (one per library code, see
+:class:`Code`); refused input raises before anything is sent.
+"""
+
+from ._client import Client, validate_user_update
+from ._errors import (
+    ApiError,
+    BadResponseError,
+    ClientClosedError,
+    Code,
+    ConnectError,
+    HttpError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidBodyError,
+    InvalidUtf8Error,
+    IoError,
+    NullArgumentError,
+    RateLimitedError,
+    TimeoutError,
+    TlsError,
+    UnauthorizedError,
+    YcmError,
+)
+from ._ffi import library_path, version as _library_version
+from ._types import NO_LIMIT, NoLimit, UpdateResult, User, UserPage, UserType
+
+__version__: str = _library_version()
+"""The version of the loaded libycm.so (``ycm_version()``)."""
+
+__all__ = [
+    "ApiError",
+    "BadResponseError",
+    "Client",
+    "ClientClosedError",
+    "Code",
+    "ConnectError",
+    "HttpError",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidBodyError",
+    "InvalidUtf8Error",
+    "IoError",
+    "NO_LIMIT",
+    "NoLimit",
+    "NullArgumentError",
+    "RateLimitedError",
+    "TimeoutError",
+    "TlsError",
+    "UnauthorizedError",
+    "UpdateResult",
+    "User",
+    "UserPage",
+    "UserType",
+    "YcmError",
+    "__version__",
+    "library_path",
+    "validate_user_update",
+]

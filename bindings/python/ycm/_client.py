@@ -1,0 +1,415 @@
+"""The :class:`Client` (owner of one ``ycm_client`` handle) and
+:func:`validate_user_update`. Python-side checks here only guard what ctypes would get
+wrong silently (a bool taken as an int, an int wrapped to 64 bits, a NUL byte cutting a
+string short); every YCM rule is the library's, so Python and C refuse the same bodies
+with the same messages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+import weakref
+from typing import Any, Dict, Iterator, Literal, Mapping, Optional, Union
+
+from . import _ffi
+from ._errors import (
+    ClientClosedError,
+    Code,
+    YcmError,
+    check,
+    error_from_status,
+    local_error,
+    to_datetime,
+)
+from ._types import (
+    NO_LIMIT,
+    NoLimit,
+    ParseError,
+    UpdateResult,
+    User,
+    UserPage,
+    parse_page,
+    parse_user,
+)
+
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+
+# Keyword (snake_case) -> wire name of every field of a user update.
+UPDATE_KEYWORDS: Dict[str, str] = {
+    "company": "company",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "email": "email",
+    "phone": "phone",
+    "mobile": "mobile",
+    "address": "address",
+    "remark": "remark",
+    "two_factor_authentication_enable": "twoFactorAuthenticationEnable",
+    "pbx_creation_limit": "pbxCreationLimit",
+}
+
+PbxLimit = Union[int, NoLimit, Literal[""]]
+
+
+def _c_string(value: object, name: str) -> bytes:
+    """UTF-8 bytes for a ``const char *`` argument, refusing what C would misread."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if "\0" in value:
+        raise local_error(Code.INVALID_ARGUMENT, f"{name} must not contain a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise local_error(Code.INVALID_UTF8, f"{name} is not valid UTF-8: {exc.reason}") from None
+
+
+def _int_arg(value: object, name: str, low: int, high: int) -> int:
+    """An integer argument, refusing bools, non-integers and values ctypes would wrap."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise local_error(
+            Code.INVALID_ARGUMENT, f"{name} must be an int, got {type(value).__name__}"
+        )
+    if not low <= value <= high:
+        raise local_error(Code.INVALID_ARGUMENT, f"{name} must be from {low} to {high}, got {value}")
+    return value
+
+
+def _user_id(value: object) -> int:
+    # The lower bound stays the library's rule (user_id <= 0 is refused there).
+    return _int_arg(value, "user_id", -INT64_MAX - 1, INT64_MAX)
+
+
+def build_update_body(
+    fields: Optional[Mapping[str, Any]],
+    keywords: Mapping[str, Any],
+    disable_two_factor: bool,
+) -> bytes:
+    """The JSON body of an update from the mapping (wire names) and the keywords."""
+    body: Dict[str, Any] = {}
+    if fields is not None:
+        if not isinstance(fields, Mapping):
+            raise local_error(
+                Code.INVALID_BODY,
+                "fields must be a mapping of YCM field names to values (for example "
+                f'{{"company": "New Company Name"}}), got {type(fields).__name__}',
+            )
+        for key, value in fields.items():
+            if not isinstance(key, str):
+                raise local_error(
+                    Code.INVALID_BODY, f"field names must be strings, got {key!r:.40}"
+                )
+            body[key] = value
+    for keyword, value in keywords.items():
+        if value is None:
+            continue
+        wire = UPDATE_KEYWORDS[keyword]
+        if wire in body:
+            raise TypeError(f'field "{wire}" was given twice: in fields and as {keyword}=')
+        body[wire] = value
+    if not isinstance(disable_two_factor, bool):
+        raise TypeError(
+            f"disable_two_factor must be a bool, got {type(disable_two_factor).__name__}"
+        )
+    if disable_two_factor:
+        wire = UPDATE_KEYWORDS["two_factor_authentication_enable"]
+        if wire in body:
+            raise TypeError(f'field "{wire}" was given twice: disable_two_factor=True and {wire}')
+        body[wire] = "disable"
+    for key, value in body.items():
+        if value is NO_LIMIT:
+            if key != UPDATE_KEYWORDS["pbx_creation_limit"]:
+                raise local_error(
+                    Code.INVALID_BODY, f'NO_LIMIT is only a value of "pbxCreationLimit", not "{key}"'
+                )
+            body[key] = ""
+    try:
+        text = json.dumps(body, allow_nan=False, ensure_ascii=True)
+    except (TypeError, ValueError) as exc:
+        raise local_error(Code.INVALID_BODY, f"the update cannot be sent as JSON: {exc}") from None
+    return text.encode("ascii")
+
+
+def validate_user_update(
+    fields: Optional[Mapping[str, Any]] = None,
+    *,
+    company: Optional[str] = None,
+    first_name: Optional[str] = None,
+    last_name: Optional[str] = None,
+    email: Optional[str] = None,
+    phone: Optional[str] = None,
+    mobile: Optional[str] = None,
+    address: Optional[str] = None,
+    remark: Optional[str] = None,
+    two_factor_authentication_enable: Optional[str] = None,
+    pbx_creation_limit: Optional[PbxLimit] = None,
+    disable_two_factor: bool = False,
+) -> None:
+    """Checks an update exactly as :meth:`Client.update_user` does, offline: nothing is sent.
+
+    Raises :class:`ycm.InvalidBodyError` (a ``ValueError``) naming the field and the rule.
+    """
+    body = build_update_body(
+        fields,
+        {
+            "company": company,
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone": phone,
+            "mobile": mobile,
+            "address": address,
+            "remark": remark,
+            "two_factor_authentication_enable": two_factor_authentication_enable,
+            "pbx_creation_limit": pbx_creation_limit,
+        },
+        disable_two_factor,
+    )
+    check(_ffi.lib.ycm_validate_user_update(body))
+
+
+def _bad_response(status: _ffi.ycm_status, message: str) -> YcmError:
+    """A BadResponseError for JSON the package could not read, keeping the call's details."""
+    status.code = int(Code.BAD_RESPONSE)
+    status.message = message.encode("utf-8")[:511]
+    return error_from_status(status)
+
+
+class Client:
+    """A YCM client: configuration, connection pool and tokens, held by the library.
+
+    ``Client(base_url, access_token)`` uses a ready bearer token;
+    ``Client(base_url, client_id=..., client_secret=...)`` fetches and refreshes tokens
+    itself. The other keywords are the library's options (``None`` keeps the default):
+    ``user_agent``, ``timeout_ms`` (whole call, retries included), ``connect_timeout_ms``,
+    ``max_retries``, ``retry_base_ms``, ``retry_max_ms``, ``max_response_bytes``,
+    ``ca_file``, ``allow_insecure_http`` and ``check_reseller_limit``. Nothing is sent until
+    the first call. Bad options raise :class:`ycm.InvalidArgumentError`.
+
+    One client may be shared by any number of threads; calls release the GIL. Close it with
+    :meth:`close` or a ``with`` block (a finalizer frees it otherwise); after closing, every
+    call raises :class:`ycm.ClientClosedError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: Optional[str] = None,
+        *,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        user_agent: Optional[str] = None,
+        timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+        max_retries: Optional[int] = None,
+        retry_base_ms: Optional[int] = None,
+        retry_max_ms: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
+        ca_file: Optional[str] = None,
+        allow_insecure_http: Optional[bool] = None,
+        check_reseller_limit: Optional[bool] = None,
+    ) -> None:
+        if not isinstance(base_url, str):
+            raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
+        options: Dict[str, Any] = {
+            "base_url": base_url,
+            "access_token": access_token,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "user_agent": user_agent,
+            "timeout_ms": timeout_ms,
+            "connect_timeout_ms": connect_timeout_ms,
+            "max_retries": max_retries,
+            "retry_base_ms": retry_base_ms,
+            "retry_max_ms": retry_max_ms,
+            "max_response_bytes": max_response_bytes,
+            "ca_file": ca_file,
+            "allow_insecure_http": allow_insecure_http,
+            "check_reseller_limit": check_reseller_limit,
+        }
+        config = {key: value for key, value in options.items() if value is not None}
+        for key, value in config.items():
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise local_error(Code.INVALID_UTF8, f"{key} is not valid UTF-8") from None
+        try:
+            config_json = json.dumps(config, allow_nan=False).encode("ascii")
+        except (TypeError, ValueError) as exc:
+            raise local_error(Code.INVALID_ARGUMENT, f"bad client option: {exc}") from None
+        handle = _ffi.ycm_client_p()
+        check(_ffi.lib.ycm_client_new_with_config(config_json, ctypes.byref(handle)))
+        self._base_url = base_url
+        self._handle: Optional[Any] = handle
+        self._lock = threading.Condition()
+        self._active = 0
+        self._finalizer = weakref.finalize(self, _ffi.lib.ycm_client_free, handle)
+
+    # --- lifetime ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Frees the handle. Idempotent; waits for calls under way in other threads."""
+        with self._lock:
+            if self._handle is None:
+                return
+            self._handle = None
+            while self._active:
+                self._lock.wait()
+        self._finalizer()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<ycm.Client {self._base_url!r} {state}>"
+
+    def _acquire(self) -> Any:
+        with self._lock:
+            if self._handle is None:
+                raise ClientClosedError("this ycm.Client is closed")
+            self._active += 1
+            return self._handle
+
+    def _release(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if not self._active:
+                self._lock.notify_all()
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def set_access_token(self, access_token: str) -> None:
+        """Replaces the bearer token (clients built with one). Calls under way keep the old."""
+        token = _c_string(access_token, "access_token")
+        handle = self._acquire()
+        try:
+            check(_ffi.lib.ycm_client_set_access_token(handle, token))
+        finally:
+            self._release()
+
+    def update_user(
+        self,
+        user_id: int,
+        fields: Optional[Mapping[str, Any]] = None,
+        *,
+        company: Optional[str] = None,
+        first_name: Optional[str] = None,
+        last_name: Optional[str] = None,
+        email: Optional[str] = None,
+        phone: Optional[str] = None,
+        mobile: Optional[str] = None,
+        address: Optional[str] = None,
+        remark: Optional[str] = None,
+        two_factor_authentication_enable: Optional[str] = None,
+        pbx_creation_limit: Optional[PbxLimit] = None,
+        disable_two_factor: bool = False,
+    ) -> UpdateResult:
+        """Updates YCM user ``user_id`` (``PUT /dm/open_api/v1/users/{userId}``).
+
+        Give the fields either as a mapping of YCM wire names (``{"firstName": "Ann"}``) or
+        as keywords (``first_name="Ann"``), or both (a field given twice raises
+        ``TypeError``). ``pbx_creation_limit`` is an int >= 1 or :data:`ycm.NO_LIMIT`;
+        ``disable_two_factor=True`` switches two-factor authentication off. The update is
+        checked before anything is sent (:class:`ycm.InvalidBodyError`).
+        """
+        uid = _user_id(user_id)
+        body = build_update_body(
+            fields,
+            {
+                "company": company,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "phone": phone,
+                "mobile": mobile,
+                "address": address,
+                "remark": remark,
+                "two_factor_authentication_enable": two_factor_authentication_enable,
+                "pbx_creation_limit": pbx_creation_limit,
+            },
+            disable_two_factor,
+        )
+        handle = self._acquire()
+        try:
+            status = check(_ffi.lib.ycm_update_user(handle, uid, body))
+        finally:
+            self._release()
+        when = to_datetime(status.time)
+        if when is None:
+            raise _bad_response(status, f"the response time {status.time} is not a valid time")
+        return UpdateResult(
+            request_id=status.request_id.decode("utf-8", errors="replace"),
+            status="Success",
+            time=when,
+            timestamp=status.time,
+            http_status=status.http_status,
+            attempts=status.attempts,
+        )
+
+    def get_user(self, user_id: int) -> User:
+        """Reads YCM user ``user_id`` (``GET /dm/open_api/v1/users/{userId}``)."""
+        uid = _user_id(user_id)
+        out = ctypes.c_void_p()
+        handle = self._acquire()
+        try:
+            status = check(_ffi.lib.ycm_get_user(handle, uid, ctypes.byref(out)))
+        finally:
+            self._release()
+        text = _ffi.take_string(out)
+        try:
+            return parse_user(json.loads(text))
+        except (ValueError, ParseError) as exc:
+            raise _bad_response(status, f"the user could not be read: {exc}") from None
+
+    def list_users(
+        self, page_size: int = 10, page_number: int = 1, sort: Optional[str] = None
+    ) -> UserPage:
+        """Reads one page of users (``GET /dm/open_api/v2/users``).
+
+        ``page_size`` 1..50, ``page_number`` >= 1, ``sort`` a field name such as
+        ``"userId"`` (``"-userId"`` for descending) or None for the server's order.
+        """
+        size = _int_arg(page_size, "page_size", -INT32_MAX - 1, INT32_MAX)
+        number = _int_arg(page_number, "page_number", -INT32_MAX - 1, INT32_MAX)
+        sort_arg = None if sort is None else _c_string(sort, "sort")
+        out = ctypes.c_void_p()
+        handle = self._acquire()
+        try:
+            status = check(
+                _ffi.lib.ycm_list_users(handle, size, number, sort_arg, ctypes.byref(out))
+            )
+        finally:
+            self._release()
+        text = _ffi.take_string(out)
+        try:
+            return parse_page(json.loads(text))
+        except (ValueError, ParseError) as exc:
+            raise _bad_response(status, f"the page of users could not be read: {exc}") from None
+
+    def iter_users(self, page_size: int = 50, sort: Optional[str] = "userId") -> Iterator[User]:
+        """Every user, page by page, fetched lazily as the iteration goes.
+
+        Sorting by a stable key (the default ``"userId"``) keeps pages consistent.
+        """
+        number = 1
+        while True:
+            page = self.list_users(page_size=page_size, page_number=number, sort=sort)
+            yield from page.users
+            if not page.users or number * page_size >= page.total:
+                return
+            number += 1

@@ -1,0 +1,221 @@
+"""The ctypes layer: finds and loads ``libycm.so`` by absolute path, and declares every
+symbol of ``include/ycm.h`` with its ``argtypes`` and ``restype``, the ``ycm_status`` and
+``ycm_user_fields`` structures and the ``YCM_PBX_LIMIT_*`` constants. Nothing else in the
+package touches ctypes declarations; ``tests/test_header_drift.py`` checks this module
+against the header.
+
+Type conventions: ``const char *`` inputs and static outputs are ``c_char_p``; strings the
+library hands over for the caller to free (``char **out_json``) are received as
+``c_void_p`` so that the pointer survives for ``ycm_string_free``; ``enum ycm_code`` is a
+C ``int``.
+
+Search order for the library (the first that exists wins; no search path is ever used):
+
+1. ``libycm.so`` next to this file (bundled by ``pip install``),
+2. the file named by the environment variable ``YCM_LIBRARY``,
+3. ``target/release/libycm.so`` of the ycm checkout this package sits in (the directory
+   two levels above ``bindings/python``, when its ``Cargo.toml`` is the crate ``ycm``;
+   ``$CARGO_TARGET_DIR`` is honoured).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+from ctypes import (
+    POINTER,
+    Structure,
+    c_char,
+    c_char_p,
+    c_int,
+    c_int32,
+    c_int64,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+LIBRARY_FILE = "libycm.so"
+LIBRARY_ENV = "YCM_LIBRARY"
+
+# --- constants of the header -------------------------------------------------------------
+
+YCM_PBX_LIMIT_UNCHANGED = 0
+YCM_PBX_LIMIT_NONE = 1
+YCM_PBX_LIMIT_AT_MOST = 2
+
+# `enum ycm_code`: a C enum is an int.
+ycm_code = c_int
+
+
+# --- structures --------------------------------------------------------------------------
+
+
+class ycm_client(Structure):
+    """Opaque client handle; only ever used through a pointer."""
+
+
+class ycm_status(Structure):
+    """The outcome of every fallible call, returned by value."""
+
+    _fields_ = [
+        ("code", ycm_code),
+        ("http_status", c_uint16),
+        ("attempts", c_uint32),
+        ("time", c_int64),
+        ("api_errcode", c_int64),
+        ("request_id", c_char * 65),
+        ("message", c_char * 512),
+    ]
+
+
+class ycm_user_fields(Structure):
+    """The typed form of a user update (the package itself sends JSON bodies)."""
+
+    _fields_ = [
+        ("company", c_char_p),
+        ("first_name", c_char_p),
+        ("last_name", c_char_p),
+        ("email", c_char_p),
+        ("phone", c_char_p),
+        ("mobile", c_char_p),
+        ("address", c_char_p),
+        ("remark", c_char_p),
+        ("disable_two_factor_authentication", c_uint8),
+        ("pbx_limit_mode", c_uint32),
+        ("pbx_limit", c_int64),
+    ]
+
+
+ycm_client_p = POINTER(ycm_client)
+
+# Every exported function: name -> (restype, argtypes). The drift test compares this table
+# with include/ycm.h.
+SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
+    "ycm_client_new": (ycm_status, [c_char_p, c_char_p, POINTER(ycm_client_p)]),
+    "ycm_client_new_with_config": (ycm_status, [c_char_p, POINTER(ycm_client_p)]),
+    "ycm_client_free": (None, [ycm_client_p]),
+    "ycm_client_set_access_token": (ycm_status, [ycm_client_p, c_char_p]),
+    "ycm_update_user": (ycm_status, [ycm_client_p, c_int64, c_char_p]),
+    "ycm_validate_user_update": (ycm_status, [c_char_p]),
+    "ycm_get_user": (ycm_status, [ycm_client_p, c_int64, POINTER(c_void_p)]),
+    "ycm_list_users": (
+        ycm_status,
+        [ycm_client_p, c_int32, c_int32, c_char_p, POINTER(c_void_p)],
+    ),
+    "ycm_string_free": (None, [c_void_p]),
+    "ycm_update_user_fields": (ycm_status, [ycm_client_p, c_int64, POINTER(ycm_user_fields)]),
+    "ycm_user_fields_to_json": (ycm_status, [POINTER(ycm_user_fields), POINTER(c_void_p)]),
+    "ycm_code_name": (c_char_p, [ycm_code]),
+    "ycm_code_description": (c_char_p, [ycm_code]),
+    "ycm_version": (c_char_p, []),
+}
+
+
+# --- finding the library -----------------------------------------------------------------
+
+
+def _checkout_library(package_dir: Path) -> Optional[Path]:
+    """``target/release/libycm.so`` of the ycm checkout holding this package, if it is in one.
+
+    Only the checkout's own layout is looked at (``<root>/bindings/python/ycm``), never the
+    directories above it: a stray ``Cargo.toml`` higher up must not decide what is loaded.
+    """
+    if len(package_dir.parents) < 3:
+        return None
+    root = package_dir.parents[2]
+    try:
+        text = (root / "Cargo.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    package = text.split("[package]", 1)
+    name_line = re.compile(r'^\s*name\s*=\s*"ycm"\s*$', re.MULTILINE)
+    if len(package) != 2 or not name_line.search(package[1].split("\n[", 1)[0]):
+        return None
+    # Like cargo, a relative CARGO_TARGET_DIR is relative to the working directory.
+    env_target = os.environ.get("CARGO_TARGET_DIR")
+    target = Path(env_target).resolve() if env_target else root / "target"
+    return target / "release" / LIBRARY_FILE
+
+
+def find_library() -> Tuple[Optional[Path], List[str]]:
+    """The absolute path of the library to load, and a description of every place searched."""
+    here = Path(__file__).resolve().parent
+    searched: List[str] = []
+
+    bundled = here / LIBRARY_FILE
+    searched.append(f"{bundled} (bundled with the package)")
+    if bundled.is_file():
+        return bundled, searched
+
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        path = Path(env).expanduser().resolve()
+        searched.append(f"{path} (from {LIBRARY_ENV})")
+        # An explicit setting that points nowhere is an error, not a reason to load
+        # another copy silently.
+        return (path if path.is_file() else None), searched
+    searched.append(f"${LIBRARY_ENV} (not set)")
+
+    checkout = _checkout_library(here)
+    if checkout is None:
+        searched.append("target/release of a ycm checkout (this package is not inside one)")
+    else:
+        searched.append(f"{checkout} (ycm checkout; build it with `cargo build --release`)")
+        if checkout.is_file():
+            return checkout, searched
+    return None, searched
+
+
+def _load() -> Tuple[ctypes.CDLL, Path]:
+    path, searched = find_library()
+    if path is None:
+        raise ImportError(
+            "ycm: cannot find libycm.so. Searched:\n  "
+            + "\n  ".join(searched)
+            + f"\nInstall the package with pip (which bundles the library), or set {LIBRARY_ENV} "
+            "to the absolute path of libycm.so."
+        )
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise ImportError(f"ycm: cannot load {path}: {exc}") from exc
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError as exc:
+            raise ImportError(
+                f"ycm: {path} has no symbol {name}: the library is older than this package"
+            ) from exc
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib, path
+
+
+lib, library_path = _load()
+
+
+def version() -> str:
+    """The version of the loaded library, ``MAJOR.MINOR.PATCH``."""
+    raw: Optional[bytes] = lib.ycm_version()
+    return (raw or b"").decode("utf-8")
+
+
+def code_name(code: int) -> str:
+    """``ycm_code_name``: the C name of a code (only call it with a known code)."""
+    raw: Optional[bytes] = lib.ycm_code_name(code)
+    return (raw or b"").decode("utf-8")
+
+
+def take_string(ptr: c_void_p) -> str:
+    """Copies a string returned through ``char **`` and frees it with ``ycm_string_free``."""
+    if not ptr.value:
+        return ""
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib.ycm_string_free(ptr)

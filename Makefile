@@ -65,7 +65,7 @@ install: release
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
 		bindings/c/ycm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ycm.pc
 
-clean:
+clean: bench-clean
 	$(CARGO) clean
 	rm -rf bindings/c/build $(VENV)
 

@@ -23,6 +23,7 @@ mod client;
 mod config;
 mod error;
 pub mod ffi;
+mod resolver;
 mod response;
 mod secret;
 mod token_cache;

@@ -1,16 +1,19 @@
 //! HTTP transport: one ureq [`Agent`] per client (keep-alive pool, connect timeout, rustls
 //! with the web PKI roots or the caller's `ca_file`, no proxy from the environment, no
-//! redirects, error statuses returned as responses) and the retry loop around it. A call has
+//! redirects, error statuses returned as responses, names resolved by
+//! [`crate::resolver`]) and the retry loop around it. A call has
 //! one deadline (`timeout_ms`) that covers every attempt and every wait; retries happen only
 //! where they are safe (connect failures, timeouts and resets before a complete response,
 //! 429, 502, 503, 504), with exponential backoff and full jitter, honouring `Retry-After`.
 
 use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
+use crate::resolver::CachingResolver;
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
 use ureq::http::{self, Method};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::transport::DefaultConnector;
 use ureq::Agent;
 
 /// Statuses after which a request is sent again.
@@ -80,7 +83,7 @@ impl Transport {
             Some(path) => load_ca_file(path)?,
             None => RootCerts::WebPki,
         };
-        let agent: Agent = Agent::config_builder()
+        let agent_config = Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
             .max_redirects(0)
@@ -90,8 +93,12 @@ impl Transport {
             .timeout_connect(Some(config.connect_timeout))
             .max_idle_connections_per_host(32)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .build()
-            .into();
+            .build();
+        let agent = Agent::with_parts(
+            agent_config,
+            DefaultConnector::new(),
+            CachingResolver::default(),
+        );
         Ok(Transport {
             agent,
             base_url: config.base_url().to_string(),

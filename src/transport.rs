@@ -190,6 +190,22 @@ impl Transport {
         Duration::from_millis(fastrand::u64(0..=millis))
     }
 
+    /// Runs one built request with the remaining budget as its global timeout.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: ureq::http::Result<http::Request<S>>,
+        budget: Duration,
+    ) -> std::result::Result<std::result::Result<http::Response<ureq::Body>, ureq::Error>, Failure>
+    {
+        let request = request.map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(budget))
+            .build();
+        Ok(self.agent.run(request))
+    }
+
     /// One HTTP exchange within `budget`, body included.
     fn attempt(
         &self,
@@ -205,29 +221,13 @@ impl Transport {
         }
         let started = Instant::now();
         let sent = match &request.body {
-            Some((content_type, bytes)) => {
-                let req = builder
+            Some((content_type, bytes)) => self.run(
+                builder
                     .header("Content-Type", *content_type)
-                    .body(bytes.as_slice())
-                    .map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
-                let req = self
-                    .agent
-                    .configure_request(req)
-                    .timeout_global(Some(budget))
-                    .build();
-                self.agent.run(req)
-            }
-            None => {
-                let req = builder
-                    .body(())
-                    .map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
-                let req = self
-                    .agent
-                    .configure_request(req)
-                    .timeout_global(Some(budget))
-                    .build();
-                self.agent.run(req)
-            }
+                    .body(bytes.as_slice()),
+                budget,
+            )?,
+            None => self.run(builder.body(()), budget)?,
         };
         let classify = |e: ureq::Error| {
             let mut failure = classify(e, request, &self.base_url, self.max_response_bytes);

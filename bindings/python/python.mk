@@ -8,13 +8,16 @@
 #   make py-install-check  pip-installs bindings/python into a throwaway venv and imports it
 #                          from outside the checkout with no environment variable set
 #
-# Tests load the checkout's library (YCM_LIBRARY=$(LIB_SO)) and start $(MOCK_BIN) themselves
-# (override with YCM_MOCK_BIN).
+# Tests load the checkout's library (YCM_LIBRARY=$(LIB_SO)) and start $(MOCK_BIN) and
+# $(FAULT_SERVER_BIN) themselves (override with YCM_MOCK_BIN and YCM_FAULT_SERVER_BIN). The
+# 10-second acceptance run of issue 4 (tests/test_long_run.py, marked `slow`) is part of
+# py-test; for a quick run: cd bindings/python && pytest -m "not slow".
 
 PY_DIR      := bindings/python
 PY_VENV_PY  := $(VENV)/bin/python
 PY_STAMP    := $(VENV)/.py-dev-requirements
 PY_PIP      := -m pip install --quiet --disable-pip-version-check
+FAULT_SERVER_BIN := $(RELEASE)/ycm-fault-server
 
 .PHONY: py-venv py-test py-typecheck py-unit py-install-check
 
@@ -34,6 +37,7 @@ endef
 
 define PY_UNIT
 cd $(PY_DIR) && YCM_LIBRARY=$(LIB_SO) YCM_MOCK_BIN=$${YCM_MOCK_BIN:-$(MOCK_BIN)} \
+	YCM_FAULT_SERVER_BIN=$${YCM_FAULT_SERVER_BIN:-$(FAULT_SERVER_BIN)} \
 	$(PY_VENV_PY) -m pytest -q -p no:cacheprovider
 endef
 

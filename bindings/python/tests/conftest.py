@@ -1,6 +1,12 @@
 """Fixtures: one ycm-mock server per test session, started from the built binary on a free
 loopback port (``$YCM_MOCK_BIN``, or ``target/release/ycm-mock`` of this checkout) and
 stopped at the end; every test gets it freshly reset (users, counters, tokens, faults).
+``start_mock_with`` starts extra mocks with their own command-line options for one test, and
+``fault_server`` runs ``ycm-fault-server --case NAME`` (``$YCM_FAULT_SERVER_BIN``, or the
+binary next to ycm-mock), a scripted raw-TCP peer, for one test.
+
+Tests marked ``slow`` (the acceptance long run) belong to the normal suite; deselect them
+with ``-m "not slow"`` for a quick run.
 """
 
 from __future__ import annotations
@@ -9,11 +15,12 @@ import contextlib
 import json
 import os
 import selectors
+import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, cast
+from typing import Any, Callable, Dict, Iterator, List, cast
 
 import pytest
 
@@ -59,6 +66,14 @@ class Mock:
     def expire(self) -> None:
         self._request("POST", "/__mock/expire", {})
 
+    def revoke(self) -> None:
+        self._request("POST", "/__mock/revoke", {})
+
+    def log_text(self) -> str:
+        """The raw JSON text of ``/__mock/log``, exactly as the mock serves it."""
+        with urllib.request.urlopen(self.url + "/__mock/log", timeout=10) as response:
+            return cast(bytes, response.read()).decode("utf-8")
+
 
 def mock_binary() -> Path:
     env = os.environ.get("YCM_MOCK_BIN")
@@ -72,7 +87,9 @@ def mock_binary() -> Path:
     return path
 
 
-def read_first_line(process: "subprocess.Popen[bytes]", timeout: float) -> str:
+def read_first_line(
+    process: "subprocess.Popen[bytes]", timeout: float, name: str = "ycm-mock"
+) -> str:
     """The first stdout line of the process, or an error after ``timeout`` seconds."""
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
@@ -83,14 +100,23 @@ def read_first_line(process: "subprocess.Popen[bytes]", timeout: float) -> str:
         while b"\n" not in buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not selector.select(remaining):
-                raise RuntimeError(f"ycm-mock printed no URL within {timeout} s")
+                raise RuntimeError(f"{name} printed no URL within {timeout} s")
             chunk = os.read(process.stdout.fileno(), 4096)
             if not chunk:
-                raise RuntimeError(f"ycm-mock exited with status {process.wait()}")
+                raise RuntimeError(f"{name} exited with status {process.wait()}")
             buffer += chunk
     finally:
         selector.close()
     return buffer.split(b"\n", 1)[0].decode()
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -108,12 +134,7 @@ def start_mock(*args: str) -> Iterator[Mock]:
         assert line.startswith(prefix), line
         yield Mock(line[len(prefix) :], process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture(scope="session")
@@ -126,3 +147,71 @@ def mock_server() -> Iterator[Mock]:
 def mock(mock_server: Mock) -> Mock:
     mock_server.reset()
     return mock_server
+
+
+@pytest.fixture
+def start_mock_with() -> Iterator[Callable[..., Mock]]:
+    """``start_mock_with("--token-ttl", "1", ...)`` starts a ycm-mock with those options;
+    every mock started so is stopped when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def start(*args: str) -> Mock:
+            return stack.enter_context(start_mock(*args))
+
+        yield start
+
+
+def fault_server_binary() -> Path:
+    env = os.environ.get("YCM_FAULT_SERVER_BIN")
+    path = Path(env) if env else mock_binary().parent / "ycm-fault-server"
+    if not path.is_file():
+        pytest.fail(
+            f"ycm-fault-server not found at {path}: run `cargo build --release -p ycm-mock` "
+            "or set YCM_FAULT_SERVER_BIN",
+            pytrace=False,
+        )
+    return path
+
+
+@contextlib.contextmanager
+def start_fault_server(case: str) -> Iterator[str]:
+    """Runs ``ycm-fault-server --case CASE`` on a free loopback port; yields its URL."""
+    process = subprocess.Popen(
+        [str(fault_server_binary()), "--case", case, "--addr", "127.0.0.1:0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        line = read_first_line(process, timeout=15, name="ycm-fault-server")
+        prefix = "ycm-fault-server listening on "
+        assert line.startswith(prefix), line
+        yield line[len(prefix) :]
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def fault_server() -> Iterator[Callable[[str], str]]:
+    """``fault_server("reset")`` starts a scripted peer for that case and returns its URL;
+    every peer started so is stopped when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def start(case: str) -> str:
+            return stack.enter_context(start_fault_server(case))
+
+        yield start
+
+
+def closed_port_url() -> str:
+    """A loopback URL on which nothing listens (a port just bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a long acceptance run (part of the normal suite; -m 'not slow' skips it)"
+    )

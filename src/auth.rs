@@ -4,16 +4,17 @@
 //! `expires_in` runs out, replaced by a new client-credentials grant when the refresh token is
 //! refused, and dropped when a resource call answers 401 (the caller then replays once); the
 //! caching and the single shared fetch live in [`crate::token_cache`]. A refused client
-//! secret is never retried: YCM blocks an IP after five failed authentications.
+//! secret is never sent again by the same client (YCM blocks an IP after five failed
+//! authentications): later calls fail at once with the first refusal's reason.
 
 use crate::config::{check_access_token, Auth};
-use crate::error::{Code, Error, Result};
+use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{cut, summarize};
 use crate::secret::{redact_body, Secret};
 use crate::token_cache::{Issued, TokenCache};
 use crate::transport::{Call, HttpRequest, Transport};
 use serde_json::Value;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::Instant;
 use ureq::http::Method;
 use url::form_urlencoded;
@@ -37,6 +38,8 @@ pub(crate) struct Managed {
     client_id: String,
     client_secret: Secret,
     cache: TokenCache,
+    /// Why the token endpoint refused the client credentials, once it has.
+    refused: OnceLock<String>,
 }
 
 /// The answer of the token endpoint to one grant request.
@@ -58,6 +61,7 @@ impl Tokens {
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
                 cache: TokenCache::new(),
+                refused: OnceLock::new(),
             }),
         }
     }
@@ -85,9 +89,14 @@ impl Tokens {
     pub fn current(&self, transport: &Transport, call: &mut Call) -> Result<Secret> {
         match self {
             Tokens::Static(lock) => Ok(lock.read().unwrap_or_else(|p| p.into_inner()).clone()),
-            Tokens::Managed(managed) => managed.cache.get_or_renew(Instant::now(), |refresh| {
-                managed.renew(refresh, transport, call)
-            }),
+            Tokens::Managed(managed) => {
+                if let Some(reason) = managed.refused.get() {
+                    return Err(managed.refusal(reason, call.info()));
+                }
+                managed.cache.get_or_renew(Instant::now(), |refresh| {
+                    managed.renew(refresh, transport, call)
+                })
+            }
         }
     }
 
@@ -125,15 +134,27 @@ impl Managed {
             .finish();
         match self.request(transport, call, form, &self.client_secret)? {
             Grant::Issued(issued) => Ok(issued),
-            Grant::Refused(status, detail) => Err(Error::with_info(
-                Code::Unauthorized,
-                format!(
-                    "the token endpoint refused the client credentials of client_id \"{}\" ({detail}); check client_id and client_secret. Not retried: YCM blocks an IP after 5 failed authentications",
-                    self.client_id
-                ),
-                call.info_with_status(status),
-            )),
+            Grant::Refused(status, detail) => {
+                let reason = self.refused.get_or_init(|| detail);
+                Err(self.refusal(reason, call.info_with_status(status)))
+            }
         }
+    }
+
+    fn refusal(&self, reason: &str, info: CallInfo) -> Error {
+        let again = if info.attempts == 0 {
+            " earlier; not sent again by this client, build a new one with corrected credentials"
+        } else {
+            ""
+        };
+        Error::with_info(
+            Code::Unauthorized,
+            format!(
+                "the token endpoint refused the client credentials of client_id \"{}\"{again} ({reason}); check client_id and client_secret. Never retried: YCM blocks an IP after 5 failed authentications",
+                self.client_id
+            ),
+            info,
+        )
     }
 
     /// Sends one grant request whose form carries `sent`; the answer's text is scrubbed of

@@ -116,9 +116,17 @@ fn a_refused_secret_is_asked_once_and_reported_without_the_secret() {
     );
     assert!(!err.to_string().contains("wrong-secret-value"));
     assert!(!format!("{err:?} {client:?}").contains("wrong-secret-value"));
-    assert_eq!(err.info().attempts, 1);
+    assert_eq!((err.info().attempts, err.info().http_status), (1, 401));
+    let again = client.get_user(13329).unwrap_err();
+    assert_eq!(again.code(), Code::Unauthorized);
+    assert_eq!((again.info().attempts, again.info().http_status), (0, 0));
+    assert!(again.to_string().contains("not sent again"), "{again}");
     let stats = server.stats();
-    assert_eq!((stats.token_requests, stats.update_user), (1, 0));
+    assert_eq!(
+        (stats.token_requests, stats.update_user),
+        (1, 0),
+        "the secret went out once"
+    );
 }
 
 #[test]

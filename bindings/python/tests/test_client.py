@@ -113,9 +113,10 @@ def test_wrong_secret_is_refused_once_and_never_shown(mock: Mock) -> None:
     with ycm.Client(mock.url, client_id=CLIENT_ID, client_secret=secret) as client:
         with pytest.raises(ycm.UnauthorizedError) as raised:
             client.update_user(13329, company="x")
-        with pytest.raises(ycm.UnauthorizedError):
+        with pytest.raises(ycm.UnauthorizedError) as again:
             client.get_user(13329)
     error = raised.value
+    assert again.value.attempts == 0 and "not sent again" in again.value.message
     assert error.code is ycm.Code.UNAUTHORIZED
     for text in (str(error), repr(error), error.message, str(error.args)):
         assert secret not in text
@@ -123,7 +124,7 @@ def test_wrong_secret_is_refused_once_and_never_shown(mock: Mock) -> None:
     assert error.http_status == 401 and error.attempts == 1
     stats = mock.stats()
     assert stats["update_user"] == 0
-    assert stats["token_requests"] == 2  # one per call: a refused secret is never retried
+    assert stats["token_requests"] == 1  # a refused secret is never sent again
     for entry in mock.log():
         assert secret not in str(entry)
 

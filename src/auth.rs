@@ -212,8 +212,10 @@ impl Managed {
 }
 
 pub(crate) fn parse_grant(body: &[u8]) -> std::result::Result<Issued, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| format!("not JSON: {}", summarize(body)))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        // Not quoted: a 2xx body from the token endpoint may hold a fresh token.
+        format!("the {}-byte body is not JSON", body.len())
+    })?;
     let access = value
         .get("access_token")
         .and_then(Value::as_str)
@@ -261,6 +263,8 @@ mod tests {
         let ok = parse_grant(br#"{"access_token":"a.b","refresh_token":"r","expires_in":60}"#);
         assert!(matches!(ok, Ok(Issued { expires_in: 60, .. })));
         assert!(parse_grant(b"{}").is_err());
+        let leaky = parse_grant(br#"{"access_token":"FreshToken"} trailing"#);
+        assert!(matches!(leaky, Err(why) if !why.contains("FreshToken")));
         assert!(parse_grant(br#"{"access_token":"a b"}"#).is_err());
         assert!(parse_grant(br#"{"access_token":"a","expires_in":-1}"#).is_err());
         let huge = parse_grant(br#"{"access_token":"a","expires_in":18446744073709551615}"#);

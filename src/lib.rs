@@ -23,6 +23,8 @@ mod client;
 mod config;
 mod error;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 mod resolver;
 mod response;
 mod secret;

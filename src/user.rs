@@ -235,6 +235,7 @@ fn check_size(bytes: usize) -> Result<()> {
 }
 
 fn unknown_field(name: &str) -> Error {
+    let name = crate::response::cut(name, 64);
     Error::invalid_body(format!(
         "field \"{name}\" is not a field of the user update; known fields: {}, {TWO_FACTOR_FIELD}, {PBX_LIMIT_FIELD}",
         STRING_FIELDS.join(", ")

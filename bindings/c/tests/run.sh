@@ -3,9 +3,12 @@
 #
 #   bindings/c/tests/run.sh [valgrind ARGS...] TEST_BINARY
 #
-# Starts "${YCM_MOCK_BIN:-target/release/ycm-mock} --addr 127.0.0.1:0 --quiet", reads the URL
-# from its first stdout line (10 s timeout), exports YCM_MOCK_URL, runs the command given as
-# arguments, stops the mock on exit (whatever happens) and exits with the command's status.
+# Starts "${YCM_MOCK_BIN:-target/release/ycm-mock} --addr 127.0.0.1:0 --quiet $YCM_MOCK_ARGS",
+# reads the URL from its first stdout line (10 s timeout), exports YCM_MOCK_URL, runs the
+# command given as arguments, stops the mock on exit (whatever happens) and exits with the
+# command's status. YCM_MOCK_ARGS (optional, split on blanks) gives one test binary a mock
+# of its own kind, e.g. "--no-static-token --token-ttl 2"; it stays exported, so the test
+# can read the options (a secret it must look for, say) from the same place.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -28,7 +31,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$mock_bin" --addr 127.0.0.1:0 --quiet >"$work/stdout" 2>"$work/stderr" &
+read -r -a mock_args <<<"${YCM_MOCK_ARGS:-}"
+"$mock_bin" --addr 127.0.0.1:0 --quiet ${mock_args[@]+"${mock_args[@]}"} >"$work/stdout" 2>"$work/stderr" &
 mock_pid=$!
 
 url=

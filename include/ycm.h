@@ -62,7 +62,8 @@ typedef enum ycm_code {
   YCM_ERR_INVALID_UTF8 = 3,
   /*
    The update body was refused: not JSON, not an object, empty, unknown field, wrong
-   type, bad value or too large; nothing was sent.
+   type, bad value or too large; nothing was sent. (With `check_reseller_limit`, also a
+   limit the user's record rules out; then only the read of the user was sent.)
    */
   YCM_ERR_INVALID_BODY = 4,
   /*
@@ -303,14 +304,14 @@ struct ycm_status ycm_update_user_fields(const struct ycm_client *client,
 struct ycm_status ycm_user_fields_to_json(const struct ycm_user_fields *fields, char **out_json);
 
 /*
- The name of a code, for example "YCM_ERR_TIMEOUT". The string is static: never free it.
- Thread-safe. `code` must be a `ycm_code` value.
+ The name of a code, for example "YCM_ERR_TIMEOUT"; "YCM_ERR_UNKNOWN" for a number that
+ is not a `ycm_code`. The string is static: never free it. Thread-safe.
  */
 const char *ycm_code_name(enum ycm_code code);
 
 /*
- One sentence describing a code. The string is static: never free it. Thread-safe.
- `code` must be a `ycm_code` value.
+ One sentence describing a code ("Unknown code." for a number that is not a
+ `ycm_code`). The string is static: never free it. Thread-safe.
  */
 const char *ycm_code_description(enum ycm_code code);
 

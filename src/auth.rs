@@ -89,14 +89,9 @@ impl Tokens {
     pub fn current(&self, transport: &Transport, call: &mut Call) -> Result<Secret> {
         match self {
             Tokens::Static(lock) => Ok(lock.read().unwrap_or_else(|p| p.into_inner()).clone()),
-            Tokens::Managed(managed) => {
-                if let Some(reason) = managed.refused.get() {
-                    return Err(managed.refusal(reason, call.info()));
-                }
-                managed.cache.get_or_renew(Instant::now(), |refresh| {
-                    managed.renew(refresh, transport, call)
-                })
-            }
+            Tokens::Managed(managed) => managed.cache.get_or_renew(Instant::now(), |refresh| {
+                managed.renew(refresh, transport, call)
+            }),
         }
     }
 
@@ -118,6 +113,11 @@ impl Managed {
         transport: &Transport,
         call: &mut Call,
     ) -> Result<Issued> {
+        // Checked here, under the cache's lock, so that callers queued behind a refused
+        // fetch do not send the secret again.
+        if let Some(reason) = self.refused.get() {
+            return Err(self.refusal(reason, call.info()));
+        }
         if let Some(refresh) = refresh {
             let form = form_urlencoded::Serializer::new(String::new())
                 .append_pair("grant_type", "refresh_token")

@@ -182,7 +182,7 @@ impl Client {
 }
 
 /// Checks a user id: a positive integer.
-pub fn check_user_id(user_id: i64) -> Result<()> {
+pub(crate) fn check_user_id(user_id: i64) -> Result<()> {
     if user_id <= 0 {
         return Err(Error::invalid_argument(format!(
             "user_id must be a positive integer, got {user_id}"

@@ -296,7 +296,8 @@ fn check_auth(auth: &Auth) -> Result<()> {
 /// Parses and checks a base URL: http(s), a host, no credentials, query or fragment, and
 /// plain http only to loopback unless `allow_insecure_http`.
 fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url> {
-    let bad = |rule: &str| Error::invalid_argument(format!("base_url \"{text}\" {rule}"));
+    let shown = shown_url(text);
+    let bad = |rule: &str| Error::invalid_argument(format!("base_url {shown} {rule}"));
     let url = Url::parse(text).map_err(|e| bad(&format!("is not a valid URL ({e})")))?;
     match url.scheme() {
         "https" => {}
@@ -322,6 +323,26 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url> {
         return Err(bad("must not contain a query or fragment"));
     }
     Ok(url)
+}
+
+/// The base URL as an error message may quote it: cut short, and never with credentials
+/// (a password in the URL, or a token pasted into the wrong argument).
+fn shown_url(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) if url.password().is_some() || !url.username().is_empty() => {
+            format!(
+                "\"{}://...@{}\"",
+                url.scheme(),
+                url.host_str().unwrap_or("")
+            )
+        }
+        Ok(_) if text.len() <= 80 => format!("\"{text}\""),
+        Ok(_) => format!("\"{}...\"", crate::response::cut(text, 80)),
+        Err(_) if text.contains('@') || text.len() > 80 || !text.contains("://") => {
+            format!("({} characters, not shown)", text.chars().count())
+        }
+        Err(_) => format!("\"{text}\""),
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -480,5 +501,12 @@ mod tests {
         ] {
             assert!(Config::new(bad, auth()).is_err(), "{bad}");
         }
+        let err = Config::new("https://user:Passw0rd@ycm.example.com", auth()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "base_url \"https://...@ycm.example.com\" must not contain credentials"
+        );
+        let err = Config::new("eyJhbGciOiJIUzI1NiJ9.secret-token", auth()).unwrap_err();
+        assert!(!err.to_string().contains("secret-token"), "{err}");
     }
 }

@@ -33,7 +33,7 @@ mod transport;
 mod user;
 
 pub use account::{ListQuery, User, UserPage, UserType, MAX_PAGE_SIZE};
-pub use client::{check_user_id, Client, Read, Updated};
+pub use client::{Client, Read, Updated};
 pub use config::{Auth, Config, CONFIG_KEYS};
 pub use error::{CallInfo, Code, Error, Result};
 pub use secret::Secret;

@@ -1,11 +1,12 @@
 //! The cache of a managed access token: the current token, the refresh token and when to
 //! renew. [`TokenCache::get_or_renew`] holds the lock while renewing, so concurrent callers
 //! that find the token stale wait for one renewal and share its result (no thundering herd);
-//! [`TokenCache::reject`] drops a token the server refused unless another caller already
-//! replaced it. The cache does no I/O itself, and is written against the `sync` shim below so
-//! that loom can check it (`make loom`).
+//! a renewal that fails for a passing reason (a 503, a timeout) keeps a token that has not
+//! expired yet; [`TokenCache::reject`] drops a token the server refused unless another caller
+//! already replaced it. The cache does no I/O itself, and its lock comes from loom under
+//! `--cfg ycm_loom`, so that loom can check it (`make loom`).
 
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::secret::Secret;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,7 @@ struct State {
     access: Option<Secret>,
     refresh: Option<Secret>,
     renew_at: Option<Instant>,
+    expires_at: Option<Instant>,
 }
 
 pub(crate) struct TokenCache {
@@ -45,8 +47,10 @@ impl TokenCache {
     }
 
     /// The cached token if it is still fresh at `now`; otherwise the token `renew` obtains
-    /// (given the refresh token, if any), which is then cached. A failed renewal clears the
-    /// cache, so the next renewal starts from the client credentials.
+    /// (given the refresh token, if any), which is then cached. When the renewal fails, a
+    /// token that has not expired yet is still returned (the next call renews again); a
+    /// refusal ([`Code::Unauthorized`]) clears the cache, so the next renewal starts from the
+    /// client credentials.
     pub fn get_or_renew(
         &self,
         now: Instant,
@@ -60,15 +64,21 @@ impl TokenCache {
         }
         match renew(state.refresh.as_ref()) {
             Ok(issued) => {
+                let life = Duration::from_secs(issued.expires_in);
                 state.renew_at = Some(now + renew_after(issued.expires_in));
+                state.expires_at = Some(now + life);
                 state.access = Some(issued.access.clone());
                 state.refresh = issued.refresh;
                 Ok(issued.access)
             }
-            Err(error) => {
+            Err(error) if error.code() == Code::Unauthorized => {
                 *state = State::default();
                 Err(error)
             }
+            Err(error) => match (&state.access, state.expires_at) {
+                (Some(token), Some(expires_at)) if now < expires_at => Ok(token.clone()),
+                _ => Err(error),
+            },
         }
     }
 
@@ -91,7 +101,7 @@ pub(crate) fn renew_after(expires_in: u64) -> Duration {
 #[cfg(all(test, not(ycm_loom)))]
 mod tests {
     use super::*;
-    use crate::error::{Code, Error};
+    use crate::error::Error;
 
     fn issued(access: &str, refresh: &str) -> Result<Issued> {
         Ok(Issued {
@@ -126,7 +136,27 @@ mod tests {
     }
 
     #[test]
-    fn reject_drops_only_the_current_token_and_failure_clears_everything() {
+    fn a_passing_renewal_failure_keeps_a_token_that_has_not_expired() {
+        let cache = TokenCache::new();
+        let start = Instant::now();
+        cache.get_or_renew(start, |_| issued("a1", "r1")).unwrap();
+        let early = start + Duration::from_secs(90);
+        let kept = cache.get_or_renew(early, |_| Err(Error::new(Code::Http, "503")));
+        assert_eq!(kept.unwrap().expose(), "a1");
+        let late = start + Duration::from_secs(100);
+        let gone = cache.get_or_renew(late, |refresh| {
+            assert_eq!(
+                refresh.map(Secret::expose),
+                Some("r1"),
+                "refresh token kept"
+            );
+            Err(Error::new(Code::Http, "503"))
+        });
+        assert_eq!(gone.unwrap_err().code(), Code::Http);
+    }
+
+    #[test]
+    fn reject_drops_only_the_current_token_and_a_refusal_clears_everything() {
         let cache = TokenCache::new();
         let now = Instant::now();
         cache.get_or_renew(now, |_| issued("a1", "r1")).unwrap();

@@ -41,6 +41,8 @@ pub(crate) struct HttpResponse {
 pub(crate) struct Call {
     pub deadline: Instant,
     pub attempts: u32,
+    /// Status line of the last response received in this call; 0 before the first.
+    pub last_status: u16,
 }
 
 impl Call {
@@ -52,6 +54,7 @@ impl Call {
     pub fn info(&self) -> CallInfo {
         CallInfo {
             attempts: self.attempts,
+            http_status: self.last_status,
             ..CallInfo::default()
         }
     }
@@ -116,6 +119,7 @@ impl Transport {
         Call {
             deadline: Instant::now() + self.timeout,
             attempts: 0,
+            last_status: 0,
         }
     }
 
@@ -130,6 +134,11 @@ impl Transport {
             }
             call.attempts += 1;
             let outcome = self.attempt(request, remaining);
+            match &outcome {
+                Ok(response) => call.last_status = response.status,
+                Err(failure) if failure.http_status != 0 => call.last_status = failure.http_status,
+                Err(_) => {}
+            }
             let retry_after = match &outcome {
                 Ok(response) if RETRY_STATUSES.contains(&response.status) => {
                     Some(response.retry_after)
@@ -163,7 +172,7 @@ impl Transport {
             } else {
                 (failure.code, failure.message)
             };
-            Error::with_info(code, message, call.info_with_status(failure.http_status))
+            Error::with_info(code, message, call.info())
         })
     }
 
@@ -322,10 +331,9 @@ fn classify(error: ureq::Error, request: &HttpRequest, base_url: &str, limit: u6
             Failure::retryable(Code::Connect, format!("could not connect to {base_url}"))
         }
         ureq::Error::Io(e) => classify_io(e, &what, base_url, limit),
-        ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(..) => Failure::fatal(
-            Code::BadResponse,
-            format!("the response to {what} is larger than max_response_bytes ({limit} bytes)"),
-        ),
+        ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(..) => {
+            too_large(&what, limit)
+        }
         ureq::Error::Tls(text) => {
             Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {text}"))
         }
@@ -347,6 +355,13 @@ fn classify(error: ureq::Error, request: &HttpRequest, base_url: &str, limit: u6
     }
 }
 
+fn too_large(what: &str, limit: u64) -> Failure {
+    Failure::fatal(
+        Code::BadResponse,
+        format!("the response to {what} is larger than max_response_bytes ({limit} bytes)"),
+    )
+}
+
 fn classify_io(error: io::Error, what: &str, base_url: &str, limit: u64) -> Failure {
     use io::ErrorKind as K;
     if let Some(inner) = error.get_ref() {
@@ -354,10 +369,7 @@ fn classify_io(error: io::Error, what: &str, base_url: &str, limit: u64) -> Fail
             return Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {tls}"));
         }
         if let Some(ureq::Error::BodyExceedsLimit(_)) = inner.downcast_ref::<ureq::Error>() {
-            return Failure::fatal(
-                Code::BadResponse,
-                format!("the response to {what} is larger than max_response_bytes ({limit} bytes)"),
-            );
+            return too_large(what, limit);
         }
     }
     match error.kind() {

@@ -123,9 +123,10 @@ impl UserUpdate {
     pub fn check(&self) -> Result<()> {
         if self.strings.is_empty() && !self.disable_two_factor && self.pbx_creation_limit.is_none()
         {
-            return Err(Error::invalid_body(
-                "the update is empty: set at least one field (company, firstName, lastName, email, phone, mobile, address, remark, twoFactorAuthenticationEnable, pbxCreationLimit)",
-            ));
+            return Err(Error::invalid_body(format!(
+                "the update is empty: set at least one field ({}, {TWO_FACTOR_FIELD}, {PBX_LIMIT_FIELD})",
+                STRING_FIELDS.join(", ")
+            )));
         }
         if let Some(PbxCreationLimit::AtMost(n)) = self.pbx_creation_limit {
             if n == 0 || i64::from(n) > MAX_PBX_CREATION_LIMIT {

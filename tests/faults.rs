@@ -123,7 +123,7 @@ fn latency_beyond_the_budget_is_a_timeout_within_the_budget() {
     assert_eq!(err.code(), Code::Timeout, "{err}");
     assert!(err.to_string().contains("timeout_ms (300 ms)"), "{err}");
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_millis(1900),
         "{:?}",
         started.elapsed()
     );

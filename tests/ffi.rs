@@ -177,9 +177,14 @@ fn a_round_trip_through_the_c_abi() {
 fn code_names_and_descriptions_cover_every_code() {
     for code in ycm::Code::ALL {
         let c_code: ycm_code = code.into();
-        let name = unsafe { CStr::from_ptr(ycm_code_name(c_code)) };
+        let raw = || ycm_code_value(c_code as u32);
+        let name = unsafe { CStr::from_ptr(ycm_code_name(raw())) };
         assert_eq!(name.to_str().unwrap(), code.name());
-        let description = unsafe { CStr::from_ptr(ycm_code_description(c_code)) };
+        let description = unsafe { CStr::from_ptr(ycm_code_description(raw())) };
         assert!(description.to_str().unwrap().ends_with('.'));
+    }
+    for number in [5, 77, 91, u32::MAX] {
+        let name = unsafe { CStr::from_ptr(ycm_code_name(ycm_code_value(number))) };
+        assert_eq!(name.to_str().unwrap(), "YCM_ERR_UNKNOWN");
     }
 }

@@ -1,5 +1,6 @@
-//! The committed C header: generated from the current sources, with version macros that
-//! match Cargo.toml. (`make header-check` also compares it with git's committed copy.)
+//! The committed C header: the same as build.rs's fresh generation from the current sources
+//! (in OUT_DIR; ordinary builds never touch include/), with version macros that match
+//! Cargo.toml. `make header` rewrites it.
 
 #[test]
 fn committed_header_matches_a_fresh_generation() {

@@ -156,12 +156,12 @@ pub unsafe extern "C" fn ycm_list_users(
         let client = required(client, "client")?;
         let out_json = out_param(out_json, "out_json")?;
         let sort = optional_str(sort, "sort")?;
-        let size = u32::try_from(page_size).map_err(|_| {
-            Error::invalid_argument(format!("page_size must be from 1 to 50, got {page_size}"))
-        })?;
-        let number = u32::try_from(page_number).map_err(|_| {
-            Error::invalid_argument(format!("page_number must be >= 1, got {page_number}"))
-        })?;
+        let negative = |name: &str, value: i32| {
+            Error::invalid_argument(format!("{name} must be positive, got {value}"))
+        };
+        let size = u32::try_from(page_size).map_err(|_| negative("page_size", page_size))?;
+        let number =
+            u32::try_from(page_number).map_err(|_| negative("page_number", page_number))?;
         let query = ListQuery::new(size, number, sort)?;
         write_json(client.client.list_users_data(&query)?, out_json)
     })

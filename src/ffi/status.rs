@@ -23,7 +23,8 @@ pub enum ycm_code {
     /// A string argument was not valid UTF-8; nothing was sent.
     YCM_ERR_INVALID_UTF8 = 3,
     /// The update body was refused: not JSON, not an object, empty, unknown field, wrong
-    /// type, bad value or too large; nothing was sent.
+    /// type, bad value or too large; nothing was sent. (With `check_reseller_limit`, also a
+    /// limit the user's record rules out; then only the read of the user was sent.)
     YCM_ERR_INVALID_BODY = 4,
     /// Could not connect: DNS failure, connection refused, unreachable.
     YCM_ERR_CONNECT = 10,

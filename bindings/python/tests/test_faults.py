@@ -21,7 +21,7 @@ import ycm
 from conftest import TOKEN, closed_port_url, fault_server_binary
 
 BUDGET_S = 1.5
-SLACK_S = 0.7
+SLACK_S = 3.0  # generous: this bound catches hangs, not slowness
 # The Rust matrix's budgets: 1.5 s per call, 500 ms per connect, 2 retries with short waits.
 OPTIONS: Dict[str, Any] = {
     "timeout_ms": int(BUDGET_S * 1000),
@@ -150,7 +150,7 @@ def test_a_retry_after_beyond_the_budget_stops_at_once(
         elapsed = time.monotonic() - started
     assert raised.value.code is ycm.Code.RATE_LIMITED
     assert (raised.value.http_status, raised.value.attempts) == (429, 1)
-    assert elapsed < 0.4, f"{elapsed:.3f} s"
+    assert elapsed < 0.95, f"waited for Retry-After: {elapsed:.3f} s"
 
 
 def test_a_closed_port_is_a_connect_error() -> None:

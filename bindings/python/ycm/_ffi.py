@@ -206,7 +206,7 @@ def version() -> str:
 
 
 def code_name(code: int) -> str:
-    """``ycm_code_name``: the C name of a code (only call it with a known code)."""
+    """``ycm_code_name``: the C name of a code ("YCM_ERR_UNKNOWN" for another number)."""
     raw: Optional[bytes] = lib.ycm_code_name(code)
     return (raw or b"").decode("utf-8")
 

@@ -46,15 +46,10 @@ echo
 echo "== C: $c_example $url $token 13329 \"New Company Name\""
 "$c_example" "$url" "$token" 13329 "New Company Name"
 
-if [ -f "$py_example" ]; then
-    echo
-    echo "== Python: $py_example $url $token 13329 \"Renamed from Python\""
-    "$python" "$py_example" "$url" "$token" 13329 "Renamed from Python"
-else
-    echo
-    echo "== Python: skipped ($py_example is not there yet)"
-fi
+echo
+echo "== Python: $py_example $url $token 13329 \"Renamed from Python\""
+"$python" "$py_example" "$url" "$token" 13329 "Renamed from Python"
 
 echo
-echo "== the mock saw: $(curl -fsS "$url/__mock/stats" 2>/dev/null || echo '(curl unavailable)')"
+echo "== the mock saw: $("$python" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/__mock/stats").read().decode())' "$url")"
 echo "== stopping ycm-mock"

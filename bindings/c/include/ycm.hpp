@@ -103,8 +103,9 @@ struct ClientFree {
 template <typename Call>
 std::string take_string(Call&& call, Result* info) {
   char* raw = nullptr;
-  Result result = check(std::forward<Call>(call)(&raw));
-  OwnedString owned(raw);
+  ycm_status status = std::forward<Call>(call)(&raw);
+  OwnedString owned(raw);  // owned before anything that may throw
+  Result result = check(status);
   if (info != nullptr) {
     *info = std::move(result);
   }

@@ -50,6 +50,7 @@ pub struct Read<T> {
 impl Client {
     /// Builds a client; checks the configuration and loads `ca_file`, but sends nothing.
     pub fn new(config: Config) -> Result<Client> {
+        config.check()?;
         let transport = Transport::new(&config)?;
         let tokens = Tokens::new(&config.auth);
         Ok(Client {

@@ -150,27 +150,22 @@ impl Config {
         if let Some(agent) = keys.string("user_agent")? {
             config = config.user_agent(agent)?;
         }
-        if let Some(ms) = keys.integer("timeout_ms", 1, 3_600_000)? {
+        if let Some(ms) = keys.integer("timeout_ms")? {
             config.timeout = Duration::from_millis(ms);
         }
-        if let Some(ms) = keys.integer("connect_timeout_ms", 1, 600_000)? {
+        if let Some(ms) = keys.integer("connect_timeout_ms")? {
             config.connect_timeout = Duration::from_millis(ms);
         }
-        if let Some(n) = keys.integer("max_retries", 0, 10)? {
+        if let Some(n) = keys.integer("max_retries")? {
             config.max_retries = n as u32;
         }
-        if let Some(ms) = keys.integer("retry_base_ms", 0, 60_000)? {
+        if let Some(ms) = keys.integer("retry_base_ms")? {
             config.retry_base = Duration::from_millis(ms);
         }
-        if let Some(ms) = keys.integer("retry_max_ms", 0, 300_000)? {
+        if let Some(ms) = keys.integer("retry_max_ms")? {
             config.retry_max = Duration::from_millis(ms);
         }
-        if config.retry_max < config.retry_base {
-            return Err(Error::invalid_argument(
-                "config key \"retry_max_ms\" must be >= \"retry_base_ms\"",
-            ));
-        }
-        if let Some(n) = keys.integer("max_response_bytes", 1024, 64 * 1024 * 1024)? {
+        if let Some(n) = keys.integer("max_response_bytes")? {
             config.max_response_bytes = n;
         }
         if let Some(path) = keys.string("ca_file")? {
@@ -184,7 +179,26 @@ impl Config {
         if let Some(check) = keys.boolean("check_reseller_limit")? {
             config.check_reseller_limit = check;
         }
+        config.check()?;
         Ok(config)
+    }
+
+    /// Checks the numeric options against their ranges (the same rules for the builder
+    /// methods and for `config_json`); [`crate::Client::new`] calls it.
+    pub fn check(&self) -> Result<()> {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        check_range("timeout_ms", millis(self.timeout))?;
+        check_range("connect_timeout_ms", millis(self.connect_timeout))?;
+        check_range("max_retries", u64::from(self.max_retries))?;
+        check_range("retry_base_ms", millis(self.retry_base))?;
+        check_range("retry_max_ms", millis(self.retry_max))?;
+        check_range("max_response_bytes", self.max_response_bytes)?;
+        if self.retry_max < self.retry_base {
+            return Err(Error::invalid_argument(
+                "config key \"retry_max_ms\" must be >= \"retry_base_ms\"",
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the `User-Agent` sent on every request (default `ycm/<version>`).
@@ -204,13 +218,13 @@ impl Config {
 
     /// Sets the whole-call time budget, retries and waits included.
     pub fn timeout(mut self, timeout: Duration) -> Config {
-        self.timeout = timeout.max(Duration::from_millis(1));
+        self.timeout = timeout;
         self
     }
 
     /// Sets the time budget of each connection attempt.
     pub fn connect_timeout(mut self, timeout: Duration) -> Config {
-        self.connect_timeout = timeout.max(Duration::from_millis(1));
+        self.connect_timeout = timeout;
         self
     }
 
@@ -218,7 +232,7 @@ impl Config {
     pub fn retries(mut self, max_retries: u32, base: Duration, max: Duration) -> Config {
         self.max_retries = max_retries;
         self.retry_base = base;
-        self.retry_max = max.max(base);
+        self.retry_max = max;
         self
     }
 
@@ -354,6 +368,31 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The range of each numeric option, by config key.
+const RANGES: [(&str, u64, u64); 6] = [
+    ("timeout_ms", 1, 3_600_000),
+    ("connect_timeout_ms", 1, 600_000),
+    ("max_retries", 0, 10),
+    ("retry_base_ms", 0, 60_000),
+    ("retry_max_ms", 0, 300_000),
+    ("max_response_bytes", 1024, 64 * 1024 * 1024),
+];
+
+fn check_range(key: &str, value: u64) -> Result<()> {
+    let (_, min, max) = RANGES
+        .iter()
+        .find(|(name, _, _)| *name == key)
+        .copied()
+        .unwrap_or((key, 0, u64::MAX));
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "config key \"{key}\" must be an integer from {min} to {max}"
+        )))
+    }
+}
+
 /// Typed access to the keys of a config object, each error naming its key.
 struct Keys<'a>(&'a Map<String, Value>);
 
@@ -378,16 +417,14 @@ impl<'a> Keys<'a> {
         }
     }
 
-    fn integer(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>> {
-        match self.0.get(key) {
-            None => Ok(None),
-            Some(value) => match value.as_u64() {
-                Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(Error::invalid_argument(format!(
-                    "config key \"{key}\" must be an integer from {min} to {max}"
-                ))),
-            },
-        }
+    fn integer(&self, key: &str) -> Result<Option<u64>> {
+        let Some(value) = self.0.get(key) else {
+            return Ok(None);
+        };
+        // Negative, fractional or non-numbers map to u64::MAX, which no range admits.
+        let number = value.as_u64().unwrap_or(u64::MAX);
+        check_range(key, number)?;
+        Ok(Some(number))
     }
 }
 
@@ -481,6 +518,32 @@ mod tests {
             assert!(token.is_empty() || !message.contains(token), "{message}");
         }
         assert!(check_access_token("eyJ.abc-_~+/==").is_ok());
+    }
+
+    #[test]
+    fn builder_values_obey_the_same_ranges() {
+        let config = || Config::new("https://a", Auth::AccessToken(Secret::new("t"))).unwrap();
+        assert!(config().check().is_ok());
+        let err = config().timeout(Duration::ZERO).check().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"timeout_ms\" must be an integer from 1"),
+            "{err}"
+        );
+        assert!(config().max_response_bytes(10).check().is_err());
+        let retries = config().retries(11, Duration::ZERO, Duration::ZERO);
+        assert!(retries
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("max_retries"));
+        let inverted = config().retries(1, Duration::from_secs(2), Duration::from_secs(1));
+        assert!(inverted
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("retry_max_ms"));
+        assert!(crate::Client::new(config().timeout(Duration::ZERO)).is_err());
     }
 
     #[test]

@@ -55,6 +55,11 @@ impl UserUpdate {
     /// Sets a string field by its wire name (`company`, `firstName`, ...).
     pub fn set(self, wire_name: &str, value: impl Into<String>) -> Result<UserUpdate> {
         let Some(name) = STRING_FIELDS.iter().find(|f| **f == wire_name) else {
+            if [TWO_FACTOR_FIELD, PBX_LIMIT_FIELD].contains(&wire_name) {
+                return Err(Error::invalid_body(format!(
+                    "field \"{wire_name}\" is not a string field; use disable_two_factor_authentication() or pbx_creation_limit()"
+                )));
+            }
             return Err(unknown_field(wire_name));
         };
         Ok(self.with_known(name, value))

@@ -28,36 +28,13 @@ results=$here/results
 mkdir -p "$results"
 raw=$results/latest.raw
 : >"$raw"
-tmp=$(mktemp -d)
-mock_pid=
-
-cleanup() {
-    if [ -n "$mock_pid" ]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=../scripts/mock.sh
+source "$root/scripts/mock.sh"
+tmp=$mock_dir  # removed with the mock when this script exits
 
 # --- the server -------------------------------------------------------------------------
-"$MOCK_BIN" --addr 127.0.0.1:0 --quiet >"$tmp/mock.out" 2>"$tmp/mock.err" &
-mock_pid=$!
-url=
-for _ in $(seq 100); do
-    line=$(head -n 1 "$tmp/mock.out" 2>/dev/null || true)
-    case "$line" in
-        "ycm-mock listening on "*) url=${line##* }; break ;;
-    esac
-    kill -0 "$mock_pid" 2>/dev/null || break
-    sleep 0.05
-done
-if [ -z "$url" ]; then
-    echo "bench: ycm-mock did not start" >&2
-    cat "$tmp/mock.err" >&2
-    exit 1
-fi
+start_mock "$MOCK_BIN"
+url=$mock_url
 echo "bench: ycm-mock at $url (pid $mock_pid); $ROUNDS rounds, $REQUESTS requests per C run," \
     "threads 1 and $THREADS" >&2
 

@@ -17,40 +17,12 @@ if [ "$#" -eq 0 ]; then
 fi
 
 mock_bin=${YCM_MOCK_BIN:-target/release/ycm-mock}
-[ -x "$mock_bin" ] || { echo "run.sh: $mock_bin not found (cargo build --release -p ycm-mock)" >&2; exit 2; }
 
-work=$(mktemp -d)
-mock_pid=
-cleanup() {
-    if [ -n "$mock_pid" ] && kill -0 "$mock_pid" 2>/dev/null; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+# shellcheck source=../../../scripts/mock.sh
+source "$(cd "$(dirname "$0")/../../.." && pwd)/scripts/mock.sh"
 read -r -a mock_args <<<"${YCM_MOCK_ARGS:-}"
-"$mock_bin" --addr 127.0.0.1:0 --quiet ${mock_args[@]+"${mock_args[@]}"} >"$work/stdout" 2>"$work/stderr" &
-mock_pid=$!
-
-url=
-for _ in $(seq 1 100); do
-    if [ -s "$work/stdout" ] && [ "$(wc -l <"$work/stdout")" -ge 1 ]; then
-        line=$(head -n 1 "$work/stdout")
-        url=${line#ycm-mock listening on }
-        [ "$url" != "$line" ] || { echo "run.sh: unexpected first line from the mock: $line" >&2; exit 1; }
-        break
-    fi
-    if ! kill -0 "$mock_pid" 2>/dev/null; then
-        echo "run.sh: ycm-mock exited early:" >&2
-        cat "$work/stderr" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-[ -n "$url" ] || { echo "run.sh: ycm-mock printed no URL within 10 s" >&2; exit 1; }
+start_mock "$mock_bin" ${mock_args[@]+"${mock_args[@]}"}
+url=$mock_url
 
 export YCM_MOCK_URL=$url
 set +e

@@ -10,58 +10,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::*;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use ycm::{Auth, Client, Code, Config, Error, Secret, UserUpdate};
 use ycm_mock::{MockConfig, MockServer, TlsIdentity};
 
-/// A private certificate authority generated for one test.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
+#[path = "../mock/tests/support/pki.rs"]
+mod pki;
+use pki::Ca;
 
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().expect("CA key");
-        Ca {
-            issuer: CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
-        }
-    }
-
-    /// A server certificate and key for `names` (DNS names or IP addresses, as SANs).
-    fn server(&self, names: &[&str]) -> TlsIdentity {
-        self.server_with(names, |_| {})
-    }
-
-    /// Like [`Ca::server`], with `adjust` applied to the parameters before signing.
-    fn server_with(
-        &self,
-        names: &[&str],
-        adjust: impl FnOnce(&mut CertificateParams),
-    ) -> TlsIdentity {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names.clone()).expect("server params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, &names[0]);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        adjust(&mut params);
-        let key = KeyPair::generate().expect("server key");
-        let cert = params.signed_by(&key, &self.issuer).expect("sign");
-        TlsIdentity::from_pem(cert.pem(), key.serialize_pem())
-    }
-
-    /// The CA certificate written to a temporary PEM file.
-    fn pem_file(&self) -> TempFile {
-        TempFile::with(self.issuer.pem().as_bytes())
-    }
+/// The CA certificate written to a temporary PEM file.
+fn pem_file(ca: &Ca) -> TempFile {
+    TempFile::with(ca.issuer.pem().as_bytes())
 }
 
 /// A uniquely named file in the temp directory, removed on drop.
@@ -167,7 +125,7 @@ fn ca_file_of_another_ca_does_not_help() {
     let ca = Ca::new("ycm test CA");
     let other = Ca::new("some other CA");
     let server = https_mock(ca.server(&["localhost", "127.0.0.1"]));
-    let other_pem = other.pem_file();
+    let other_pem = pem_file(&other);
     let err = client(&server.url(), Some(other_pem.path()))
         .update_user(13329, &update())
         .expect_err("wrong CA");
@@ -179,7 +137,7 @@ fn ca_file_of_another_ca_does_not_help() {
 fn with_ca_file_the_update_lands_over_https() {
     let ca = Ca::new("ycm test CA");
     let server = https_mock(ca.server(&["localhost", "127.0.0.1"]));
-    let ca_pem = ca.pem_file();
+    let ca_pem = pem_file(&ca);
     for (url, company) in [
         (server.url(), "Over TLS Ltd"),
         (localhost_url(&server), "Over TLS by name Ltd"),
@@ -216,7 +174,7 @@ fn with_ca_file_the_update_lands_over_https() {
 fn client_credentials_work_over_https() {
     let ca = Ca::new("ycm test CA");
     let server = https_mock(ca.server(&["localhost", "127.0.0.1"]));
-    let ca_pem = ca.pem_file();
+    let ca_pem = pem_file(&ca);
     let config = Config::new(&server.url(), credentials(CLIENT_SECRET))
         .expect("config")
         .ca_file(ca_pem.path());
@@ -229,7 +187,7 @@ fn client_credentials_work_over_https() {
 #[test]
 fn a_certificate_for_another_name_is_refused() {
     let ca = Ca::new("ycm test CA");
-    let ca_pem = ca.pem_file();
+    let ca_pem = pem_file(&ca);
 
     let server = https_mock(ca.server(&["ycm.example.com"]));
     for url in [localhost_url(&server), server.url()] {
@@ -254,7 +212,7 @@ fn a_certificate_for_another_name_is_refused() {
 #[test]
 fn an_expired_certificate_is_refused() {
     let ca = Ca::new("ycm test CA");
-    let ca_pem = ca.pem_file();
+    let ca_pem = pem_file(&ca);
     let server = https_mock(ca.server_with(&["localhost", "127.0.0.1"], |params| {
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(2001, 1, 1);

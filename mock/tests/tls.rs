@@ -10,10 +10,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use serde_json::Value;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{crypto, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
@@ -21,38 +17,17 @@ use ycm_mock::{MockConfig, MockServer, TlsIdentity};
 
 const UA: &str = "ycm-mock-tls-tests/1.0";
 
-/// A private CA: its issuer (to sign server certificates) and its PEM certificate.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
+mod support {
+    pub mod pki;
+}
+use support::pki::Ca;
+
+/// A rustls client configuration trusting only `ca`.
+trait TrustingClient {
+    fn client(&self) -> Arc<ClientConfig>;
 }
 
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().expect("CA key");
-        Ca {
-            issuer: CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
-        }
-    }
-
-    /// A server identity for `names` (DNS names or IP addresses), signed by this CA.
-    fn server(&self, names: &[&str]) -> TlsIdentity {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names.clone()).expect("server params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, &names[0]);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let key = KeyPair::generate().expect("server key");
-        let cert = params.signed_by(&key, &self.issuer).expect("sign");
-        TlsIdentity::from_pem(cert.pem(), key.serialize_pem())
-    }
-
-    /// A rustls client configuration trusting only this CA.
+impl TrustingClient for Ca {
     fn client(&self) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots.add(self.issuer.der().clone()).expect("add root");

@@ -1,7 +1,8 @@
 /*
- * Shared helpers of the C benchmarks: command line, clock, latency percentiles, peak RSS
- * and the one-line result every bench prints. Header-only so that each bench is one
- * translation unit; both benches use exactly the same measurement code.
+ * Shared helpers of the C benchmarks: command line, clock, latency percentiles, peak RSS,
+ * the one-line result every bench prints, and bench_run, the driver that times a peer's
+ * requests over THREADS threads. Header-only so that each bench is one translation unit;
+ * both benches use exactly the same measurement code and differ only in their bench_peer.
  *
  * Usage of every bench: PROG BASE_URL REQUESTS THREADS [WARMUP]
  * Output: one line of key=value pairs on stdout (parsed by bench/summarize.py).
@@ -137,6 +138,97 @@ static int bench_report(const char *impl, const struct bench_args *args, uint64_
            cpu_s * 1e6 / (double)args->requests, rss_setup_kb, bench_maxrss_kb());
     fflush(stdout);
     return errors == 0 ? 0 : 1;
+}
+
+/*
+ * A peer under test: per-thread state made from what main prepared (`shared`), one request
+ * (1 on success; `report` asks it to explain a failure on stderr), and the state's cleanup.
+ */
+struct bench_peer {
+    const char *name;
+    void *(*thread_setup)(void *shared);
+    int (*request)(void *state, int report);
+    void (*thread_teardown)(void *state);
+};
+
+struct bench_worker {
+    const struct bench_peer *peer;
+    void *shared;
+    const struct bench_args *args;
+    struct bench_slice slice;
+    uint64_t *latencies;
+    pthread_barrier_t *warm;
+    pthread_barrier_t *go;
+    long errors;
+};
+
+static void *bench_worker_main(void *arg) {
+    struct bench_worker *w = arg;
+    void *state = w->peer->thread_setup(w->shared);
+    for (long i = 0; i < w->args->warmup; i++) {
+        if (!w->peer->request(state, 1)) {
+            exit(1); /* a failing warm-up makes the run meaningless */
+        }
+    }
+    pthread_barrier_wait(w->warm);
+    pthread_barrier_wait(w->go);
+    for (long i = 0; i < w->slice.count; i++) {
+        uint64_t t0 = bench_now_ns();
+        int ok = w->peer->request(state, w->errors == 0);
+        w->latencies[w->slice.first + i] = bench_now_ns() - t0;
+        if (!ok) {
+            w->errors++;
+        }
+    }
+    w->peer->thread_teardown(state);
+    return NULL;
+}
+
+/*
+ * Warms every thread up, then times args->requests requests split over args->threads
+ * threads (the clock and the CPU counter start when all are ready), and prints the result
+ * line. Returns the process exit status.
+ */
+static int bench_run(const struct bench_peer *peer, const struct bench_args *args, void *shared,
+                     long rss_setup_kb) {
+    uint64_t *latencies = calloc((size_t)args->requests, sizeof *latencies);
+    struct bench_worker *workers = calloc((size_t)args->threads, sizeof *workers);
+    pthread_t *tids = calloc((size_t)args->threads, sizeof *tids);
+    if (latencies == NULL || workers == NULL || tids == NULL) {
+        fprintf(stderr, "bench_%s: out of memory\n", peer->name);
+        return 2;
+    }
+    pthread_barrier_t warm, go;
+    pthread_barrier_init(&warm, NULL, (unsigned)args->threads + 1);
+    pthread_barrier_init(&go, NULL, (unsigned)args->threads + 1);
+    for (long i = 0; i < args->threads; i++) {
+        struct bench_worker w = {peer, shared, args, bench_slice_of(args, i), latencies,
+                                 &warm, &go, 0};
+        workers[i] = w;
+        if (pthread_create(&tids[i], NULL, bench_worker_main, &workers[i]) != 0) {
+            fprintf(stderr, "bench_%s: pthread_create failed\n", peer->name);
+            return 2;
+        }
+    }
+    pthread_barrier_wait(&warm);
+    double cpu0 = bench_cpu_seconds();
+    uint64_t t0 = bench_now_ns();
+    pthread_barrier_wait(&go);
+    long errors = 0;
+    for (long i = 0; i < args->threads; i++) {
+        pthread_join(tids[i], NULL);
+        errors += workers[i].errors;
+    }
+    uint64_t elapsed = bench_now_ns() - t0;
+    double cpu_s = bench_cpu_seconds() - cpu0;
+
+    int rc = bench_report(peer->name, args, latencies, errors, elapsed, rss_setup_kb, cpu_s);
+    pthread_barrier_destroy(&warm);
+    pthread_barrier_destroy(&go);
+    free(tids);
+    free(workers);
+    free(latencies);
+    return rc;
 }
 
 #endif /* BENCH_COMMON_H */

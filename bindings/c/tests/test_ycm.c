@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "ycm.h"
+#include "ycm_checks.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,41 +17,6 @@
 #define TOKEN "ycm-mock-token"
 #define CLIENT_ID "ycm-mock-client"
 #define CLIENT_SECRET "ycm-mock-secret"
-
-/* A pointer the library must leave alone when a call fails. */
-static char sentinel_storage;
-#define SENTINEL ((void *)&sentinel_storage)
-
-/* Checks a status: code, http_status, attempts (-1: not checked) and, when `needle` is not
- * NULL, that the message contains it. Refusals also carry no envelope data. */
-static void check_status_at(const char *file, int line, const char *label, ycm_status st,
-                            ycm_code code, int http_status, long long attempts,
-                            const char *needle) {
-  th_check(st.code == code, file, line, "code", "[%.80s] got %s (%s), expected %s", label,
-           ycm_code_name(st.code), st.message, ycm_code_name(code));
-  th_check(st.http_status == http_status, file, line, "http_status",
-           "[%.80s] got %u, expected %d", label, (unsigned)st.http_status, http_status);
-  if (attempts >= 0) {
-    th_check(st.attempts == attempts, file, line, "attempts", "[%.80s] got %u, expected %lld",
-             label, (unsigned)st.attempts, attempts);
-  }
-  if (needle != NULL) {
-    th_check(strstr(st.message, needle) != NULL, file, line, "message names the culprit",
-             "[%.80s] \"%s\" does not contain \"%s\"", label, st.message, needle);
-  }
-  if (code == YCM_OK) {
-    th_check(st.message[0] == '\0', file, line, "empty message on success", "[%.80s] \"%s\"",
-             label, st.message);
-  }
-  if (code >= YCM_ERR_NULL_ARGUMENT && code <= YCM_ERR_INVALID_BODY) {
-    th_check(st.request_id[0] == '\0' && st.time == 0 && st.api_errcode == 0, file, line,
-             "no envelope data on a refusal", "[%.80s]", label);
-  }
-}
-#define CHECK_STATUS(st, code, http, attempts, needle) \
-  check_status_at(__FILE__, __LINE__, #st, (st), (code), (http), (attempts), (needle))
-#define CHECK_STATUS_L(label, st, code, http, attempts, needle) \
-  check_status_at(__FILE__, __LINE__, (label), (st), (code), (http), (attempts), (needle))
 
 /* Checks the envelope data of a success. */
 #define CHECK_ENVELOPE(st)                                                                   \

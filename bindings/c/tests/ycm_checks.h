@@ -20,7 +20,8 @@ static inline void *ycm_checks_sentinel(void) {
 
 /* Checks a status: code, http_status (-1: not checked), attempts (-1: not checked) and,
  * when `needle` is not NULL, that the message contains it. A success has an empty
- * message; a failure has a non-empty one. */
+ * message; a failure has a non-empty one; a refusal that sent nothing carries no envelope
+ * data. */
 static inline void ycm_check_status_at(const char *file, int line, const char *label,
                                        ycm_status st, ycm_code code, int http_status,
                                        long long attempts, const char *needle) {
@@ -45,6 +46,10 @@ static inline void ycm_check_status_at(const char *file, int line, const char *l
              label, st.message);
   } else {
     th_check(st.message[0] != '\0', file, line, "a failure says why", "[%.120s]", label);
+  }
+  if (code >= YCM_ERR_NULL_ARGUMENT && code <= YCM_ERR_INVALID_BODY && st.attempts == 0) {
+    th_check(st.request_id[0] == '\0' && st.time == 0 && st.api_errcode == 0, file, line,
+             "no envelope data on a refusal", "[%.120s]", label);
   }
 }
 

@@ -8,7 +8,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::http::{read_response, Resp};
 use ycm_mock::{Faults, MockConfig, MockServer, Stats};
+
+mod support {
+    pub mod http;
+}
 
 const UA: &str = "ycm-mock-tests/1.0";
 const STATIC_TOKEN: &str = "ycm-mock-token";
@@ -19,33 +24,6 @@ const CREDENTIALS: &str =
 
 // ---------------------------------------------------------------------------------------
 // A tiny HTTP/1.1 client.
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    /// Fewer body bytes arrived than Content-Length announced.
-    truncated: bool,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
 
 /// Writes one request on `stream`; `Connection: close` unless `keep_alive`.
 fn write_request(
@@ -66,50 +44,6 @@ fn write_request(
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     stream.write_all(head.as_bytes()).expect("write head");
     stream.write_all(body).expect("write body");
-}
-
-/// Reads one response: status line, headers, then Content-Length bytes (or what arrives
-/// before the connection closes).
-fn read_response(reader: &mut BufReader<TcpStream>) -> Resp {
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("status line");
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).expect("header line");
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        let (k, v) = trimmed.split_once(':').expect("header colon");
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let length: Option<usize> = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok());
-    let mut body = Vec::new();
-    let truncated = match length {
-        Some(n) => {
-            let _ = reader.by_ref().take(n as u64).read_to_end(&mut body);
-            body.len() < n
-        }
-        None => {
-            let _ = reader.read_to_end(&mut body);
-            false
-        }
-    };
-    Resp {
-        status,
-        headers,
-        body,
-        truncated,
-    }
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {

@@ -18,8 +18,10 @@ use ycm_mock::{MockConfig, MockServer, TlsIdentity};
 const UA: &str = "ycm-mock-tls-tests/1.0";
 
 mod support {
+    pub mod http;
     pub mod pki;
 }
+use support::http::read_response;
 use support::pki::Ca;
 
 /// A rustls client configuration trusting only `ca`.
@@ -78,31 +80,9 @@ fn get(tls: &mut Tls, path: &str, close: bool) -> (u16, Vec<u8>) {
     );
     tls.write_all(request.as_bytes()).expect("write request");
     tls.flush().expect("flush");
-    let mut reader = BufReader::new(tls);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).expect("status line");
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("header line");
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().expect("content-length");
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).expect("body");
-    (status, body)
+    let response = read_response(&mut BufReader::new(tls));
+    assert!(!response.truncated, "a complete body");
+    (response.status, response.body)
 }
 
 fn user_13329(tls: &mut Tls) -> Value {

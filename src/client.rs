@@ -79,14 +79,13 @@ impl Client {
     /// Updates user `user_id` (`PUT /dm/open_api/v1/users/{userId}`).
     pub fn update_user(&self, user_id: i64, update: &UserUpdate) -> Result<Updated> {
         check_user_id(user_id)?;
-        update.check()?;
+        let body = update.checked_json()?.into_bytes();
         let mut call = self.transport.start_call();
         if self.config.check_reseller_limit {
             if let Some(PbxCreationLimit::AtMost(limit)) = update.pbx_limit() {
                 self.check_limit(user_id, limit, &mut call)?;
             }
         }
-        let body = update.to_json().into_bytes();
         let reply = self.exchange(Method::PUT, &user_path(user_id), Some(body), &mut call)?;
         Ok(Updated { info: reply.info })
     }

@@ -126,6 +126,11 @@ impl UserUpdate {
 
     /// Applies every rule that a typed update can still break: not empty, limit >= 1.
     pub fn check(&self) -> Result<()> {
+        self.checked_json().map(drop)
+    }
+
+    /// Checks the update and returns the JSON body sent on the wire, serialised once.
+    pub fn checked_json(&self) -> Result<String> {
         if self.strings.is_empty() && !self.disable_two_factor && self.pbx_creation_limit.is_none()
         {
             return Err(Error::invalid_body(format!(
@@ -138,7 +143,9 @@ impl UserUpdate {
                 return Err(limit_rule());
             }
         }
-        check_size(self.to_json().len())
+        let body = self.to_json();
+        check_size(body.len())?;
+        Ok(body)
     }
 
     /// Parses and checks a JSON update body with the wire names of the YCM page.

@@ -46,7 +46,7 @@ pub struct ycm_user_fields {
     pub pbx_limit: i64,
 }
 
-/// Converts the C struct into a checked update.
+/// Converts the C struct into an update (its rules are checked when it is serialised).
 ///
 /// # Safety
 /// Every non-NULL string pointer is a NUL-terminated string valid for the call.
@@ -93,8 +93,7 @@ unsafe fn to_update(fields: &ycm_user_fields) -> Result<UserUpdate> {
     if let Some(limit) = limit {
         update = update.pbx_creation_limit(limit);
     }
-    update.check()?;
-    Ok(update)
+    Ok(update) // checked where it is serialised (update_user, checked_json)
 }
 
 /// Updates YCM user `user_id` with the fields set in `fields`, checked exactly as
@@ -123,7 +122,7 @@ pub unsafe extern "C" fn ycm_user_fields_to_json(
     guard(|| {
         let out_json = out_param(out_json, "out_json")?;
         let update = to_update(required(fields, "fields")?)?;
-        let raw = owned_c_string(update.to_json())?;
+        let raw = owned_c_string(update.checked_json()?)?;
         // SAFETY: out_json was checked non-NULL.
         unsafe { *out_json = raw };
         Ok(CallInfo::default())

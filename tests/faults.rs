@@ -85,6 +85,23 @@ fn retry_after_is_honoured_and_429_becomes_rate_limited() {
 }
 
 #[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let server = mock();
+    let client = token_client(&server);
+    let when = std::time::SystemTime::now() + Duration::from_secs(2);
+    server.set_faults(Faults {
+        fail_next: 1,
+        fail_status: 503,
+        retry_after: Some(httpdate::fmt_http_date(when)),
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    assert_eq!(update(&client).unwrap().info.attempts, 2);
+    // The date has whole seconds, so the wait is between 1 and 2 s.
+    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+}
+
+#[test]
 fn a_connection_closed_mid_body_is_retried_then_reported_as_io() {
     let server = mock();
     let client = token_client(&server);

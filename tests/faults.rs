@@ -98,7 +98,11 @@ fn retry_after_as_an_http_date_is_honoured() {
     let started = Instant::now();
     assert_eq!(update(&client).unwrap().info.attempts, 2);
     // The date has whole seconds, so the wait is between 1 and 2 s.
-    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -114,6 +114,33 @@ typedef enum ycm_code {
 } ycm_code;
 
 /*
+ Severity of a log record; a callback receives the records at its `min_level` and more
+ severe ones (lower numbers).
+ */
+typedef enum ycm_log_level {
+  /*
+   Failures the library reports.
+   */
+  YCM_LOG_ERROR = 1,
+  /*
+   Retries, with their reason and wait.
+   */
+  YCM_LOG_WARN = 2,
+  /*
+   Token fetches and refreshes.
+   */
+  YCM_LOG_INFO = 3,
+  /*
+   One record per HTTP attempt.
+   */
+  YCM_LOG_DEBUG = 4,
+  /*
+   Reserved for finer records.
+   */
+  YCM_LOG_TRACE = 5,
+} ycm_log_level;
+
+/*
  A cancellation flag for calls (`ycm_update_user_with_cancel` and the other
  `_with_cancel` functions). Opaque.
 
@@ -218,6 +245,61 @@ typedef struct ycm_user_fields {
    */
   int64_t pbx_limit;
 } ycm_user_fields;
+
+/*
+ One log record, valid only during the callback (copy what you keep). Strings are
+ NUL-terminated UTF-8, "" when they do not apply; numbers are 0 when they do not apply.
+ Fields are only ever appended; `size` is `sizeof(ycm_log_record)` as the library was
+ built, so a caller compiled against an older header reads only what it knows.
+ */
+typedef struct ycm_log_record {
+  /*
+   Size of this struct in the library.
+   */
+  uint32_t size;
+  /*
+   Severity.
+   */
+  enum ycm_log_level level;
+  /*
+   "ycm::http" (attempts, retries) or "ycm::auth" (tokens).
+   */
+  const char *target;
+  /*
+   What happened. Never holds a secret.
+   */
+  const char *message;
+  /*
+   HTTP method of the request concerned.
+   */
+  const char *method;
+  /*
+   Path of the request concerned, without query.
+   */
+  const char *path;
+  /*
+   HTTP status received.
+   */
+  uint16_t http_status;
+  /*
+   1-based attempt number within the call.
+   */
+  uint32_t attempt;
+  /*
+   Duration of the attempt, in milliseconds.
+   */
+  uint64_t elapsed_ms;
+  /*
+   The envelope's `requestId`.
+   */
+  const char *request_id;
+} ycm_log_record;
+
+/*
+ A log callback: receives one record and the `user_data` given to
+ `ycm_set_log_callback`.
+ */
+typedef void (*ycm_log_fn)(const struct ycm_log_record *record, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {

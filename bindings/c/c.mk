@@ -10,7 +10,8 @@
 # The test binaries (bindings/c/tests/): test_ycm and test_ycm_hpp (the API, C and C++),
 # test_auth (tokens: expiry, renewal, revocation, herd, paging), test_faults (the fault
 # matrix against ycm-fault-server), test_tls (a private CA made with openssl, an HTTPS
-# ycm-mock; header injection) and test_secrets (no secret in any message or log). Each runs
+# ycm-mock; header injection), test_secrets (no secret in any message or log) and
+# test_service (fork, free during calls, cancellation, the log callback). Each runs
 # through tests/run.sh against a fresh ycm-mock; C_MOCK_ARGS_<test> gives a test a mock of
 # its own kind. Servers a test starts itself (fault servers, the HTTPS mock, openssl) run
 # natively: valgrind is never given --trace-children.
@@ -47,7 +48,7 @@ C_HARNESS   := $(C_TESTS_DIR)/harness.c $(C_TESTS_DIR)/harness.h
 C_DEPS      := $(HEADER) $(C_DIR)/include/ycm.hpp $(C_TESTS_DIR)/harness.h \
                $(C_TESTS_DIR)/ycm_checks.h
 
-C_TESTS      := test_ycm test_ycm_hpp test_auth test_faults test_tls test_secrets
+C_TESTS      := test_ycm test_ycm_hpp test_auth test_faults test_tls test_secrets test_service
 C_PLAIN_BINS := $(C_BUILD)/update_user $(C_BUILD)/update_user_cpp $(C_TESTS:%=$(C_BUILD)/%)
 C_ASAN_BINS  := $(C_TESTS:%=$(C_ASAN)/%)
 

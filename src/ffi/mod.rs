@@ -19,12 +19,12 @@ mod cancel;
 mod client;
 mod fields;
 mod info;
-mod log;
+mod log_callback;
 mod status;
 
 pub use cancel::*;
 pub use client::*;
 pub use fields::*;
 pub use info::*;
-pub use log::*;
+pub use log_callback::*;
 pub use status::*;

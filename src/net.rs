@@ -2,9 +2,9 @@
 //! so a [`Cancel`] or the deadline ends it at once) and [`Socket`] is the transport ureq
 //! drives and pools. A socket belongs to the process that opened it (after `fork()` the
 //! child closes it and opens its own), is watched by the call's [`Cancel`] while in use,
-//! sends a request's headers and body in one write, checks liveness with one peek, and
-//! re-arms its socket timeouts only when they change by a whole millisecond (rounded up,
-//! so a timeout is never early).
+//! sends a request's headers and body in one write, checks liveness with one peek per
+//! reuse, and re-arms its socket timeouts only when they change by a whole millisecond
+//! (rounded up, so a timeout is never early).
 //!
 //! ureq drives a request synchronously on the calling thread, so the per-attempt facts
 //! the retry loop needs (the call's cancel flag, whether this attempt opened a connection
@@ -240,6 +240,8 @@ pub(crate) struct Socket {
     generation: u64,
     /// The cancel flag this socket is registered with, while a call uses it.
     watched_by: Option<Cancel>,
+    /// Used since it was last offered to or taken from the pool.
+    used: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -261,6 +263,7 @@ impl Socket {
             write_timeout: None,
             generation: fork::generation(),
             watched_by: None,
+            used: true,
         }
     }
 
@@ -352,6 +355,7 @@ impl Transport for Socket {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.used = true;
         self.watch()?;
         let timeout = timeout.for_write();
         if timeout.after.is_zero() {
@@ -368,6 +372,7 @@ impl Transport for Socket {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.used = true;
         self.watch()?;
         self.flush_pending()?;
         let timeout = timeout.for_read();
@@ -423,6 +428,13 @@ impl Transport for Socket {
             return false;
         }
         self.unwatch();
+        // ureq asks twice per reuse: when the response is done (the connection is offered
+        // to the pool) and when a request takes it out. Only the second peek tells anything
+        // new (a close or stray bytes while it sat idle); the first is skipped. ureq holds
+        // its pool lock during the second: one non-blocking recv.
+        if std::mem::take(&mut self.used) {
+            return true;
+        }
         peek_is_idle(&self.stream)
     }
 }

@@ -32,7 +32,7 @@ bench: release bench-deps bench-py-deps
 	BENCH_PY_REQUESTS=$(BENCH_PY_REQUESTS) BENCH_WRK_SECONDS=$(BENCH_WRK_SECONDS) \
 	$(BENCH_DIR)/run.sh
 
-bench-bins: $(BENCH_BUILD)/bench_ycm $(BENCH_BUILD)/bench_curl
+bench-bins: $(BENCH_BUILD)/bench_ycm $(BENCH_BUILD)/bench_curl $(BENCH_BUILD)/bench_paired
 
 # System packages: libcurl's headers are required (the peer); wrk is optional (the ceiling).
 bench-deps:
@@ -61,3 +61,7 @@ $(BENCH_BUILD)/bench_curl: $(BENCH_DIR)/c/bench_curl.c $(BENCH_DIR)/c/bench_comm
 
 bench-clean:
 	rm -rf $(BENCH_BUILD) $(BENCH_DIR)/results
+
+$(BENCH_BUILD)/bench_paired: $(BENCH_DIR)/c/bench_paired.c $(BENCH_DIR)/c/bench_common.h $(HEADER) $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $< -L$(RELEASE) -lycm -Wl,-rpath,$(RELEASE) -lcurl -o $@

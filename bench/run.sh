@@ -113,6 +113,30 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
 done
 
+# --- paired, in one process: ycm, curl and the raw-socket floor in alternating blocks ----
+for t in 1 "$THREADS"; do
+    echo "bench: paired in-process blocks, $t thread(s)" >&2
+    mockctl reset
+    "$BUILD/bench_paired" "$url" "$REQUESTS" "$t" "$ROUNDS" "$mock_pid" "$WARMUP" >"$tmp/paired"
+    cat "$tmp/paired" >>"$raw"
+    mockctl check $(( (ROUNDS * REQUESTS + WARMUP * t) * 3 )) || {
+        echo "bench: paired: the mock did not see the expected work" >&2; exit 1; }
+done
+
+# --- system calls per request, from strace -c: (calls at 3N - calls at N) / 2N ------------
+if command -v strace >/dev/null 2>&1; then
+    for impl in ycm curl raw; do
+        for n in 1000 3000; do
+            strace -f -c -o "$tmp/strace.$impl.$n" \
+                "$BUILD/bench_paired" "$url" "$n" 1 1 "$mock_pid" 0 "$impl" >/dev/null
+        done
+        mockctl reset
+        "$PYTHON" "$here/strace_delta.py" "$impl" 2000 "$tmp/strace.$impl.1000" "$tmp/strace.$impl.3000" >>"$raw"
+    done
+else
+    echo "skip syscalls reason=strace_not_installed" >>"$raw"
+fi
+
 "$PYTHON" "$here/summarize.py" "$raw" "$results/latest.md" \
     --ycm-lib "$LIB_SO" --rounds "$ROUNDS" --requests "$REQUESTS" --threads "$THREADS" \
     --py-requests "$PY_REQUESTS" --wrk-seconds "$WRK_SECONDS" --python "$BENCH_PY"

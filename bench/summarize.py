@@ -259,9 +259,54 @@ def main() -> int:
                 w(f"- {key.split(':')[1]} skipped: {skips[key]}")
         w("")
 
+    w("## Paired, in one process: ycm, libcurl and the raw-socket floor\n")
+    paired_threads = sorted({k[1] for k in groups if k[0] == "paired"}, key=int)
+    if not paired_threads:
+        w("Not run.\n")
+    else:
+        t = Table(["threads", "ycm req/s", "curl req/s", "floor req/s", "ycm/curl req/s (spread)",
+                   "ycm CPU µs/req", "curl CPU µs/req", "floor CPU µs/req",
+                   "ycm/curl CPU (spread)", "mock CPU µs/req: ycm, curl, floor"])
+        for th in paired_threads:
+            def spread(key: str) -> str:
+                by_round: dict[str, dict[str, float]] = defaultdict(dict)
+                for impl in ("ycm", "curl"):
+                    for r in groups.get(("paired", th, impl), []):
+                        by_round[r.get("round", "?")][impl] = float(r[key])
+                values = [v["ycm"] / v["curl"] for v in by_round.values()
+                          if "ycm" in v and "curl" in v and v["curl"] > 0]
+                if not values:
+                    return "n/a"
+                return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
+            t.add([th] + [fmt(med("paired", th, i, "rps")) for i in ("ycm", "curl", "raw")]
+                  + [spread("rps")]
+                  + [fmt(med("paired", th, i, "cpu_us_per_req"), 1) for i in ("ycm", "curl", "raw")]
+                  + [spread("cpu_us_per_req"),
+                     ", ".join(fmt(med("paired", th, i, "mock_cpu_us_per_req"), 1)
+                               for i in ("ycm", "curl", "raw"))])
+        w(t.render())
+        w("\nEach round runs a block of every peer in the same process, back to back, "
+          "alternating the order; ratios are medians of the per-round ratios, with their "
+          "range. CPU is CLOCK_PROCESS_CPUTIME_ID over the block; the mock's is the sum of "
+          "its threads' /proc schedstat. The floor writes pre-built request bytes and reads "
+          "the response with recv: no client work at all.\n")
+
+    w("## System calls per request (strace -c)\n")
+    if "syscalls" in skips:
+        w(f"Skipped: {skips['syscalls']}.\n")
+    else:
+        t = Table(["client", "syscalls/req", "by call"])
+        for impl, name in (("ycm", "ycm"), ("curl", "libcurl"), ("raw", "raw-socket floor")):
+            rs = groups.get(("syscalls", "1", impl), [])
+            if rs:
+                t.add([name, rs[-1].get("per_req", "?"), rs[-1].get("detail", "").replace(",", ", ")])
+        w(t.render())
+        w("\nFrom two runs of 1,000 and 3,000 requests on 1 thread: the difference cancels "
+          "start-up and warm-up.\n")
+
     w("## Every round (req/s)\n")
     t = Table(["run", "per round", "min", "max"])
-    for group in sorted(groups, key=lambda k: (k[0], int(k[1]), k[2])):
+    for group in sorted((g for g in groups if g[0] != "syscalls"), key=lambda k: (k[0], int(k[1]), k[2])):
         vals = [float(r["rps"]) for r in groups[group]]
         t.add([f"{group[0]} {group[2]} threads={group[1]}", " ".join(f"{v:.0f}" for v in vals),
                f"{min(vals):.0f}", f"{max(vals):.0f}"])

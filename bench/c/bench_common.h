@@ -125,7 +125,7 @@ static struct bench_slice bench_slice_of(const struct bench_args *args, long thr
 }
 
 /* Prints the result line; sorts latencies in place. Returns the process exit status. */
-static int bench_report(const char *impl, const struct bench_args *args, uint64_t *latencies,
+static inline int bench_report(const char *impl, const struct bench_args *args, uint64_t *latencies,
                         long errors, uint64_t elapsed_ns, long rss_setup_kb, double cpu_s) {
     long ok = args->requests - errors;
     double seconds = (double)elapsed_ns / 1e9;
@@ -189,7 +189,7 @@ static void *bench_worker_main(void *arg) {
  * threads (the clock and the CPU counter start when all are ready), and prints the result
  * line. Returns the process exit status.
  */
-static int bench_run(const struct bench_peer *peer, const struct bench_args *args, void *shared,
+static inline int bench_run(const struct bench_peer *peer, const struct bench_args *args, void *shared,
                      long rss_setup_kb) {
     uint64_t *latencies = calloc((size_t)args->requests, sizeof *latencies);
     struct bench_worker *workers = calloc((size_t)args->threads, sizeof *workers);

@@ -93,7 +93,6 @@ impl Call {
 pub(crate) struct Transport {
     agent: Agent,
     base_url: String,
-    user_agent: String,
     timeout: Duration,
     max_retries: u32,
     retry_base: Duration,
@@ -127,7 +126,6 @@ impl Transport {
         Ok(Transport {
             agent,
             base_url: config.base_url().to_string(),
-            user_agent: config.user_agent.clone(),
             timeout: config.timeout,
             max_retries: config.max_retries,
             retry_base: config.retry_base,
@@ -327,10 +325,10 @@ impl Transport {
         request: &HttpRequest,
         budget: Duration,
     ) -> std::result::Result<HttpResponse, Failure> {
+        // User-Agent and Accept come from the agent's configuration.
         let mut builder = http::Request::builder()
             .method(request.method.clone())
-            .uri(format!("{}{}", self.base_url, request.path))
-            .header("User-Agent", &self.user_agent);
+            .uri(format!("{}{}", self.base_url, request.path));
         if let Some(value) = &request.authorization {
             builder = builder.header("Authorization", value);
         }
@@ -338,7 +336,7 @@ impl Transport {
         let sent = match &request.body {
             Some((content_type, bytes)) => self.run(
                 builder
-                    .header("Content-Type", *content_type)
+                    .header("Content-Type", http::HeaderValue::from_static(content_type))
                     .body(bytes.as_slice()),
                 budget,
             )?,

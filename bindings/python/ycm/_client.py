@@ -125,11 +125,52 @@ def build_update_body(
                     Code.INVALID_BODY, f'NO_LIMIT is only a value of "pbxCreationLimit", not "{key}"'
                 )
             body[key] = ""
+    for key, value in body.items():
+        _check_utf8(key, value)
     try:
-        text = json.dumps(body, allow_nan=False, ensure_ascii=True)
+        # UTF-8 as is (not \u escapes) and compact, as the library writes it: the size limit
+        # then counts the same bytes in Python, C and Rust.
+        text = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise local_error(Code.INVALID_BODY, f"the update cannot be sent as JSON: {exc}") from None
-    return text.encode("ascii")
+    return text.encode("utf-8")
+
+
+def _lone_surrogate(text: str) -> Optional[str]:
+    """Where ``text`` cannot be UTF-8 (a lone surrogate), described; None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate U+{ord(text[exc.start]):04X} at index {exc.start}"
+    return None
+
+
+def _check_utf8(key: str, value: Any) -> None:
+    """Refuses a field name or a string anywhere in a field's value that is not UTF-8.
+
+    A Python str may hold lone surrogates (from ``surrogateescape`` decoding, for example);
+    they have no UTF-8 form, so the update is refused here, naming the field, as the library
+    refuses bytes that are not UTF-8.
+    """
+    where = _lone_surrogate(key)
+    if where is not None:
+        raise local_error(
+            Code.INVALID_UTF8, f"the field name {key!r:.60} is not valid UTF-8: {where}"
+        )
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            where = _lone_surrogate(item)
+            if where is not None:
+                raise local_error(
+                    Code.INVALID_UTF8, f'field "{key}" is not valid UTF-8: {where}'
+                )
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
 
 
 def validate_user_update(
@@ -149,7 +190,9 @@ def validate_user_update(
 ) -> None:
     """Checks an update exactly as :meth:`Client.update_user` does, offline: nothing is sent.
 
-    Raises :class:`ycm.InvalidBodyError` (a ``ValueError``) naming the field and the rule.
+    Raises :class:`ycm.InvalidBodyError` (a ``ValueError``) naming the field and the rule, or
+    :class:`ycm.InvalidUtf8Error` for a str holding a lone surrogate. The body is sent as
+    UTF-8, and the 64 KiB limit counts its UTF-8 bytes, as in C.
     """
     body = build_update_body(
         fields,

@@ -40,7 +40,7 @@
 /*
  Result codes. The numbers are stable and never reused; they are grouped by cause:
  1-9 the caller's input was refused and nothing was sent, 10-19 no usable HTTP response,
- 20-29 the server answered, 90-99 the library itself.
+ 20-29 the server answered, 30-39 the caller stopped the call, 90-99 the library itself.
  */
 typedef enum ycm_code {
   /*
@@ -103,17 +103,32 @@ typedef enum ycm_code {
    */
   YCM_ERR_BAD_RESPONSE = 24,
   /*
+   The caller stopped the call: its `ycm_cancel` was triggered. Nothing more was sent
+   and the call's connection was closed.
+   */
+  YCM_ERR_CANCELLED = 30,
+  /*
    A caught panic or a broken invariant in ycm (a bug).
    */
   YCM_ERR_INTERNAL = 90,
 } ycm_code;
 
 /*
+ A cancellation flag for calls (`ycm_update_user_with_cancel` and the other
+ `_with_cancel` functions). Opaque.
+
+ Thread-safety: trigger it from any thread, while calls using it run on others. One flag
+ may serve several calls at once; once triggered it stays triggered (make a new one for
+ the next call). Free it with `ycm_cancel_free` after the calls using it have returned.
+ */
+typedef struct ycm_cancel ycm_cancel;
+
+/*
  A YCM client: configuration, connection pool and tokens. Opaque.
 
  Thread-safety: one client may be shared by any number of threads; every call on it is
- thread-safe. Free it exactly once, with `ycm_client_free`, after every call on it has
- returned.
+ thread-safe. Free it exactly once, with `ycm_client_free`. Calls still running when it
+ is freed keep what they use alive and finish normally; no call may start after it.
  */
 typedef struct ycm_client ycm_client;
 
@@ -209,6 +224,32 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ Creates a cancellation flag, not triggered. On success `*out_cancel` receives a handle
+ to free with `ycm_cancel_free`.
+ */
+struct ycm_status ycm_cancel_new(struct ycm_cancel **out_cancel);
+
+/*
+ Triggers the flag: every call using it returns `YCM_ERR_CANCELLED` within
+ milliseconds (a blocked read or connect is woken, a retry wait ends), sends nothing
+ further, and its connection is closed rather than reused. Thread-safe; idempotent; NULL
+ is ignored. Not async-signal-safe (it takes a lock): from a signal handler, set a flag
+ that another thread turns into this call.
+ */
+void ycm_cancel_trigger(const struct ycm_cancel *cancel);
+
+/*
+ Whether the flag was triggered. Thread-safe; NULL gives false.
+ */
+bool ycm_cancel_is_triggered(const struct ycm_cancel *cancel);
+
+/*
+ Frees a flag. NULL is accepted and ignored. Call it after the calls using the flag
+ have returned.
+ */
+void ycm_cancel_free(struct ycm_cancel *cancel);
+
+/*
  Creates a client for `base_url` (for example `"https://ycm.yeastar.com"`) that sends
  `access_token` as its bearer token, with every other option at its default. Nothing is
  sent. On success `*out_client` receives a client to free with `ycm_client_free`.
@@ -234,8 +275,9 @@ struct ycm_status ycm_client_new_with_config(const char *config_json,
                                              struct ycm_client **out_client);
 
 /*
- Frees a client and zeroes the secrets it held. NULL is accepted and ignored. The
- client must not be in use by another thread.
+ Frees a client and zeroes the secrets it held. NULL is accepted and ignored. Calls
+ still running on it finish first (each holds its own reference; the last one out frees
+ the client); calls must not start after this.
  */
 void ycm_client_free(struct ycm_client *client);
 
@@ -259,6 +301,16 @@ struct ycm_status ycm_update_user(const struct ycm_client *client,
                                   const char *body_json);
 
 /*
+ `ycm_update_user`, stopped by `cancel` (NULL: not cancellable): once `cancel` is
+ triggered the call returns `YCM_ERR_CANCELLED` within milliseconds, sends nothing further
+ and closes its connection. Thread-safe.
+ */
+struct ycm_status ycm_update_user_with_cancel(const struct ycm_client *client,
+                                              int64_t user_id,
+                                              const char *body_json,
+                                              const struct ycm_cancel *cancel);
+
+/*
  Checks `body_json` with exactly the rules of `ycm_update_user`, offline: nothing is sent.
  Thread-safe.
  */
@@ -270,6 +322,15 @@ struct ycm_status ycm_validate_user_update(const char *body_json);
  and freed with `ycm_string_free`. Thread-safe.
  */
 struct ycm_status ycm_get_user(const struct ycm_client *client, int64_t user_id, char **out_json);
+
+/*
+ `ycm_get_user`, stopped by `cancel` (NULL: not cancellable), as
+ `ycm_update_user_with_cancel` describes. Thread-safe.
+ */
+struct ycm_status ycm_get_user_with_cancel(const struct ycm_client *client,
+                                           int64_t user_id,
+                                           const struct ycm_cancel *cancel,
+                                           char **out_json);
 
 /*
  Reads one page of users (`GET /dm/open_api/v2/users`): `page_size` from 1 to 50,
@@ -285,6 +346,17 @@ struct ycm_status ycm_list_users(const struct ycm_client *client,
                                  char **out_json);
 
 /*
+ `ycm_list_users`, stopped by `cancel` (NULL: not cancellable), as
+ `ycm_update_user_with_cancel` describes. Thread-safe.
+ */
+struct ycm_status ycm_list_users_with_cancel(const struct ycm_client *client,
+                                             int32_t page_size,
+                                             int32_t page_number,
+                                             const char *sort,
+                                             const struct ycm_cancel *cancel,
+                                             char **out_json);
+
+/*
  Frees a string returned by ycm. NULL is accepted and ignored.
  */
 void ycm_string_free(char *string);
@@ -296,6 +368,15 @@ void ycm_string_free(char *string);
 struct ycm_status ycm_update_user_fields(const struct ycm_client *client,
                                          int64_t user_id,
                                          const struct ycm_user_fields *fields);
+
+/*
+ `ycm_update_user_fields`, stopped by `cancel` (NULL: not cancellable), as
+ `ycm_update_user_with_cancel` describes. Thread-safe.
+ */
+struct ycm_status ycm_update_user_fields_with_cancel(const struct ycm_client *client,
+                                                     int64_t user_id,
+                                                     const struct ycm_user_fields *fields,
+                                                     const struct ycm_cancel *cancel);
 
 /*
  Checks `fields` and writes the JSON body they make to `*out_json` (freed with
@@ -320,6 +401,19 @@ const char *ycm_code_description(enum ycm_code code);
  version compiled against). The string is static: never free it. Thread-safe.
  */
 const char *ycm_version(void);
+
+/*
+ Replaces the process-wide log callback; NULL removes it. Records less severe than
+ `min_level` are not even built. The callback runs on the thread that made the call, one
+ record at a time per thread (calls on several threads may log at once), must return
+ quickly, and must not call into ycm. Records never hold a secret. `user_data` is passed
+ back untouched; it must stay valid until the callback is replaced. Thread-safe, but a
+ record being delivered on another thread may still reach the previous callback.
+ `min_level` outside the enum gives `YCM_ERR_INVALID_ARGUMENT`.
+ */
+struct ycm_status ycm_set_log_callback(ycm_log_fn callback,
+                                       enum ycm_log_level min_level,
+                                       void *user_data);
 
 #ifdef __cplusplus
 }  // extern "C"

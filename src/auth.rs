@@ -9,6 +9,7 @@
 
 use crate::config::{check_access_token, Auth};
 use crate::error::{CallInfo, Code, Error, Result};
+use crate::logging::{self, Level, TARGET_AUTH};
 use crate::response::{cut, summarize};
 use crate::secret::{redact_body, Secret};
 use crate::token_cache::{Issued, TokenCache};
@@ -124,6 +125,11 @@ impl Managed {
                 .append_pair("refresh_token", refresh.expose())
                 .finish();
             if let Grant::Issued(issued) = self.request(transport, call, form, refresh)? {
+                logging::note(
+                    Level::Info,
+                    TARGET_AUTH,
+                    "access token renewed with the refresh grant",
+                );
                 return Ok(issued);
             }
         }
@@ -133,7 +139,19 @@ impl Managed {
             .append_pair("client_secret", self.client_secret.expose())
             .finish();
         match self.request(transport, call, form, &self.client_secret)? {
-            Grant::Issued(issued) => Ok(issued),
+            Grant::Issued(issued) => {
+                if logging::enabled(Level::Info, TARGET_AUTH) {
+                    logging::note(
+                        Level::Info,
+                        TARGET_AUTH,
+                        &format!(
+                            "access token obtained with the client_credentials grant of client_id \"{}\"",
+                            self.client_id
+                        ),
+                    );
+                }
+                Ok(issued)
+            }
             Grant::Refused(status, detail) => {
                 let reason = self.refused.get_or_init(|| detail);
                 Err(self.refusal(reason, call.info_with_status(status)))

@@ -6,6 +6,7 @@
 
 use crate::account::{ListQuery, User, UserPage, UserType};
 use crate::auth::Tokens;
+use crate::cancel::Cancel;
 use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{interpret, Reply};
@@ -78,55 +79,63 @@ impl Client {
 
     /// Updates user `user_id` (`PUT /dm/open_api/v1/users/{userId}`).
     pub fn update_user(&self, user_id: i64, update: &UserUpdate) -> Result<Updated> {
-        check_user_id(user_id)?;
-        let body = update.checked_json()?.into_bytes();
-        let mut call = self.transport.start_call();
-        if self.config.check_reseller_limit {
-            if let Some(PbxCreationLimit::AtMost(limit)) = update.pbx_limit() {
-                self.check_limit(user_id, limit, &mut call)?;
-            }
-        }
-        let reply = self.exchange(Method::PUT, &user_path(user_id), Some(body), &mut call)?;
-        Ok(Updated { info: reply.info })
+        self.calls(None).update_user(user_id, update)
     }
 
     /// Updates user `user_id` from a JSON body with the wire names of the YCM page.
     pub fn update_user_json(&self, user_id: i64, body_json: &str) -> Result<Updated> {
-        check_user_id(user_id)?;
-        self.update_user(user_id, &UserUpdate::from_json(body_json)?)
+        self.calls(None).update_user_json(user_id, body_json)
     }
 
     /// Reads user `user_id` (`GET /dm/open_api/v1/users/{userId}`).
     pub fn get_user(&self, user_id: i64) -> Result<Read<User>> {
-        let (data, info) = self.get_user_data(user_id)?;
-        Ok(Read {
-            value: typed(data, &info)?,
-            info,
-        })
+        self.calls(None).get_user(user_id)
     }
 
     /// Reads one page of users (`GET /dm/open_api/v2/users`).
     pub fn list_users(&self, query: &ListQuery) -> Result<Read<UserPage>> {
-        let (data, info) = self.list_users_data(query)?;
-        Ok(Read {
-            value: typed(data, &info)?,
-            info,
-        })
+        self.calls(None).list_users(query)
     }
 
     /// Like [`Client::get_user`], but returns the `data` object as the server sent it.
     pub fn get_user_data(&self, user_id: i64) -> Result<(Value, CallInfo)> {
-        check_user_id(user_id)?;
-        let mut call = self.transport.start_call();
-        let reply = self.exchange(Method::GET, &user_path(user_id), None, &mut call)?;
-        data_object(reply)
+        self.calls(None).get_user_data(user_id)
     }
 
     /// Like [`Client::list_users`], but returns the `data` object as the server sent it.
     pub fn list_users_data(&self, query: &ListQuery) -> Result<(Value, CallInfo)> {
-        let mut call = self.transport.start_call();
-        let reply = self.exchange(Method::GET, &query.path(), None, &mut call)?;
-        data_object(reply)
+        self.calls(None).list_users_data(query)
+    }
+
+    /// The same calls, stopped by `cancel`: once it is triggered (from any thread) a call
+    /// under way returns [`Code::Cancelled`] within milliseconds, sends nothing further and
+    /// closes its connection; the client stays usable.
+    ///
+    /// ```no_run
+    /// # let client = ycm::Client::from_json(r#"{"base_url":"http://127.0.0.1:1","access_token":"t"}"#)?;
+    /// let cancel = ycm::Cancel::new();
+    /// let stopper = cancel.clone();
+    /// std::thread::spawn(move || { std::thread::sleep(std::time::Duration::from_secs(1)); stopper.cancel() });
+    /// match client.with_cancel(&cancel).get_user(13329) {
+    ///     Err(e) if e.code() == ycm::Code::Cancelled => println!("stopped"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # Ok::<(), ycm::Error>(())
+    /// ```
+    pub fn with_cancel<'a>(&'a self, cancel: &'a Cancel) -> Cancellable<'a> {
+        self.calls(Some(cancel))
+    }
+
+    /// The same calls, not cancellable (what the plain methods use).
+    pub fn without_cancel(&self) -> Cancellable<'_> {
+        self.calls(None)
+    }
+
+    fn calls<'a>(&'a self, cancel: Option<&'a Cancel>) -> Cancellable<'a> {
+        Cancellable {
+            client: self,
+            cancel,
+        }
     }
 
     /// Reads the user first and refuses a limit the server would refuse.
@@ -178,6 +187,74 @@ impl Client {
             let body = redact_body(&response.body, [&token]);
             return interpret(response.status, &body, call.attempts);
         }
+    }
+}
+
+/// The calls of a [`Client`] made with a [`Cancel`] (see [`Client::with_cancel`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Cancellable<'a> {
+    client: &'a Client,
+    cancel: Option<&'a Cancel>,
+}
+
+impl Cancellable<'_> {
+    /// Updates user `user_id` (`PUT /dm/open_api/v1/users/{userId}`).
+    pub fn update_user(&self, user_id: i64, update: &UserUpdate) -> Result<Updated> {
+        check_user_id(user_id)?;
+        let body = update.checked_json()?.into_bytes();
+        let mut call = self.client.transport.start_call(self.cancel);
+        if self.client.config.check_reseller_limit {
+            if let Some(PbxCreationLimit::AtMost(limit)) = update.pbx_limit() {
+                self.client.check_limit(user_id, limit, &mut call)?;
+            }
+        }
+        let reply =
+            self.client
+                .exchange(Method::PUT, &user_path(user_id), Some(body), &mut call)?;
+        Ok(Updated { info: reply.info })
+    }
+
+    /// Updates user `user_id` from a JSON body with the wire names of the YCM page.
+    pub fn update_user_json(&self, user_id: i64, body_json: &str) -> Result<Updated> {
+        check_user_id(user_id)?;
+        self.update_user(user_id, &UserUpdate::from_json(body_json)?)
+    }
+
+    /// Reads user `user_id` (`GET /dm/open_api/v1/users/{userId}`).
+    pub fn get_user(&self, user_id: i64) -> Result<Read<User>> {
+        let (data, info) = self.get_user_data(user_id)?;
+        Ok(Read {
+            value: typed(data, &info)?,
+            info,
+        })
+    }
+
+    /// Reads one page of users (`GET /dm/open_api/v2/users`).
+    pub fn list_users(&self, query: &ListQuery) -> Result<Read<UserPage>> {
+        let (data, info) = self.list_users_data(query)?;
+        Ok(Read {
+            value: typed(data, &info)?,
+            info,
+        })
+    }
+
+    /// Like [`Cancellable::get_user`], but returns the `data` object as the server sent it.
+    pub fn get_user_data(&self, user_id: i64) -> Result<(Value, CallInfo)> {
+        check_user_id(user_id)?;
+        let mut call = self.client.transport.start_call(self.cancel);
+        let reply = self
+            .client
+            .exchange(Method::GET, &user_path(user_id), None, &mut call)?;
+        data_object(reply)
+    }
+
+    /// Like [`Cancellable::list_users`], but returns the `data` object as the server sent it.
+    pub fn list_users_data(&self, query: &ListQuery) -> Result<(Value, CallInfo)> {
+        let mut call = self.client.transport.start_call(self.cancel);
+        let reply = self
+            .client
+            .exchange(Method::GET, &query.path(), None, &mut call)?;
+        data_object(reply)
     }
 }
 

@@ -10,6 +10,7 @@ use std::fmt;
 /// Stable numeric error codes, grouped in ranges by cause. Numbers are never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Code {
     /// Success.
     Ok = 0,
@@ -40,13 +41,15 @@ pub enum Code {
     Api = 23,
     /// The response could not be understood: not JSON, fields missing, too large.
     BadResponse = 24,
+    /// The caller stopped the call (its [`crate::Cancel`] was triggered).
+    Cancelled = 30,
     /// A bug in ycm: a caught panic or a broken invariant.
     Internal = 90,
 }
 
 impl Code {
     /// Every code, in numeric order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::Ok,
         Code::NullArgument,
         Code::InvalidArgument,
@@ -61,6 +64,7 @@ impl Code {
         Code::RateLimited,
         Code::Api,
         Code::BadResponse,
+        Code::Cancelled,
         Code::Internal,
     ];
 
@@ -91,6 +95,7 @@ impl Code {
             Code::RateLimited => "YCM_ERR_RATE_LIMITED",
             Code::Api => "YCM_ERR_API",
             Code::BadResponse => "YCM_ERR_BAD_RESPONSE",
+            Code::Cancelled => "YCM_ERR_CANCELLED",
             Code::Internal => "YCM_ERR_INTERNAL",
         }
     }
@@ -116,6 +121,7 @@ impl Code {
             Code::RateLimited => "The server kept throttling the client after every retry.",
             Code::Api => "YCM answered with status \"Failed\" (see api_errcode and the message).",
             Code::BadResponse => "The server's response could not be understood.",
+            Code::Cancelled => "The call was stopped by the caller.",
             Code::Internal => "An internal error in ycm (a bug); please report it.",
         }
     }

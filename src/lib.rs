@@ -19,12 +19,16 @@
 
 mod account;
 mod auth;
+mod cancel;
 mod client;
 mod config;
 mod error;
 pub mod ffi;
+mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod logging;
+mod net;
 mod resolver;
 mod response;
 mod secret;
@@ -33,7 +37,8 @@ mod transport;
 mod user;
 
 pub use account::{ListQuery, User, UserPage, UserType, MAX_PAGE_SIZE};
-pub use client::{Client, Read, Updated};
+pub use cancel::Cancel;
+pub use client::{Cancellable, Client, Read, Updated};
 pub use config::{Auth, Config, CONFIG_KEYS};
 pub use error::{CallInfo, Code, Error, Result};
 pub use secret::Secret;

@@ -5,15 +5,22 @@
 //! one deadline (`timeout_ms`) that covers every attempt and every wait; retries happen only
 //! where they are safe (connect failures, timeouts and resets before a complete response,
 //! 429, 502, 503, 504), with exponential backoff and full jitter, honouring `Retry-After`.
+//! A request that fails on a reused pooled connection before any response byte arrived (the
+//! server closed it while it sat idle) is re-sent once at once on a fresh connection,
+//! whatever `max_retries` says. A call made with a [`Cancel`] stops as soon as it is
+//! triggered. Each attempt is logged (DEBUG), each retry too (WARN).
 
+use crate::cancel::{self, Cancel};
 use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
+use crate::logging::{self, Level, Record, TARGET_HTTP};
+use crate::net::{Attempt, AttemptReport, SocketConnector};
 use crate::resolver::CachingResolver;
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
 use ureq::http::{self, Method};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, RustlsConnector};
 use ureq::Agent;
 
 /// Statuses after which a request is sent again.
@@ -43,11 +50,25 @@ pub(crate) struct Call {
     pub attempts: u32,
     /// Status line of the last response received in this call; 0 before the first.
     pub last_status: u16,
+    /// The caller's cancel flag, if the call can be cancelled.
+    pub cancel: Option<Cancel>,
 }
 
 impl Call {
     fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Fails with [`Code::Cancelled`] once the call's cancel flag is triggered.
+    pub fn check_cancelled(&self) -> Result<()> {
+        if self.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            return Err(Error::with_info(
+                Code::Cancelled,
+                "the call was cancelled by the caller",
+                self.info(),
+            ));
+        }
+        Ok(())
     }
 
     /// The call information known without a response.
@@ -78,6 +99,8 @@ pub(crate) struct Transport {
     retry_base: Duration,
     retry_max: Duration,
     max_response_bytes: u64,
+    connect_timeout: Duration,
+    max_header_bytes: usize,
 }
 
 impl Transport {
@@ -97,11 +120,10 @@ impl Transport {
             .max_idle_connections_per_host(32)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        let agent = Agent::with_parts(
-            agent_config,
-            DefaultConnector::new(),
-            CachingResolver::default(),
-        );
+        crate::fork::install();
+        let max_header_bytes = agent_config.max_response_header_size();
+        let connector = ().chain(SocketConnector).chain(RustlsConnector::default());
+        let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());
         Ok(Transport {
             agent,
             base_url: config.base_url().to_string(),
@@ -111,15 +133,18 @@ impl Transport {
             retry_base: config.retry_base,
             retry_max: config.retry_max,
             max_response_bytes: config.max_response_bytes,
+            connect_timeout: config.connect_timeout,
+            max_header_bytes,
         })
     }
 
-    /// Starts the budget of one library call.
-    pub fn start_call(&self) -> Call {
+    /// Starts the budget of one library call, cancellable with `cancel`.
+    pub fn start_call(&self, cancel: Option<&Cancel>) -> Call {
         Call {
             deadline: Instant::now() + self.timeout,
             attempts: 0,
             last_status: 0,
+            cancel: cancel.cloned(),
         }
     }
 
@@ -127,18 +152,37 @@ impl Transport {
     /// with a retryable status is returned as it is once retries are exhausted.
     pub fn send(&self, request: &HttpRequest, call: &mut Call) -> Result<HttpResponse> {
         let mut retries = 0;
+        let mut stale_resent = false;
+        let mut fresh_only = false;
         loop {
+            call.check_cancelled()?;
             let remaining = call.remaining();
             if remaining.is_zero() {
                 return Err(self.timed_out(request, call));
             }
             call.attempts += 1;
+            let started = Instant::now();
+            let scope = Attempt::begin(call.cancel.as_ref(), fresh_only);
             let outcome = self.attempt(request, remaining);
+            let report = scope.finish();
+            call.check_cancelled()?;
+            self.log_attempt(request, call, &outcome, started.elapsed());
             match &outcome {
                 Ok(response) => call.last_status = response.status,
                 Err(failure) if failure.http_status != 0 => call.last_status = failure.http_status,
                 Err(_) => {}
             }
+            if let Err(failure) = &outcome {
+                if !stale_resent && is_stale(failure, report) {
+                    // The pooled connection was closed by the server while idle: nothing
+                    // reached it, so send again now on a new connection.
+                    stale_resent = true;
+                    fresh_only = true;
+                    self.log_retry(request, call, &failure.message, Duration::ZERO);
+                    continue;
+                }
+            }
+            fresh_only = false;
             let retry_after = match &outcome {
                 Ok(response) if RETRY_STATUSES.contains(&response.status) => {
                     Some(response.retry_after)
@@ -155,9 +199,71 @@ impl Transport {
             if wait >= call.remaining() {
                 return self.finish(outcome, request, call);
             }
-            std::thread::sleep(wait);
+            let why = match &outcome {
+                Ok(response) => format!("HTTP {}", response.status),
+                Err(failure) => failure.message.clone(),
+            };
+            self.log_retry(request, call, &why, wait);
+            if !cancel::sleep(wait, call.cancel.as_ref()) {
+                call.check_cancelled()?;
+            }
             retries += 1;
         }
+    }
+
+    /// The DEBUG record of one attempt.
+    fn log_attempt(
+        &self,
+        request: &HttpRequest,
+        call: &Call,
+        outcome: &std::result::Result<HttpResponse, Failure>,
+        elapsed: Duration,
+    ) {
+        if !logging::enabled(Level::Debug, TARGET_HTTP) {
+            return;
+        }
+        let (http_status, request_id, message) = match outcome {
+            Ok(response) => (
+                response.status,
+                logging::sniff_request_id(&response.body),
+                "response received",
+            ),
+            Err(failure) => (failure.http_status, "", failure.message.as_str()),
+        };
+        logging::emit(&Record {
+            level: Level::Debug,
+            target: TARGET_HTTP,
+            message,
+            method: request.method.as_str(),
+            path: path_only(&request.path),
+            http_status,
+            attempt: call.attempts,
+            elapsed,
+            request_id,
+        });
+    }
+
+    /// The WARN record of a retry.
+    fn log_retry(&self, request: &HttpRequest, call: &Call, why: &str, wait: Duration) {
+        if !logging::enabled(Level::Warn, TARGET_HTTP) {
+            return;
+        }
+        let message = format!(
+            "retrying after attempt {} in {} ms: {why}",
+            call.attempts,
+            wait.as_millis()
+        );
+        logging::emit(&Record {
+            level: Level::Warn,
+            target: TARGET_HTTP,
+            message: &message,
+            method: request.method.as_str(),
+            path: path_only(&request.path),
+            http_status: call.last_status,
+            attempt: call.attempts,
+            elapsed: Duration::ZERO,
+            request_id: "",
+        });
     }
 
     fn finish(
@@ -239,7 +345,7 @@ impl Transport {
             None => self.run(builder.body(()), budget)?,
         };
         let classify = |e: ureq::Error| {
-            let mut failure = classify(e, request, &self.base_url, self.max_response_bytes);
+            let mut failure = self.classify(e, request);
             failure.budget_spent = started.elapsed() >= budget;
             failure
         };
@@ -311,47 +417,76 @@ impl Failure {
     }
 }
 
+/// Whether a failed attempt met a pooled connection that the server had closed: it was
+/// sent on a reused connection and not one byte came back (no timeout, no TLS verdict).
+fn is_stale(failure: &Failure, report: AttemptReport) -> bool {
+    report.sent
+        && !report.opened
+        && !report.received
+        && failure.http_status == 0
+        && matches!(failure.code, Code::Io | Code::BadResponse)
+}
+
 /// The path of a request without its query, for messages.
 fn path_only(path: &str) -> &str {
     path.split('?').next().unwrap_or(path)
 }
 
-/// Maps a ureq error to a code and a message with a message naming the request.
-fn classify(error: ureq::Error, request: &HttpRequest, base_url: &str, limit: u64) -> Failure {
-    let what = format!("{} {}", request.method, path_only(&request.path));
-    match error {
-        ureq::Error::Timeout(which) => {
-            Failure::retryable(Code::Timeout, format!("{what} timed out ({which})"))
+impl Transport {
+    /// Maps a ureq error to a code and a message naming the request. A timeout names the
+    /// budget that ran out: `connect_timeout_ms` for a connect, `timeout_ms` otherwise.
+    fn classify(&self, error: ureq::Error, request: &HttpRequest) -> Failure {
+        let what = format!("{} {}", request.method, path_only(&request.path));
+        let base_url = self.base_url.as_str();
+        let limit = self.max_response_bytes;
+        match error {
+            ureq::Error::Timeout(ureq::Timeout::Connect) => Failure::retryable(
+                Code::Timeout,
+                format!(
+                    "could not connect to {base_url} within connect_timeout_ms ({} ms)",
+                    self.connect_timeout.as_millis()
+                ),
+            ),
+            ureq::Error::Timeout(_) => {
+                Failure::retryable(Code::Timeout, self.timeout_text(request))
+            }
+            ureq::Error::HostNotFound => Failure::retryable(
+                Code::Connect,
+                format!("could not resolve the host of {base_url}"),
+            ),
+            ureq::Error::ConnectionFailed => {
+                Failure::retryable(Code::Connect, format!("could not connect to {base_url}"))
+            }
+            ureq::Error::Io(e) => {
+                classify_io(e, &what, base_url, limit, || self.timeout_text(request))
+            }
+            ureq::Error::BodyExceedsLimit(_) => too_large(&what, limit),
+            ureq::Error::LargeResponseHeader(..) => Failure::fatal(
+                Code::BadResponse,
+                format!(
+                "the response headers of {what} are larger than the {} bytes the client accepts",
+                self.max_header_bytes
+            ),
+            ),
+            ureq::Error::Tls(text) => {
+                Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {text}"))
+            }
+            ureq::Error::Rustls(e) => {
+                Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {e}"))
+            }
+            ureq::Error::Pem(e) => Failure::fatal(Code::Tls, format!("bad PEM data: {e:?}")),
+            ureq::Error::Protocol(e) => Failure::fatal(
+                Code::BadResponse,
+                format!("the response to {what} is not valid HTTP/1.1 ({e})"),
+            ),
+            ureq::Error::BodyStalled => {
+                Failure::retryable(Code::Io, format!("the response body of {what} stalled"))
+            }
+            ureq::Error::BadUri(text) => {
+                Failure::fatal(Code::InvalidArgument, format!("bad request URL: {text}"))
+            }
+            other => Failure::fatal(Code::Io, format!("{what} failed: {other}")),
         }
-        ureq::Error::HostNotFound => Failure::retryable(
-            Code::Connect,
-            format!("could not resolve the host of {base_url}"),
-        ),
-        ureq::Error::ConnectionFailed => {
-            Failure::retryable(Code::Connect, format!("could not connect to {base_url}"))
-        }
-        ureq::Error::Io(e) => classify_io(e, &what, base_url, limit),
-        ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(..) => {
-            too_large(&what, limit)
-        }
-        ureq::Error::Tls(text) => {
-            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {text}"))
-        }
-        ureq::Error::Rustls(e) => {
-            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {e}"))
-        }
-        ureq::Error::Pem(e) => Failure::fatal(Code::Tls, format!("bad PEM data: {e:?}")),
-        ureq::Error::Protocol(e) => Failure::fatal(
-            Code::BadResponse,
-            format!("the response to {what} is not valid HTTP/1.1 ({e})"),
-        ),
-        ureq::Error::BodyStalled => {
-            Failure::retryable(Code::Io, format!("the response body of {what} stalled"))
-        }
-        ureq::Error::BadUri(text) => {
-            Failure::fatal(Code::InvalidArgument, format!("bad request URL: {text}"))
-        }
-        other => Failure::fatal(Code::Io, format!("{what} failed: {other}")),
     }
 }
 
@@ -362,7 +497,13 @@ fn too_large(what: &str, limit: u64) -> Failure {
     )
 }
 
-fn classify_io(error: io::Error, what: &str, base_url: &str, limit: u64) -> Failure {
+fn classify_io(
+    error: io::Error,
+    what: &str,
+    base_url: &str,
+    limit: u64,
+    timeout_text: impl FnOnce() -> String,
+) -> Failure {
     use io::ErrorKind as K;
     if let Some(inner) = error.get_ref() {
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
@@ -379,9 +520,7 @@ fn classify_io(error: io::Error, what: &str, base_url: &str, limit: u64) -> Fail
                 format!("could not connect to {base_url}: {error}"),
             )
         }
-        K::TimedOut | K::WouldBlock => {
-            Failure::retryable(Code::Timeout, format!("{what} timed out: {error}"))
-        }
+        K::TimedOut | K::WouldBlock => Failure::retryable(Code::Timeout, timeout_text()),
         K::InvalidData => {
             Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {error}"))
         }

@@ -1,28 +1,54 @@
 //! The client handle and its calls: create and free, swap the token, update a user (from
-//! JSON), validate offline, read a user or a page of users into an owned JSON string.
+//! JSON), validate offline, read a user or a page of users into an owned JSON string, each
+//! call also in a `_with_cancel` form. The handle is reference-counted: every call holds its
+//! own reference for as long as it runs, so `ycm_client_free` while calls are still under
+//! way (what an interpreter does at exit) never frees memory they use.
 
 use super::args::{optional_str, out_param, owned_c_string, required, required_str};
+use super::cancel::{cancel_of, ycm_cancel};
 use super::status::{guard, guard_void, ycm_status};
 use crate::account::ListQuery;
-use crate::client::Client;
+use crate::cancel::Cancel;
+use crate::client::{Cancellable, Client};
 use crate::config::{Auth, Config};
 use crate::error::{CallInfo, Error, Result};
 use crate::secret::Secret;
 use crate::user::UserUpdate;
 use serde_json::Value;
 use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
 /// A YCM client: configuration, connection pool and tokens. Opaque.
 ///
 /// Thread-safety: one client may be shared by any number of threads; every call on it is
-/// thread-safe. Free it exactly once, with `ycm_client_free`, after every call on it has
-/// returned.
+/// thread-safe. Free it exactly once, with `ycm_client_free`. Calls still running when it
+/// is freed keep what they use alive and finish normally; no call may start after it.
 pub struct ycm_client {
     pub(crate) client: Client,
 }
 
+/// The calling function's own reference to a live handle.
+///
+/// # Safety
+/// `client` is NULL or a handle from `ycm_client_new*` not yet freed when the call starts.
+pub(crate) unsafe fn acquire(client: *const ycm_client) -> Result<Arc<ycm_client>> {
+    required(client, "client")?;
+    // SAFETY: the pointer came from Arc::into_raw in publish and the handle's own
+    // reference is still held (the caller has not freed it before calling).
+    Arc::increment_strong_count(client);
+    Ok(Arc::from_raw(client))
+}
+
+/// The calls of `client`, cancellable by `cancel` when there is one.
+pub(crate) fn calls<'a>(client: &'a ycm_client, cancel: Option<&'a Cancel>) -> Cancellable<'a> {
+    match cancel {
+        Some(cancel) => client.client.with_cancel(cancel),
+        None => client.client.without_cancel(),
+    }
+}
+
 fn publish(client: Client, out_client: *mut *mut ycm_client) -> Result<CallInfo> {
-    let raw = Box::into_raw(Box::new(ycm_client { client }));
+    let raw = Arc::into_raw(Arc::new(ycm_client { client })).cast_mut();
     // SAFETY: out_client was checked non-NULL by the caller of publish.
     unsafe { *out_client = raw };
     Ok(CallInfo::default())
@@ -69,12 +95,13 @@ pub unsafe extern "C" fn ycm_client_new_with_config(
     })
 }
 
-/// Frees a client and zeroes the secrets it held. NULL is accepted and ignored. The
-/// client must not be in use by another thread.
+/// Frees a client and zeroes the secrets it held. NULL is accepted and ignored. Calls
+/// still running on it finish first (each holds its own reference; the last one out frees
+/// the client); calls must not start after this.
 #[no_mangle]
 pub unsafe extern "C" fn ycm_client_free(client: *mut ycm_client) {
     if !client.is_null() {
-        guard_void(|| drop(Box::from_raw(client)));
+        guard_void(|| drop(Arc::from_raw(client.cast_const())));
     }
 }
 
@@ -86,7 +113,7 @@ pub unsafe extern "C" fn ycm_client_set_access_token(
     access_token: *const c_char,
 ) -> ycm_status {
     guard(|| {
-        let client = required(client, "client")?;
+        let client = acquire(client)?;
         let token = required_str(access_token, "access_token")?;
         client.client.set_access_token(token)?;
         Ok(CallInfo::default())
@@ -106,10 +133,25 @@ pub unsafe extern "C" fn ycm_update_user(
     user_id: i64,
     body_json: *const c_char,
 ) -> ycm_status {
+    ycm_update_user_with_cancel(client, user_id, body_json, std::ptr::null())
+}
+
+/// `ycm_update_user`, stopped by `cancel` (NULL: not cancellable): once `cancel` is
+/// triggered the call returns `YCM_ERR_CANCELLED` within milliseconds, sends nothing further
+/// and closes its connection. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ycm_update_user_with_cancel(
+    client: *const ycm_client,
+    user_id: i64,
+    body_json: *const c_char,
+    cancel: *const ycm_cancel,
+) -> ycm_status {
     guard(|| {
-        let client = required(client, "client")?;
+        let client = acquire(client)?;
         let body = required_str(body_json, "body_json")?;
-        Ok(client.client.update_user_json(user_id, body)?.info)
+        Ok(calls(&client, cancel_of(cancel).as_ref())
+            .update_user_json(user_id, body)?
+            .info)
     })
 }
 
@@ -132,10 +174,25 @@ pub unsafe extern "C" fn ycm_get_user(
     user_id: i64,
     out_json: *mut *mut c_char,
 ) -> ycm_status {
+    ycm_get_user_with_cancel(client, user_id, std::ptr::null(), out_json)
+}
+
+/// `ycm_get_user`, stopped by `cancel` (NULL: not cancellable), as
+/// `ycm_update_user_with_cancel` describes. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ycm_get_user_with_cancel(
+    client: *const ycm_client,
+    user_id: i64,
+    cancel: *const ycm_cancel,
+    out_json: *mut *mut c_char,
+) -> ycm_status {
     guard(|| {
-        let client = required(client, "client")?;
+        let client = acquire(client)?;
         let out_json = out_param(out_json, "out_json")?;
-        write_json(client.client.get_user_data(user_id)?, out_json)
+        write_json(
+            calls(&client, cancel_of(cancel).as_ref()).get_user_data(user_id)?,
+            out_json,
+        )
     })
 }
 
@@ -152,8 +209,29 @@ pub unsafe extern "C" fn ycm_list_users(
     sort: *const c_char,
     out_json: *mut *mut c_char,
 ) -> ycm_status {
+    ycm_list_users_with_cancel(
+        client,
+        page_size,
+        page_number,
+        sort,
+        std::ptr::null(),
+        out_json,
+    )
+}
+
+/// `ycm_list_users`, stopped by `cancel` (NULL: not cancellable), as
+/// `ycm_update_user_with_cancel` describes. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ycm_list_users_with_cancel(
+    client: *const ycm_client,
+    page_size: i32,
+    page_number: i32,
+    sort: *const c_char,
+    cancel: *const ycm_cancel,
+    out_json: *mut *mut c_char,
+) -> ycm_status {
     guard(|| {
-        let client = required(client, "client")?;
+        let client = acquire(client)?;
         let out_json = out_param(out_json, "out_json")?;
         let sort = optional_str(sort, "sort")?;
         let negative = |name: &str, value: i32| {
@@ -163,7 +241,10 @@ pub unsafe extern "C" fn ycm_list_users(
         let number =
             u32::try_from(page_number).map_err(|_| negative("page_number", page_number))?;
         let query = ListQuery::new(size, number, sort)?;
-        write_json(client.client.list_users_data(&query)?, out_json)
+        write_json(
+            calls(&client, cancel_of(cancel).as_ref()).list_users_data(&query)?,
+            out_json,
+        )
     })
 }
 

@@ -3,7 +3,8 @@
 //! escaping is ever written in C).
 
 use super::args::{optional_str, out_param, owned_c_string, required};
-use super::client::ycm_client;
+use super::cancel::{cancel_of, ycm_cancel};
+use super::client::{acquire, calls, ycm_client};
 use super::status::{guard, ycm_status};
 use crate::client::check_user_id;
 use crate::error::{CallInfo, Error, Result};
@@ -104,11 +105,25 @@ pub unsafe extern "C" fn ycm_update_user_fields(
     user_id: i64,
     fields: *const ycm_user_fields,
 ) -> ycm_status {
+    ycm_update_user_fields_with_cancel(client, user_id, fields, std::ptr::null())
+}
+
+/// `ycm_update_user_fields`, stopped by `cancel` (NULL: not cancellable), as
+/// `ycm_update_user_with_cancel` describes. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ycm_update_user_fields_with_cancel(
+    client: *const ycm_client,
+    user_id: i64,
+    fields: *const ycm_user_fields,
+    cancel: *const ycm_cancel,
+) -> ycm_status {
     guard(|| {
-        let client = required(client, "client")?;
+        let client = acquire(client)?;
         check_user_id(user_id)?;
         let update = to_update(required(fields, "fields")?)?;
-        Ok(client.client.update_user(user_id, &update)?.info)
+        Ok(calls(&client, cancel_of(cancel).as_ref())
+            .update_user(user_id, &update)?
+            .info)
     })
 }
 

@@ -15,12 +15,16 @@
 #![allow(clippy::missing_safety_doc)] // one Safety paragraph above covers every function
 
 mod args;
+mod cancel;
 mod client;
 mod fields;
 mod info;
+mod log;
 mod status;
 
+pub use cancel::*;
 pub use client::*;
 pub use fields::*;
 pub use info::*;
+pub use log::*;
 pub use status::*;

@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Result codes. The numbers are stable and never reused; they are grouped by cause:
 /// 1-9 the caller's input was refused and nothing was sent, 10-19 no usable HTTP response,
-/// 20-29 the server answered, 90-99 the library itself.
+/// 20-29 the server answered, 30-39 the caller stopped the call, 90-99 the library itself.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ycm_code {
@@ -44,6 +44,9 @@ pub enum ycm_code {
     YCM_ERR_API = 23,
     /// The response was not understood: not JSON, missing requestId/status/time, too large.
     YCM_ERR_BAD_RESPONSE = 24,
+    /// The caller stopped the call: its `ycm_cancel` was triggered. Nothing more was sent
+    /// and the call's connection was closed.
+    YCM_ERR_CANCELLED = 30,
     /// A caught panic or a broken invariant in ycm (a bug).
     YCM_ERR_INTERNAL = 90,
 }
@@ -65,6 +68,7 @@ impl From<Code> for ycm_code {
             Code::RateLimited => ycm_code::YCM_ERR_RATE_LIMITED,
             Code::Api => ycm_code::YCM_ERR_API,
             Code::BadResponse => ycm_code::YCM_ERR_BAD_RESPONSE,
+            Code::Cancelled => ycm_code::YCM_ERR_CANCELLED,
             Code::Internal => ycm_code::YCM_ERR_INTERNAL,
         }
     }

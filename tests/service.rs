@@ -1,0 +1,268 @@
+//! The transport inside long-running services: cancellation from another thread, a server
+//! that closes idle keep-alive connections (the stale-connection re-send), timeouts that
+//! name the budget that ran out, and oversized response headers. Each runs against a real
+//! loopback peer: ycm-mock, or a raw TCP server scripted here.
+
+mod common;
+
+use common::{mock, TOKEN};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ycm::{Auth, Cancel, Client, Code, Config, Secret, UserUpdate};
+use ycm_mock::Faults;
+
+fn client_for(url: &str, configure: impl FnOnce(Config) -> Config) -> Client {
+    let config = Config::new(url, Auth::AccessToken(Secret::new(TOKEN))).unwrap();
+    Client::new(configure(config)).unwrap()
+}
+
+/// Triggers `cancel` after `delay` on another thread.
+fn cancel_after(cancel: &Cancel, delay: Duration) -> std::thread::JoinHandle<Instant> {
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        cancel.cancel();
+        Instant::now()
+    })
+}
+
+#[test]
+fn a_cancelled_read_returns_at_once_and_the_client_stays_usable() {
+    let server = mock();
+    let client = client_for(&server.url(), |c| c);
+    client.get_user(13329).unwrap(); // a pooled connection exists
+    server.set_faults(Faults {
+        latency_ms: Some(20_000),
+        ..Faults::default()
+    });
+    let cancel = Cancel::new();
+    let trigger = cancel_after(&cancel, Duration::from_millis(200));
+    let err = client.with_cancel(&cancel).get_user(13329).unwrap_err();
+    let returned = Instant::now();
+    let triggered = trigger.join().unwrap();
+    assert_eq!(err.code(), Code::Cancelled, "{err}");
+    assert_eq!(err.info().attempts, 1);
+    let lag = returned.saturating_duration_since(triggered);
+    assert!(
+        lag < Duration::from_secs(2),
+        "returned {lag:?} after cancel"
+    );
+    eprintln!("cancelled read returned {lag:?} after the trigger");
+
+    server.set_faults(Faults::default());
+    let before = server.stats().requests;
+    let read = client.get_user(13329).unwrap();
+    assert_eq!(
+        read.info.attempts, 1,
+        "the cancelled connection was not reused"
+    );
+    assert_eq!(server.stats().requests, before + 1);
+}
+
+#[test]
+fn a_cancel_ends_a_retry_wait_and_an_already_triggered_one_sends_nothing() {
+    let server = mock();
+    let client = client_for(&server.url(), |c| {
+        c.retries(3, Duration::from_millis(10), Duration::from_millis(50))
+    });
+    server.set_faults(Faults {
+        fail_next: 5,
+        fail_status: 503,
+        retry_after: Some("20".into()),
+        ..Faults::default()
+    });
+    let cancel = Cancel::new();
+    let trigger = cancel_after(&cancel, Duration::from_millis(300));
+    let started = Instant::now();
+    let err = client
+        .with_cancel(&cancel)
+        .update_user(13329, &UserUpdate::new().company("x"))
+        .unwrap_err();
+    trigger.join().unwrap();
+    assert_eq!(err.code(), Code::Cancelled, "{err}");
+    assert_eq!((err.info().attempts, err.info().http_status), (1, 503));
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let requests = server.stats().requests;
+    let err = client.with_cancel(&cancel).get_user(13329).unwrap_err();
+    assert_eq!((err.code(), err.info().attempts), (Code::Cancelled, 0));
+    assert_eq!(server.stats().requests, requests, "nothing was sent");
+}
+
+#[test]
+fn a_cancel_stops_a_connect_in_progress() {
+    let (url, _listener, _queued) = unresponsive_listener();
+    let client = client_for(&url, |c| c.connect_timeout(Duration::from_secs(20)));
+    let cancel = Cancel::new();
+    let trigger = cancel_after(&cancel, Duration::from_millis(200));
+    let err = client.with_cancel(&cancel).get_user(1).unwrap_err();
+    let lag = Instant::now().saturating_duration_since(trigger.join().unwrap());
+    assert_eq!(err.code(), Code::Cancelled, "{err}");
+    assert!(
+        lag < Duration::from_secs(2),
+        "returned {lag:?} after cancel"
+    );
+}
+
+/// A listener whose accept queue is full, so that a further connect hangs in SYN-SENT; and
+/// the connections filling it (kept alive by the caller).
+fn unresponsive_listener() -> (String, socket2::Socket, Vec<TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        // Fill the queue; once it is full the connects themselves start to hang.
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    (format!("http://{addr}"), socket, queued)
+}
+
+#[test]
+fn timeouts_name_the_budget_that_ran_out() {
+    let (url, _listener, _queued) = unresponsive_listener();
+    let whole_call = client_for(&url, |c| {
+        c.timeout(Duration::from_millis(300))
+            .connect_timeout(Duration::from_secs(10))
+            .retries(0, Duration::from_millis(10), Duration::from_millis(10))
+    });
+    let err = whole_call.get_user(1).unwrap_err();
+    assert_eq!(err.code(), Code::Timeout);
+    assert_eq!(
+        err.message(),
+        "GET /dm/open_api/v1/users/1 did not complete within timeout_ms (300 ms)"
+    );
+
+    let connect = client_for(&url, |c| {
+        c.timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_millis(300))
+            .retries(0, Duration::from_millis(10), Duration::from_millis(10))
+    });
+    let err = connect.get_user(1).unwrap_err();
+    assert_eq!(err.code(), Code::Timeout);
+    assert_eq!(
+        err.message(),
+        format!("could not connect to {url} within connect_timeout_ms (300 ms)")
+    );
+}
+
+/// A raw HTTP/1.1 server on a thread: answers each request on a connection with `answer`
+/// and then, when `close_after` says so, closes the connection without saying so (no
+/// `Connection: close`), as servers with short keep-alive timeouts do.
+fn raw_server(answer: Vec<u8>, close_after_each: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.clone();
+            std::thread::spawn(move || serve(stream, &answer, close_after_each));
+        }
+    });
+    (url, connections)
+}
+
+fn serve(stream: TcpStream, answer: &[u8], close_after_each: bool) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut content_length = 0usize;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; content_length];
+        if reader.read_exact(&mut body).is_err() || writer.write_all(answer).is_err() {
+            return;
+        }
+        if close_after_each {
+            // Close a moment later, racing the client's next request on this connection
+            // (which then meets a reset, not a response).
+            std::thread::sleep(Duration::from_micros(fastrand_micros()));
+            return;
+        }
+    }
+}
+
+/// 0 to 2 ms, varying from call to call.
+fn fastrand_micros() -> u64 {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    (NEXT.fetch_add(677, Ordering::Relaxed) % 2000) as u64
+}
+
+fn envelope_response() -> Vec<u8> {
+    let body = r#"{"requestId":"r1","status":"Success","time":1664437503}"#;
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
+    let (url, connections) = raw_server(envelope_response(), true);
+    let client = client_for(&url, |c| {
+        c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
+    });
+    let update = UserUpdate::new().company("x");
+    let (mut failures, mut resent) = (Vec::new(), 0);
+    for _ in 0..300 {
+        match client.update_user(13329, &update) {
+            Ok(done) => resent += usize::from(done.info.attempts == 2),
+            Err(e) => failures.push(format!("{} ({} attempts)", e, e.info().attempts)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..1]
+    );
+    eprintln!(
+        "300 calls, {resent} re-sent on a fresh connection, {} connections",
+        connections.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn oversized_response_headers_are_reported_as_such() {
+    let mut answer = b"HTTP/1.1 200 OK\r\nX-Filler: ".to_vec();
+    answer.extend(std::iter::repeat_n(b'a', 100 * 1024));
+    answer.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+    let (url, _) = raw_server(answer, true);
+    let client = client_for(&url, |c| c);
+    let err = client.get_user(1).unwrap_err();
+    assert_eq!(err.code(), Code::BadResponse);
+    assert_eq!(
+        err.message(),
+        "the response headers of GET /dm/open_api/v1/users/1 are larger than the 65536 bytes the client accepts"
+    );
+}

@@ -14,6 +14,7 @@ import _thread
 import ctypes
 import os
 import queue
+import signal
 import threading
 from typing import Any, Callable, Optional
 
@@ -76,7 +77,24 @@ class _Job:
         self.error: Optional[BaseException] = None
 
 
+# Signals a process receives from outside. A worker thread blocks them so that the kernel
+# delivers them to a thread that can act: the main thread, whose wait they interrupt.
+_OUTSIDE_SIGNALS = {
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGALRM", "SIGUSR1", "SIGUSR2",
+                 "SIGCHLD", "SIGWINCH")
+    if hasattr(signal, name)
+}
+
+
+def block_outside_signals() -> None:
+    """Keeps the calling (worker) thread from receiving signals meant for the main thread."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _OUTSIDE_SIGNALS)
+
+
 def _work(jobs: "queue.SimpleQueue[Optional[_Job]]") -> None:
+    block_outside_signals()
     while True:
         job = jobs.get()
         if job is None:

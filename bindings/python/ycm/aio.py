@@ -24,7 +24,7 @@ import concurrent.futures
 from typing import Any, AsyncIterator, Mapping, Optional, TypeVar
 
 from . import _ffi, _log
-from ._calls import Cancel, free_out_string
+from ._calls import Cancel, block_outside_signals, free_out_string
 from ._client import (
     Client,
     Operation,
@@ -99,7 +99,9 @@ class AsyncClient:
             check_reseller_limit=check_reseller_limit,
         )
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="ycm-aio"
+            max_workers=max_workers,
+            thread_name_prefix="ycm-aio",
+            initializer=block_outside_signals,
         )
         self._max_workers = max_workers
 

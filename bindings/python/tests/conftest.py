@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import selectors
 import socket
@@ -215,3 +216,33 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "slow: a long acceptance run (part of the normal suite; -m 'not slow' skips it)"
     )
+
+
+class LogCapture(logging.Handler):
+    """Keeps every record that reaches the ``ycm`` logger."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.records: List[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def texts(self) -> List[str]:
+        """Every record rendered, with all its attributes (for the secret sweep)."""
+        return [f"{r.getMessage()} {vars(r)!r}" for r in self.records]
+
+
+@pytest.fixture
+def ycm_logs() -> Iterator[LogCapture]:
+    """Records of ``logging.getLogger("ycm")`` and its children at DEBUG, for one test."""
+    logger = logging.getLogger("ycm")
+    capture = LogCapture()
+    level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)

@@ -238,6 +238,7 @@ def test_one_class_per_code() -> None:
         ycm.Code.RATE_LIMITED: ycm.RateLimitedError,
         ycm.Code.API: ycm.ApiError,
         ycm.Code.BAD_RESPONSE: ycm.BadResponseError,
+        ycm.Code.CANCELLED: ycm.CancelledError,
         ycm.Code.INTERNAL: ycm.InternalError,
     }
     assert set(expected) == set(ycm.Code) - {ycm.Code.OK}

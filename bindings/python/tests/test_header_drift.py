@@ -1,8 +1,9 @@
 """The ctypes declarations of ``ycm._ffi`` must match ``include/ycm.h`` exactly.
 
 The header is parsed with regular expressions over cbindgen's regular output: functions
-(return and parameter types), structures (field types and array sizes), the ``ycm_code``
-enum, the opaque types and the ``YCM_*`` macros. Anything the parser does not recognise
+(return and parameter types), function-pointer typedefs (the log callback), structures
+(field types and array sizes), the enums (``ycm_code``, ``ycm_log_level``), the opaque
+types and the ``YCM_*`` macros. A type the header uses without declaring it fails too. Anything the parser does not recognise
 fails the test, so a header that gains or changes anything fails here until the Python
 declarations follow. The parser itself is tested on mutated copies of the header.
 """
@@ -26,10 +27,19 @@ SCALARS: Dict[str, Any] = {
     "uint8_t": ctypes.c_uint8,
     "uint16_t": ctypes.c_uint16,
     "uint32_t": ctypes.c_uint32,
+    "uint64_t": ctypes.c_uint64,
     "int32_t": ctypes.c_int32,
     "int64_t": ctypes.c_int64,
     "enum ycm_code": ctypes.c_int,
+    "enum ycm_log_level": ctypes.c_int,
+    "bool": ctypes.c_bool,
     "char": ctypes.c_char,
+}
+
+# The enums of the header and the Python declaration of each: {C name: value}.
+ENUMS: Dict[str, Dict[str, int]] = {
+    "ycm_code": {("YCM_OK" if c is ycm.Code.OK else f"YCM_ERR_{c.name}"): int(c) for c in ycm.Code},
+    "ycm_log_level": {k: v for k, v in vars(_ffi).items() if k.startswith("YCM_LOG_")},
 }
 
 # Macros that are not part of the Python declarations but are known.
@@ -43,6 +53,7 @@ class Function(NamedTuple):
 
 class Header(NamedTuple):
     functions: Dict[str, Function]
+    callbacks: Dict[str, Function]  # typedef RET (*NAME)(PARAMS);
     structs: Dict[str, List[Tuple[str, str, int]]]  # name -> [(type, field, array length or 0)]
     enums: Dict[str, Dict[str, int]]
     opaque: List[str]
@@ -89,6 +100,28 @@ def parse_header(text: str) -> Header:
     opaque = re.findall(r"typedef\s+struct\s+(\w+)\s+\1\s*;", code)
     code = re.sub(r"typedef\s+struct\s+(\w+)\s+\1\s*;", " ", code)
 
+    def parameters(raw_params: str, name: str) -> Tuple[str, ...]:
+        params: List[str] = []
+        if raw_params.strip() != "void":
+            for param in raw_params.split(","):
+                typed = re.fullmatch(r"(.+?)\s*\b\w+", " ".join(param.split()))
+                assert typed, f"cannot parse parameter {param!r} of {name}"
+                params.append(_normalise_type(typed.group(1)))
+        return tuple(params)
+
+    callbacks: Dict[str, Function] = {}
+
+    def callback(match: "re.Match[str]") -> str:
+        ret, name, raw_params = match.groups()
+        callbacks[name] = Function(_normalise_type(ret), parameters(raw_params, name))
+        return " "
+
+    code = re.sub(
+        r"typedef\s+([\w\s\*]+?)\s*\(\s*\*\s*(\w+)\s*\)\s*\(([^)]*)\)\s*;",
+        callback,
+        code,
+    )
+
     functions: Dict[str, Function] = {}
     for statement in code.split(";"):
         statement = statement.strip().rstrip("}").strip()
@@ -97,27 +130,35 @@ def parse_header(text: str) -> Header:
         found = re.fullmatch(r"(.+?)\b(ycm_\w+)\s*\((.*)\)", statement, re.DOTALL)
         assert found, f"the drift test does not understand this part of ycm.h: {statement!r}"
         ret, name, raw_params = found.groups()
-        params: List[str] = []
-        if raw_params.strip() != "void":
-            for param in raw_params.split(","):
-                typed = re.fullmatch(r"(.+?)\s*\b\w+", " ".join(param.split()))
-                assert typed, f"cannot parse parameter {param!r} of {name}"
-                params.append(_normalise_type(typed.group(1)))
-        function = Function(_normalise_type(ret), tuple(params))
+        function = Function(_normalise_type(ret), parameters(raw_params, name))
         # cbindgen may repeat a prototype; C allows that only when both are the same.
         assert functions.get(name, function) == function, f"{name} is declared twice, differently"
         functions[name] = function
-    return Header(functions, structs, enums, opaque, macros)
+    return Header(functions, callbacks, structs, enums, opaque, macros)
 
 
-def ctypes_for(ctype: str) -> Any:
-    """The ctypes type the package must use for a C type of the header."""
+def ctypes_for(ctype: str, header: Header) -> Any:
+    """The ctypes type the package must use for a C type of ``header``."""
     if ctype == "void":
         return None
     stars = len(ctype) - len(ctype.rstrip("*"))
     base = ctype.rstrip("*").strip()
     const = base.startswith("const ")
     base = base.removeprefix("const ").strip()
+    declared = [f"struct {n}" for n in [*header.structs, *header.opaque]]
+    declared += [f"enum {n}" for n in header.enums] + list(header.callbacks)
+    if not (base in declared or base in SCALARS and not base.startswith("enum ") or base == "void"):
+        raise AssertionError(f"the header uses the type {base!r} without declaring it")
+    if base == "void" and stars:
+        inner_void: Any = ctypes.c_void_p
+        for _ in range(stars - 1):
+            inner_void = ctypes.POINTER(inner_void)
+        return inner_void
+    if base in header.callbacks:
+        result_fn: Any = getattr(_ffi, base)
+        for _ in range(stars):
+            result_fn = ctypes.POINTER(result_fn)
+        return result_fn
     if base == "char" and stars:
         # Inputs and static strings are c_char_p; strings the caller frees are c_void_p.
         inner: Any = ctypes.c_char_p if const and stars == 1 else ctypes.c_void_p
@@ -143,6 +184,10 @@ def describe(ctype: Any) -> str:
         return f"{describe(ctype._type_)}[{ctype._length_}]"
     if isinstance(ctype, type) and issubclass(ctype, ctypes._Pointer):
         return f"POINTER({describe(ctype._type_)})"
+    if isinstance(ctype, type) and hasattr(ctype, "_argtypes_"):  # a CFUNCTYPE
+        function: Any = ctype
+        args = ", ".join(describe(a) for a in function._argtypes_)
+        return f"CFUNCTYPE({describe(function._restype_)}; {args})"
     return str(ctype.__name__)
 
 
@@ -159,8 +204,8 @@ def differences(header: Header) -> List[str]:
         if name not in _ffi.SIGNATURES:
             continue
         try:
-            want_ret = describe(ctypes_for(function.ret))
-            want_args = [describe(ctypes_for(p)) for p in function.params]
+            want_ret = describe(ctypes_for(function.ret, header))
+            want_args = [describe(ctypes_for(p, header)) for p in function.params]
         except AssertionError as exc:
             found.append(f"{name}: {exc}")
             continue
@@ -170,7 +215,23 @@ def differences(header: Header) -> List[str]:
         restype, argtypes = _ffi.SIGNATURES[name]
         compare(f"{name} table", (want_ret, want_args), (describe(restype), [describe(a) for a in argtypes]))
 
-    compare("structs", sorted(header.structs), ["ycm_status", "ycm_user_fields"])
+    compare("callback types", sorted(header.callbacks), ["ycm_log_fn"])
+    for name, function in header.callbacks.items():
+        declared = getattr(_ffi, name, None)
+        if declared is None:
+            continue
+        try:
+            want_fn = (
+                describe(ctypes_for(function.ret, header)),
+                [describe(ctypes_for(p, header)) for p in function.params],
+            )
+        except AssertionError as exc:
+            found.append(f"{name}: {exc}")
+            continue
+        have_fn = (describe(declared._restype_), [describe(a) for a in declared._argtypes_])
+        compare(f"callback type {name}", want_fn, have_fn)
+
+    compare("structs", sorted(header.structs), ["ycm_log_record", "ycm_status", "ycm_user_fields"])
     for name, fields in header.structs.items():
         structure = getattr(_ffi, name, None)
         if structure is None:
@@ -178,7 +239,7 @@ def differences(header: Header) -> List[str]:
         want = []
         for ctype, field, length in fields:
             try:
-                base = ctypes_for(ctype)
+                base = ctypes_for(ctype, header)
             except AssertionError as exc:
                 found.append(f"{name}.{field}: {exc}")
                 continue
@@ -186,14 +247,17 @@ def differences(header: Header) -> List[str]:
         have = [(field[0], describe(field[1])) for field in structure._fields_]
         compare(f"struct {name} fields", want, have)
 
-    compare("enums", sorted(header.enums), ["ycm_code"])
-    codes = {("YCM_OK" if c is ycm.Code.OK else f"YCM_ERR_{c.name}"): int(c) for c in ycm.Code}
-    compare("enum ycm_code", header.enums.get("ycm_code"), codes)
+    compare("enums", sorted(header.enums), sorted(ENUMS))
+    for name, values in ENUMS.items():
+        compare(f"enum {name}", header.enums.get(name), values)
 
-    compare("opaque types", sorted(header.opaque), ["ycm_client"])
+    compare("opaque types", sorted(header.opaque), ["ycm_cancel", "ycm_client"])
 
     constants = {k: v for k, v in header.macros.items() if k not in OTHER_MACROS}
-    python_constants = {k: str(v) for k, v in vars(_ffi).items() if k.startswith("YCM_")}
+    enum_members = {k for values in ENUMS.values() for k in values}
+    python_constants = {
+        k: str(v) for k, v in vars(_ffi).items() if k.startswith("YCM_") and k not in enum_members
+    }
     compare("macros", constants, python_constants)
     return found
 
@@ -230,6 +294,14 @@ MUTATIONS = [
     ("a constant", "#define YCM_PBX_LIMIT_AT_MOST 2", "#define YCM_PBX_LIMIT_AT_MOST 3"),
     ("a new constant", "#define YCM_PBX_LIMIT_AT_MOST 2", "#define YCM_PBX_LIMIT_AT_MOST 2\n#define YCM_PBX_LIMIT_MAX 4"),
     ("a new opaque type", "typedef struct ycm_client ycm_client;", "typedef struct ycm_client ycm_client;\ntypedef struct ycm_batch ycm_batch;"),
+    ("a cancel parameter", "const struct ycm_cancel *cancel);", "struct ycm_cancel *cancel, int32_t flags);"),
+    ("a new code after cancelled", "YCM_ERR_CANCELLED = 30,", "YCM_ERR_CANCELLED = 30,\n  YCM_ERR_PAUSED = 31,"),
+    ("a log level value", "YCM_LOG_TRACE = 5", "YCM_LOG_TRACE = 6"),
+    ("a log record field type", "uint64_t elapsed_ms;", "uint32_t elapsed_ms;"),
+    ("a new log record field", "const char *request_id;\n} ycm_log_record;", "const char *request_id;\n  uint32_t retry_wait_ms;\n} ycm_log_record;"),
+    ("a callback parameter", "(const struct ycm_log_record *record, void *user_data);", "(const struct ycm_log_record *record, void *user_data, int32_t x);"),
+    ("a callback return type", "typedef void (*ycm_log_fn)", "typedef int32_t (*ycm_log_fn)"),
+    ("a log callback argument", "enum ycm_log_level min_level,", "uint32_t min_level,"),
 ]
 
 

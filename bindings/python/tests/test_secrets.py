@@ -4,7 +4,8 @@ faults, expired and revoked tokens, a peer that resets the connection) is swept 
 static-token client, a credentials client and a wrong-secret client, and no message,
 ``str()``, ``repr()``, ``args``, traceback or pickle of any exception, no ``repr()`` of a
 client or a result, nothing written to stdout/stderr and no line of the mock's request log
-holds the static token, the client secret, the wrong secret, or a token the mock issued.
+holds the static token, the client secret, the wrong secret, or a token the mock issued;
+nor does any log record of ``logging.getLogger("ycm")`` (captured at DEBUG).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Callable, Dict, List, Type
 import pytest
 
 import ycm
-from conftest import CLIENT_ID, Mock
+from conftest import CLIENT_ID, LogCapture, Mock
 
 STATIC_TOKEN = "PyStaticTokenValue0123456789"
 SECRET = "PyClientSecretValue0123456789"
@@ -102,6 +103,7 @@ def test_no_error_path_leaks_a_secret(
     start_mock_with: Callable[..., Mock],
     fault_server: Callable[[str], str],
     capfd: pytest.CaptureFixture[str],
+    ycm_logs: LogCapture,
 ) -> None:
     mock = start_mock_with(
         "--access-token", STATIC_TOKEN, "--client-secret", SECRET, "--token-ttl", "1"
@@ -183,4 +185,7 @@ def test_no_error_path_leaks_a_secret(
     log = mock.log_text()
     assert "[REDACTED]" in log
     sweep.texts.append(log)
+    # Every record the package logged at DEBUG and above, with all its attributes.
+    assert {r.name for r in ycm_logs.records} >= {"ycm.http", "ycm.auth"}
+    sweep.texts.extend(ycm_logs.texts())
     sweep.assert_clean(secrets)

@@ -6,13 +6,16 @@
 ...     print(result.request_id, result.time)
 
 Every failure raises a :class:`YcmError` subclass (one per library code, see
-:class:`Code`); refused input raises before anything is sent.
+:class:`Code`); refused input raises before anything is sent. Ctrl-C stops a call at once
+(``KeyboardInterrupt``). Logs go to ``logging.getLogger("ycm")`` (children ``ycm.http``
+and ``ycm.auth``). :mod:`ycm.aio` has the asyncio client.
 """
 
 from ._client import Client, validate_user_update
 from ._errors import (
     ApiError,
     BadResponseError,
+    CancelledError,
     ClientClosedError,
     Code,
     ConnectError,
@@ -30,6 +33,7 @@ from ._errors import (
     YcmError,
 )
 from ._ffi import library_path, version as _library_version
+from . import _log  # logging.getLogger("ycm") with its NullHandler, and the native bridge
 from ._types import NO_LIMIT, NoLimit, UpdateResult, User, UserPage, UserType
 
 __version__: str = _library_version()
@@ -38,6 +42,7 @@ __version__: str = _library_version()
 __all__ = [
     "ApiError",
     "BadResponseError",
+    "CancelledError",
     "Client",
     "ClientClosedError",
     "Code",

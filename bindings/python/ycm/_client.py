@@ -8,12 +8,25 @@ with the same messages.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import threading
 import weakref
-from typing import Any, Dict, Iterator, Literal, Mapping, Optional, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Iterator,
+    Literal,
+    Mapping,
+    Optional,
+    TypeVar,
+    Union,
+)
 
-from . import _ffi
+from . import _ffi, _log
+from ._calls import MainThreadRunner
 from ._errors import (
     ClientClosedError,
     Code,
@@ -125,11 +138,52 @@ def build_update_body(
                     Code.INVALID_BODY, f'NO_LIMIT is only a value of "pbxCreationLimit", not "{key}"'
                 )
             body[key] = ""
+    for key, value in body.items():
+        _check_utf8(key, value)
     try:
-        text = json.dumps(body, allow_nan=False, ensure_ascii=True)
+        # UTF-8 as is (not \u escapes) and compact, as the library writes it: the size limit
+        # then counts the same bytes in Python, C and Rust.
+        text = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise local_error(Code.INVALID_BODY, f"the update cannot be sent as JSON: {exc}") from None
-    return text.encode("ascii")
+    return text.encode("utf-8")
+
+
+def _lone_surrogate(text: str) -> Optional[str]:
+    """Where ``text`` cannot be UTF-8 (a lone surrogate), described; None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate U+{ord(text[exc.start]):04X} at index {exc.start}"
+    return None
+
+
+def _check_utf8(key: str, value: Any) -> None:
+    """Refuses a field name or a string anywhere in a field's value that is not UTF-8.
+
+    A Python str may hold lone surrogates (from ``surrogateescape`` decoding, for example);
+    they have no UTF-8 form, so the update is refused here, naming the field, as the library
+    refuses bytes that are not UTF-8.
+    """
+    where = _lone_surrogate(key)
+    if where is not None:
+        raise local_error(
+            Code.INVALID_UTF8, f"the field name {key!r:.60} is not valid UTF-8: {where}"
+        )
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            where = _lone_surrogate(item)
+            if where is not None:
+                raise local_error(
+                    Code.INVALID_UTF8, f'field "{key}" is not valid UTF-8: {where}'
+                )
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
 
 
 def validate_user_update(
@@ -149,7 +203,9 @@ def validate_user_update(
 ) -> None:
     """Checks an update exactly as :meth:`Client.update_user` does, offline: nothing is sent.
 
-    Raises :class:`ycm.InvalidBodyError` (a ``ValueError``) naming the field and the rule.
+    Raises :class:`ycm.InvalidBodyError` (a ``ValueError``) naming the field and the rule, or
+    :class:`ycm.InvalidUtf8Error` for a str holding a lone surrogate. The body is sent as
+    UTF-8, and the 64 KiB limit counts its UTF-8 bytes, as in C.
     """
     body = build_update_body(
         fields,
@@ -170,11 +226,152 @@ def validate_user_update(
     check(_ffi.lib.ycm_validate_user_update(body))
 
 
+T = TypeVar("T")
+
+
+class Operation(Generic[T]):
+    """One prepared call, shared by :class:`Client` and :class:`ycm.aio.AsyncClient`: its
+    arguments already checked, ``call(handle, cancel)`` the native call, ``out`` the
+    ``char **`` it fills (or None), ``finish(status)`` the result of a successful status."""
+
+    __slots__ = ("call", "out", "finish")
+
+    def __init__(
+        self,
+        call: Callable[[Any, Any], _ffi.ycm_status],
+        finish: Callable[[_ffi.ycm_status], T],
+        out: Optional[ctypes.c_void_p] = None,
+    ) -> None:
+        self.call = call
+        self.finish = finish
+        self.out = out
+
+
+def update_operation(user_id: object, body: bytes) -> Operation[UpdateResult]:
+    uid = _user_id(user_id)
+    return Operation(
+        lambda handle, cancel: _ffi.lib.ycm_update_user_with_cancel(handle, uid, body, cancel),
+        _update_result,
+    )
+
+
+def get_user_operation(user_id: object) -> Operation[User]:
+    uid = _user_id(user_id)
+    out = ctypes.c_void_p()
+
+    def finish(status: _ffi.ycm_status) -> User:
+        text = _ffi.take_string(out)
+        try:
+            return parse_user(json.loads(text))
+        except (ValueError, ParseError) as exc:
+            raise _bad_response(status, f"the user could not be read: {exc}") from None
+
+    return Operation(
+        lambda handle, cancel: _ffi.lib.ycm_get_user_with_cancel(
+            handle, uid, cancel, ctypes.byref(out)
+        ),
+        finish,
+        out,
+    )
+
+
+def list_users_operation(
+    page_size: object, page_number: object, sort: Optional[str]
+) -> Operation[UserPage]:
+    size = _int_arg(page_size, "page_size", -INT32_MAX - 1, INT32_MAX)
+    number = _int_arg(page_number, "page_number", -INT32_MAX - 1, INT32_MAX)
+    sort_arg = None if sort is None else _c_string(sort, "sort")
+    out = ctypes.c_void_p()
+
+    def finish(status: _ffi.ycm_status) -> UserPage:
+        text = _ffi.take_string(out)
+        try:
+            return parse_page(json.loads(text))
+        except (ValueError, ParseError) as exc:
+            raise _bad_response(status, f"the page of users could not be read: {exc}") from None
+
+    return Operation(
+        lambda handle, cancel: _ffi.lib.ycm_list_users_with_cancel(
+            handle, size, number, sort_arg, cancel, ctypes.byref(out)
+        ),
+        finish,
+        out,
+    )
+
+
+def _update_result(status: _ffi.ycm_status) -> UpdateResult:
+    when = to_datetime(status.time)
+    if when is None:
+        raise _bad_response(status, f"the response time {status.time} is not a valid time")
+    return UpdateResult(
+        request_id=status.request_id.decode("utf-8", errors="replace"),
+        status="Success",
+        time=when,
+        timestamp=status.time,
+        http_status=status.http_status,
+        attempts=status.attempts,
+    )
+
+
 def _bad_response(status: _ffi.ycm_status, message: str) -> YcmError:
     """A BadResponseError for JSON the package could not read, keeping the call's details."""
     status.code = int(Code.BAD_RESPONSE)
     status.message = message.encode("utf-8")[:511]
     return error_from_status(status)
+
+
+class _Handle:
+    """The ``ycm_client *`` of a :class:`Client` and the count of calls using it, shared
+    with the client's finalizer (which must not hold the client itself).
+
+    A call counts from :meth:`acquire` (before the native call starts) to :meth:`release`
+    (after it returned). :meth:`free` is the finalizer: it refuses new calls, and frees the
+    handle only when no call is counted. Calls can be counted only at interpreter exit,
+    when the finalizer runs while daemon threads are inside calls: the handle is then left
+    to the process's end rather than freed under a thread that is about to use it.
+    """
+
+    __slots__ = ("pointer", "lock", "active", "closing", "runner", "__weakref__")
+
+    def __init__(self, pointer: Any) -> None:
+        self.pointer: Optional[Any] = pointer
+        self.lock = threading.Condition()
+        self.active = 0
+        self.closing = False
+        self.runner = MainThreadRunner()
+
+    def acquire(self) -> Any:
+        with self.lock:
+            if self.closing:
+                raise ClientClosedError("this ycm.Client is closed")
+            self.active += 1
+            return self.pointer
+
+    def release(self) -> None:
+        with self.lock:
+            self.active -= 1
+            if not self.active:
+                self.lock.notify_all()
+
+    def close(self) -> bool:
+        """Refuses new calls and waits for those under way; False when already closed."""
+        with self.lock:
+            if self.closing:
+                return False
+            self.closing = True
+            while self.active:
+                self.lock.wait()
+        return True
+
+    def free(self) -> None:
+        with self.lock:
+            self.closing = True
+            if self.active:
+                return
+            pointer, self.pointer = self.pointer, None
+        self.runner.stop()
+        if pointer is not None:
+            _ffi.lib.ycm_client_free(pointer)
 
 
 class Client:
@@ -191,6 +388,12 @@ class Client:
     One client may be shared by any number of threads; calls release the GIL. Close it with
     :meth:`close` or a ``with`` block (a finalizer frees it otherwise); after closing, every
     call raises :class:`ycm.ClientClosedError`.
+
+    Ctrl-C during a call raises ``KeyboardInterrupt`` at once: a call made on the main
+    thread runs on a worker thread of the client while the main thread waits, and a signal
+    cancels the native call (it stops within about 100 ms and its connection is not reused)
+    before the exception propagates; the client stays usable. Calls made on other threads
+    (which never receive signals) run directly on their thread.
     """
 
     def __init__(
@@ -243,10 +446,8 @@ class Client:
         handle = _ffi.ycm_client_p()
         check(_ffi.lib.ycm_client_new_with_config(config_json, ctypes.byref(handle)))
         self._base_url = base_url
-        self._handle: Optional[Any] = handle
-        self._lock = threading.Condition()
-        self._active = 0
-        self._finalizer = weakref.finalize(self, _ffi.lib.ycm_client_free, handle)
+        self._state = _Handle(handle)
+        self._finalizer = weakref.finalize(self, self._state.free)
 
     # --- lifetime ------------------------------------------------------------------------
 
@@ -256,17 +457,12 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        return self._handle is None
+        return self._state.closing
 
     def close(self) -> None:
         """Frees the handle. Idempotent; waits for calls under way in other threads."""
-        with self._lock:
-            if self._handle is None:
-                return
-            self._handle = None
-            while self._active:
-                self._lock.wait()
-        self._finalizer()
+        if self._state.close():
+            self._finalizer()
 
     def __enter__(self) -> "Client":
         return self
@@ -279,17 +475,21 @@ class Client:
         return f"<ycm.Client {self._base_url!r} {state}>"
 
     def _acquire(self) -> Any:
-        with self._lock:
-            if self._handle is None:
-                raise ClientClosedError("this ycm.Client is closed")
-            self._active += 1
-            return self._handle
+        """The handle, counted as in use until :meth:`_release`."""
+        return self._state.acquire()
 
     def _release(self) -> None:
-        with self._lock:
-            self._active -= 1
-            if not self._active:
-                self._lock.notify_all()
+        self._state.release()
+
+    def _perform(self, operation: Operation[T]) -> T:
+        _log.refresh()
+        state = self._state
+        handle = state.acquire()
+        try:
+            status = state.runner.run(functools.partial(operation.call, handle), operation.out)
+        finally:
+            state.release()
+        return operation.finish(check(status))
 
     # --- calls ---------------------------------------------------------------------------
 
@@ -327,7 +527,7 @@ class Client:
         ``disable_two_factor=True`` switches two-factor authentication off. The update is
         checked before anything is sent (:class:`ycm.InvalidBodyError`).
         """
-        uid = _user_id(user_id)
+        _user_id(user_id)  # checked first, as before the body
         body = build_update_body(
             fields,
             {
@@ -344,37 +544,11 @@ class Client:
             },
             disable_two_factor,
         )
-        handle = self._acquire()
-        try:
-            status = check(_ffi.lib.ycm_update_user(handle, uid, body))
-        finally:
-            self._release()
-        when = to_datetime(status.time)
-        if when is None:
-            raise _bad_response(status, f"the response time {status.time} is not a valid time")
-        return UpdateResult(
-            request_id=status.request_id.decode("utf-8", errors="replace"),
-            status="Success",
-            time=when,
-            timestamp=status.time,
-            http_status=status.http_status,
-            attempts=status.attempts,
-        )
+        return self._perform(update_operation(user_id, body))
 
     def get_user(self, user_id: int) -> User:
         """Reads YCM user ``user_id`` (``GET /dm/open_api/v1/users/{userId}``)."""
-        uid = _user_id(user_id)
-        out = ctypes.c_void_p()
-        handle = self._acquire()
-        try:
-            status = check(_ffi.lib.ycm_get_user(handle, uid, ctypes.byref(out)))
-        finally:
-            self._release()
-        text = _ffi.take_string(out)
-        try:
-            return parse_user(json.loads(text))
-        except (ValueError, ParseError) as exc:
-            raise _bad_response(status, f"the user could not be read: {exc}") from None
+        return self._perform(get_user_operation(user_id))
 
     def list_users(
         self, page_size: int = 10, page_number: int = 1, sort: Optional[str] = None
@@ -384,22 +558,7 @@ class Client:
         ``page_size`` 1..50, ``page_number`` >= 1, ``sort`` a field name such as
         ``"userId"`` (``"-userId"`` for descending) or None for the server's order.
         """
-        size = _int_arg(page_size, "page_size", -INT32_MAX - 1, INT32_MAX)
-        number = _int_arg(page_number, "page_number", -INT32_MAX - 1, INT32_MAX)
-        sort_arg = None if sort is None else _c_string(sort, "sort")
-        out = ctypes.c_void_p()
-        handle = self._acquire()
-        try:
-            status = check(
-                _ffi.lib.ycm_list_users(handle, size, number, sort_arg, ctypes.byref(out))
-            )
-        finally:
-            self._release()
-        text = _ffi.take_string(out)
-        try:
-            return parse_page(json.loads(text))
-        except (ValueError, ParseError) as exc:
-            raise _bad_response(status, f"the page of users could not be read: {exc}") from None
+        return self._perform(list_users_operation(page_size, page_number, sort))
 
     def iter_users(self, page_size: int = 50, sort: Optional[str] = "userId") -> Iterator[User]:
         """Every user, page by page, fetched lazily as the iteration goes.
@@ -410,6 +569,11 @@ class Client:
         while True:
             page = self.list_users(page_size=page_size, page_number=number, sort=sort)
             yield from page.users
-            if not page.users or number * page_size >= page.total:
+            if not more_pages(page, number, page_size):
                 return
             number += 1
+
+
+def more_pages(page: UserPage, number: int, page_size: int) -> bool:
+    """Whether pages follow ``page`` (page number ``number`` of ``page_size`` users)."""
+    return bool(page.users) and number * page_size < page.total

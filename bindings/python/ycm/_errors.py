@@ -46,6 +46,7 @@ class Code(enum.IntEnum):
     RATE_LIMITED = 22
     API = 23
     BAD_RESPONSE = 24
+    CANCELLED = 30
     INTERNAL = 90
 
     @property
@@ -212,6 +213,16 @@ class BadResponseError(YcmError):
     """The response was not understood: not JSON, fields missing, too large."""
 
 
+class CancelledError(YcmError):
+    """The call was stopped by the caller (its ``ycm_cancel`` was triggered); nothing more
+    was sent and its connection was not reused.
+
+    Not to be confused with :class:`asyncio.CancelledError`: when Ctrl-C or a cancelled
+    asyncio task stops a call, the package raises ``KeyboardInterrupt`` or
+    ``asyncio.CancelledError`` as Python code expects, not this class.
+    """
+
+
 class InternalError(YcmError):
     """A bug in ycm (a caught panic or a broken invariant)."""
 
@@ -234,6 +245,7 @@ ERROR_CLASSES: Dict[Code, Type[YcmError]] = {
     Code.RATE_LIMITED: RateLimitedError,
     Code.API: ApiError,
     Code.BAD_RESPONSE: BadResponseError,
+    Code.CANCELLED: CancelledError,
     Code.INTERNAL: InternalError,
 }
 

@@ -6,8 +6,9 @@ against the header.
 
 Type conventions: ``const char *`` inputs and static outputs are ``c_char_p``; strings the
 library hands over for the caller to free (``char **out_json``) are received as
-``c_void_p`` so that the pointer survives for ``ycm_string_free``; ``enum ycm_code`` is a
-C ``int``.
+``c_void_p`` so that the pointer survives for ``ycm_string_free``; ``enum ycm_code`` and
+``enum ycm_log_level`` are a C ``int``; ``void *user_data`` is ``c_void_p``; the log
+callback type ``ycm_log_fn`` is the ``CFUNCTYPE`` :data:`ycm_log_fn`.
 
 Search order for the library (the first that exists wins; no search path is ever used):
 
@@ -26,6 +27,7 @@ import re
 from ctypes import (
     POINTER,
     Structure,
+    c_bool,
     c_char,
     c_char_p,
     c_int,
@@ -34,6 +36,7 @@ from ctypes import (
     c_uint8,
     c_uint16,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -48,8 +51,15 @@ YCM_PBX_LIMIT_UNCHANGED = 0
 YCM_PBX_LIMIT_NONE = 1
 YCM_PBX_LIMIT_AT_MOST = 2
 
-# `enum ycm_code`: a C enum is an int.
+# `enum ycm_code` and `enum ycm_log_level`: a C enum is an int.
 ycm_code = c_int
+ycm_log_level = c_int
+
+YCM_LOG_ERROR = 1
+YCM_LOG_WARN = 2
+YCM_LOG_INFO = 3
+YCM_LOG_DEBUG = 4
+YCM_LOG_TRACE = 5
 
 
 # --- structures --------------------------------------------------------------------------
@@ -91,7 +101,33 @@ class ycm_user_fields(Structure):
     ]
 
 
+class ycm_cancel(Structure):
+    """Opaque cancellation flag of one call; only ever used through a pointer."""
+
+
+class ycm_log_record(Structure):
+    """One log record, valid only during the callback; fields are only ever appended, and
+    ``size`` says how many this library fills."""
+
+    _fields_ = [
+        ("size", c_uint32),
+        ("level", ycm_log_level),
+        ("target", c_char_p),
+        ("message", c_char_p),
+        ("method", c_char_p),
+        ("path", c_char_p),
+        ("http_status", c_uint16),
+        ("attempt", c_uint32),
+        ("elapsed_ms", c_uint64),
+        ("request_id", c_char_p),
+    ]
+
+
 ycm_client_p = POINTER(ycm_client)
+ycm_cancel_p = POINTER(ycm_cancel)
+
+# `typedef void (*ycm_log_fn)(const ycm_log_record *record, void *user_data)`
+ycm_log_fn = ctypes.CFUNCTYPE(None, POINTER(ycm_log_record), c_void_p)
 
 # Every exported function: name -> (restype, argtypes). The drift test compares this table
 # with include/ycm.h.
@@ -101,14 +137,32 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "ycm_client_free": (None, [ycm_client_p]),
     "ycm_client_set_access_token": (ycm_status, [ycm_client_p, c_char_p]),
     "ycm_update_user": (ycm_status, [ycm_client_p, c_int64, c_char_p]),
+    "ycm_update_user_with_cancel": (ycm_status, [ycm_client_p, c_int64, c_char_p, ycm_cancel_p]),
     "ycm_validate_user_update": (ycm_status, [c_char_p]),
     "ycm_get_user": (ycm_status, [ycm_client_p, c_int64, POINTER(c_void_p)]),
+    "ycm_get_user_with_cancel": (
+        ycm_status,
+        [ycm_client_p, c_int64, ycm_cancel_p, POINTER(c_void_p)],
+    ),
     "ycm_list_users": (
         ycm_status,
         [ycm_client_p, c_int32, c_int32, c_char_p, POINTER(c_void_p)],
     ),
+    "ycm_list_users_with_cancel": (
+        ycm_status,
+        [ycm_client_p, c_int32, c_int32, c_char_p, ycm_cancel_p, POINTER(c_void_p)],
+    ),
     "ycm_string_free": (None, [c_void_p]),
     "ycm_update_user_fields": (ycm_status, [ycm_client_p, c_int64, POINTER(ycm_user_fields)]),
+    "ycm_update_user_fields_with_cancel": (
+        ycm_status,
+        [ycm_client_p, c_int64, POINTER(ycm_user_fields), ycm_cancel_p],
+    ),
+    "ycm_cancel_new": (ycm_status, [POINTER(ycm_cancel_p)]),
+    "ycm_cancel_trigger": (None, [ycm_cancel_p]),
+    "ycm_cancel_is_triggered": (c_bool, [ycm_cancel_p]),
+    "ycm_cancel_free": (None, [ycm_cancel_p]),
+    "ycm_set_log_callback": (ycm_status, [ycm_log_fn, ycm_log_level, c_void_p]),
     "ycm_user_fields_to_json": (ycm_status, [POINTER(ycm_user_fields), POINTER(c_void_p)]),
     "ycm_code_name": (c_char_p, [ycm_code]),
     "ycm_code_description": (c_char_p, [ycm_code]),

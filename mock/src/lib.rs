@@ -12,6 +12,7 @@ mod envelope;
 mod faults;
 mod oauth;
 mod pipeline;
+mod redact;
 pub mod scripted;
 mod state;
 mod tls;

@@ -9,6 +9,7 @@
 mod admin;
 mod api;
 mod envelope;
+pub mod fault_matrix;
 mod faults;
 mod oauth;
 mod pipeline;

@@ -1209,3 +1209,26 @@ fn binary_prints_its_url_logs_redacted_lines_and_exits_on_sigterm() {
     );
     assert!(!stderr.contains("s3cret-value") && !stderr.contains(&access));
 }
+
+#[test]
+fn the_fault_server_prints_the_fault_matrix_it_is_built_with() {
+    use std::process::Command;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ycm-fault-server"))
+            .args(args)
+            .output()
+            .expect("run ycm-fault-server")
+    };
+    let json = run(&["--cases-json"]);
+    assert!(json.status.success(), "{json:?}");
+    let printed: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(printed, ycm_mock::fault_matrix::table_json());
+    let tsv = run(&["--cases-tsv"]);
+    assert!(tsv.status.success(), "{tsv:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&tsv.stdout),
+        ycm_mock::fault_matrix::table_tsv()
+    );
+    assert!(!run(&["--case", "reset", "--cases-json"]).status.success());
+    assert!(!run(&[]).status.success(), "a case or a table is required");
+}

@@ -17,6 +17,7 @@ help:
 	@echo "make demo      build everything, start ycm-mock, update user 13329 from C and Python"
 	@echo "make test      fmt, clippy, docs, Rust tests, header drift, C tests (ASan+UBSan, valgrind), Python tests"
 	@echo "make bench     benchmarks against peers on the same mock server"
+	@echo "make soak      RSS after 10,000 and 1,000,000 calls on one client (SOAK_CALLS=N to shorten)"
 	@echo "make header    regenerate include/ycm.h"
 	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make install   install the library, header and pkg-config file under PREFIX=$(PREFIX)"

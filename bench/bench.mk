@@ -6,9 +6,12 @@
 #                           write bench/results/latest.md
 #   make bench-bins         only build bench/build/bench_ycm and bench/build/bench_curl
 #   make bench-clean        remove bench/build and bench/results
+#   make soak               the memory guard: SOAK_CALLS (1000000) updates on one client,
+#                           VmRSS after SOAK_FIRST (10000) and after all; fails at >= 1 MiB
+#                           growth (bench/soak.sh, bench/c/soak.c)
 #
 # Knobs (make variables or environment): BENCH_ROUNDS (5), BENCH_REQUESTS (5000 per C run),
-# BENCH_THREADS (4), BENCH_PY_REQUESTS (1000), BENCH_WRK_SECONDS (2).
+# BENCH_THREADS (4), BENCH_PY_REQUESTS (1000), BENCH_WRK_SECONDS (2); SOAK_CALLS, SOAK_FIRST.
 
 BENCH_DIR     := bench
 BENCH_BUILD   := $(BENCH_DIR)/build
@@ -21,8 +24,10 @@ BENCH_REQUESTS    ?= 5000
 BENCH_THREADS     ?= 4
 BENCH_PY_REQUESTS ?= 1000
 BENCH_WRK_SECONDS ?= 2
+SOAK_CALLS        ?= 1000000
+SOAK_FIRST        ?= 10000
 
-.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean
+.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean soak
 
 bench: release bench-deps bench-py-deps
 	@$(MAKE) --no-print-directory bench-bins
@@ -58,6 +63,15 @@ $(BENCH_BUILD)/bench_ycm: $(BENCH_DIR)/c/bench_ycm.c $(BENCH_DIR)/c/bench_common
 $(BENCH_BUILD)/bench_curl: $(BENCH_DIR)/c/bench_curl.c $(BENCH_DIR)/c/bench_common.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -lcurl -o $@
+
+soak: release
+	@$(MAKE) --no-print-directory $(BENCH_BUILD)/soak
+	@MOCK_BIN=$(MOCK_BIN) SOAK_BIN=$(CURDIR)/$(BENCH_BUILD)/soak PYTHON=$(PYTHON) \
+	SOAK_CALLS=$(SOAK_CALLS) SOAK_FIRST=$(SOAK_FIRST) $(BENCH_DIR)/soak.sh
+
+$(BENCH_BUILD)/soak: $(BENCH_DIR)/c/soak.c $(HEADER) $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $< -L$(RELEASE) -lycm -Wl,-rpath,$(RELEASE) -o $@
 
 bench-clean:
 	rm -rf $(BENCH_BUILD) $(BENCH_DIR)/results

@@ -1,5 +1,8 @@
-//! The fault matrix: every scripted misbehaviour of a raw-TCP peer yields the documented
-//! code, HTTP status and attempt count, with a useful message, within the time budget.
+//! The fault matrix: every row of `ycm_mock::fault_matrix::FAULT_MATRIX` (the one table the
+//! C and Python fault suites read too), one update call against a raw-TCP peer scripted as
+//! that row's case, with that row's client options, yields the row's code, HTTP status,
+//! attempts, message fragment and envelope data, within the row's elapsed bounds; every
+//! attempt reaches the peer. A closed port, which no peer can script, is a connect error.
 //! Run with `--nocapture` to print the measured matrix.
 
 mod common;
@@ -7,183 +10,106 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 use ycm::{Auth, Client, Code, Config, Secret, UserUpdate};
-use ycm_mock::scripted::{Case, ScriptedServer};
+use ycm_mock::fault_matrix::{ClientConfig, Expected, FAULT_MATRIX, SUITE_CLIENT};
+use ycm_mock::scripted::{ScriptedServer, REQUEST_ID, TIME};
 
-/// Budgets of these tests: 1.5 s per call, 2 retries with short waits.
-const BUDGET: Duration = Duration::from_millis(1500);
-
-struct Expect {
-    code: Code,
-    http_status: u16,
-    attempts: u32,
-    message: &'static str,
-}
-
-fn expect(code: Code, http_status: u16, attempts: u32, message: &'static str) -> Expect {
-    Expect {
-        code,
-        http_status,
-        attempts,
-        message,
-    }
-}
-
-fn client_for(url: &str) -> Client {
+fn client_for(url: &str, options: &ClientConfig) -> Client {
+    let ms = Duration::from_millis;
     let config = Config::new(url, Auth::AccessToken(Secret::new(TOKEN)))
         .unwrap()
-        .timeout(BUDGET)
-        .connect_timeout(Duration::from_millis(500));
-    Client::new(fast(config)).unwrap()
+        .timeout(ms(options.timeout_ms))
+        .connect_timeout(ms(options.connect_timeout_ms))
+        .retries(
+            options.max_retries,
+            ms(options.retry_base_ms),
+            ms(options.retry_max_ms),
+        );
+    Client::new(config).unwrap()
 }
 
-fn run(case: Case) -> (ycm::Result<ycm::Updated>, Duration, usize) {
-    let server = ScriptedServer::start(case.script()).unwrap();
-    let client = client_for(&server.url());
+fn code_named(name: &str) -> Code {
+    Code::ALL
+        .into_iter()
+        .find(|code| code.name() == name)
+        .unwrap_or_else(|| panic!("the table names an unknown code {name}"))
+}
+
+/// Runs one row; returns what failed to match (empty when all did).
+fn check(row: &Expected) -> Vec<String> {
+    let server = ScriptedServer::start(row.case.script()).unwrap();
+    let client = client_for(&server.url(), &row.client);
     let started = Instant::now();
     let result = client.update_user(13329, &UserUpdate::new().company("x"));
-    (result, started.elapsed(), server.requests())
-}
-
-#[test]
-fn every_fault_yields_its_code_within_the_budget() {
-    let cases = [
-        (
-            Case::Silent,
-            expect(Code::Timeout, 0, 1, "did not complete within timeout_ms"),
-        ),
-        (
-            Case::StallAfterHeaders,
-            expect(Code::Timeout, 200, 1, "did not complete within timeout_ms"),
-        ),
-        (
-            Case::Drip,
-            expect(Code::Timeout, 0, 1, "did not complete within timeout_ms"),
-        ),
-        (
-            Case::CloseMidBody,
-            expect(Code::Io, 200, 3, "connection failed"),
-        ),
-        (Case::Reset, expect(Code::Io, 0, 3, "connection failed")),
-        (
-            Case::NonJson200,
-            expect(Code::BadResponse, 200, 1, "not JSON"),
-        ),
-        (
-            Case::MissingRequestId,
-            expect(Code::BadResponse, 200, 1, "\"requestId\" is missing"),
-        ),
-        (
-            Case::MissingStatus,
-            expect(Code::BadResponse, 200, 1, "\"status\" is missing"),
-        ),
-        (
-            Case::MissingTime,
-            expect(Code::BadResponse, 200, 1, "\"time\" is missing"),
-        ),
-        (
-            Case::Huge,
-            expect(Code::BadResponse, 200, 1, "larger than max_response_bytes"),
-        ),
-        (
-            Case::Html502,
-            expect(
-                Code::Http,
-                502,
-                3,
-                "HTTP 502: <html><head><title>502 Bad Gateway",
-            ),
-        ),
-        (
-            Case::FailedErrcode,
-            expect(Code::Api, 200, 1, "user not found (errcode 20001)"),
-        ),
-        (
-            Case::FailedErrno,
-            expect(Code::Api, 200, 1, "user not found (errcode 20001)"),
-        ),
-        (
-            Case::FailedDetailMessage,
-            expect(Code::Api, 200, 1, "user not found (errcode 20001)"),
-        ),
-        (
-            Case::FailedMessage,
-            expect(Code::Api, 200, 1, "user not found"),
-        ),
-        (
-            Case::NotHttp,
-            expect(Code::BadResponse, 0, 1, "not valid HTTP"),
-        ),
-        (
-            Case::RedirectElsewhere,
-            expect(Code::Http, 307, 1, "HTTP 307"),
-        ),
-    ];
+    let elapsed = started.elapsed();
+    let (code, info, message) = match &result {
+        Ok(done) => (Code::Ok, done.info.clone(), String::new()),
+        Err(err) => (err.code(), err.info().clone(), err.to_string()),
+    };
     println!(
-        "{:<22} {:<16} {:>4} {:>8} {:>9}",
-        "case", "code", "http", "attempts", "elapsed"
+        "{:<30} {:<22} {:>4} {:>8} {:>7}ms",
+        row.name,
+        code.name(),
+        info.http_status,
+        info.attempts,
+        elapsed.as_millis()
     );
-    for (case, want) in cases {
-        let (result, elapsed, _) = run(case);
-        let err = result.expect_err(&format!("{case:?} must fail"));
-        println!(
-            "{:<22} {:<16} {:>4} {:>8} {:>7}ms",
-            format!("{case:?}"),
-            err.code().name().trim_start_matches("YCM_ERR_"),
-            err.info().http_status,
-            err.info().attempts,
-            elapsed.as_millis()
-        );
-        assert_eq!(err.code(), want.code, "{case:?}: {err}");
-        assert_eq!(err.info().http_status, want.http_status, "{case:?}: {err}");
-        assert_eq!(err.info().attempts, want.attempts, "{case:?}: {err}");
-        assert!(err.to_string().contains(want.message), "{case:?}: {err}");
-        assert!(
-            elapsed < BUDGET + Duration::from_secs(3),
-            "{case:?} took {elapsed:?}"
+    let mut wrong = Vec::new();
+    let mut want = |ok: bool, what: String| {
+        if !ok {
+            wrong.push(format!("{}: {what} ({message:?})", row.name));
+        }
+    };
+    want(code == code_named(row.code), format!("code {code:?}"));
+    want(
+        info.http_status == row.http_status,
+        format!("http_status {}", info.http_status),
+    );
+    want(
+        info.attempts == row.attempts,
+        format!("attempts {}", info.attempts),
+    );
+    want(
+        server.requests() == row.attempts as usize,
+        format!("the peer read {} requests", server.requests()),
+    );
+    match row.message {
+        Some(fragment) => want(message.contains(fragment), format!("no {fragment:?}")),
+        None => want(message.is_empty(), "a message on success".into()),
+    }
+    if let Some(errcode) = row.api_errcode {
+        want(
+            info.api_errcode == errcode,
+            format!("api_errcode {}", info.api_errcode),
         );
     }
+    if row.envelope {
+        want(
+            (info.request_id.as_str(), info.time) == (REQUEST_ID, TIME),
+            format!("envelope {:?} {}", info.request_id, info.time),
+        );
+    }
+    let (min, max) = row.elapsed_bounds_ms();
+    let ms = elapsed.as_millis() as u64;
+    want(
+        (min..max).contains(&ms),
+        format!("took {ms} ms, not in {min}..{max}"),
+    );
+    wrong
 }
 
 #[test]
-fn transient_faults_are_retried_to_success() {
-    let (result, _, requests) = run(Case::ServiceUnavailableThenOk);
-    assert_eq!(result.unwrap().info.attempts, 2);
-    assert_eq!(requests, 2);
-
-    let server = ScriptedServer::start(Case::TooManyRequestsThenOk.script()).unwrap();
-    let config = Config::new(&server.url(), Auth::AccessToken(Secret::new(TOKEN))).unwrap();
-    let client = Client::new(config.timeout(Duration::from_secs(5))).unwrap();
-    let started = Instant::now();
-    let done = client
-        .update_user(13329, &UserUpdate::new().company("x"))
-        .unwrap();
-    assert_eq!(done.info.attempts, 2);
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "Retry-After: 1 was honoured"
+fn every_fault_case_yields_the_outcome_its_table_row_gives() {
+    println!(
+        "{:<30} {:<22} {:>4} {:>8} {:>9}",
+        "case", "code", "http", "attempts", "elapsed"
     );
-}
-
-#[test]
-fn a_retry_after_beyond_the_budget_stops_at_once() {
-    let server = ScriptedServer::start(Case::TooManyRequestsThenOk.script()).unwrap();
-    let config = Config::new(&server.url(), Auth::AccessToken(Secret::new(TOKEN))).unwrap();
-    let short = Client::new(config.timeout(Duration::from_millis(500))).unwrap();
-    let started = Instant::now();
-    let err = short
-        .update_user(13329, &UserUpdate::new().company("x"))
-        .unwrap_err();
-    assert_eq!((err.code(), err.info().attempts), (Code::RateLimited, 1));
-    assert!(
-        started.elapsed() < Duration::from_millis(950),
-        "{:?}",
-        started.elapsed()
-    );
+    let wrong: Vec<String> = FAULT_MATRIX.iter().flat_map(check).collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]
 fn a_closed_port_is_a_connect_error() {
-    let client = client_for(&closed_port_url());
+    let client = client_for(&closed_port_url(), &SUITE_CLIENT);
     let err = client
         .update_user(13329, &UserUpdate::new().company("x"))
         .unwrap_err();

@@ -9,9 +9,11 @@
 mod admin;
 mod api;
 mod envelope;
+pub mod fault_matrix;
 mod faults;
 mod oauth;
 mod pipeline;
+mod redact;
 pub mod scripted;
 mod state;
 mod tls;

@@ -1,7 +1,7 @@
 //! The path every API request takes before and after its handler: count it, take its
 //! fault (if any), wait the configured latency (without holding the state lock), reject a
-//! missing `User-Agent`, run the handler, then log the request with its secrets redacted
-//! (in memory, and on stderr when `log_requests` is set). Admin requests (`/__mock/...`)
+//! missing `User-Agent`, run the handler, then log the request with its secrets redacted by
+//! [`crate::redact`] (in memory, and on stderr when `log_requests` is set). Admin requests (`/__mock/...`)
 //! pass straight through, uncounted and unlogged.
 
 use std::io::Write;
@@ -16,14 +16,11 @@ use axum::response::Response;
 
 use crate::envelope::{failed, ERR_BAD_REQUEST};
 use crate::faults::{fail_response, truncated_response, FaultAction};
+use crate::redact;
 use crate::state::{LoggedRequest, RequestKind, Shared};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 1024 * 1024;
-/// Longest body kept in the log.
-const MAX_LOGGED_BODY: usize = 64 * 1024;
-/// What replaces a secret in the log.
-pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// Whether a path belongs to the admin interface.
 pub(crate) fn is_admin_path(path: &str) -> bool {
@@ -57,45 +54,6 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-/// `Bearer abc` -> `Bearer [REDACTED]`; a value without a scheme becomes `[REDACTED]`.
-pub(crate) fn redact_authorization(value: &str) -> String {
-    match value.trim_start().split_once(char::is_whitespace) {
-        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
-        None => REDACTED.to_string(),
-    }
-}
-
-/// Replaces the values of `client_secret` and `refresh_token` in a form body (keys are
-/// compared after form decoding, so `client%5Fsecret` is caught too).
-pub(crate) fn redact_form(body: &str) -> String {
-    body.split('&')
-        .map(|pair| {
-            let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-            let decoded: Vec<(String, String)> =
-                serde_urlencoded::from_str(&format!("{key}=")).unwrap_or_default();
-            let sensitive = decoded
-                .first()
-                .is_some_and(|(k, _)| k == "client_secret" || k == "refresh_token");
-            if sensitive {
-                format!("{key}={REDACTED}")
-            } else {
-                pair.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn logged_body(path: &str, bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(MAX_LOGGED_BODY)];
-    let text = String::from_utf8_lossy(cut);
-    if is_token_path(path) {
-        redact_form(&text)
-    } else {
-        text.into_owned()
-    }
-}
-
 /// The middleware wrapped around the whole router.
 pub(crate) async fn api_pipeline(
     State(shared): State<Arc<Shared>>,
@@ -107,13 +65,15 @@ pub(crate) async fn api_pipeline(
     }
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
+    let path_and_query = redact::path_and_query(
+        parts
+            .uri
+            .path_and_query()
+            .map_or(path.as_str(), |pq| pq.as_str()),
+    );
     let user_agent = header_text(&parts.headers, header::USER_AGENT);
     let authorization =
-        header_text(&parts.headers, header::AUTHORIZATION).map(|v| redact_authorization(&v));
+        header_text(&parts.headers, header::AUTHORIZATION).map(|v| redact::authorization(&v));
     let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
     let method = parts.method.clone();
     let kind = classify(&method, &path);
@@ -135,7 +95,7 @@ pub(crate) async fn api_pipeline(
 
     let logged = body_bytes
         .as_ref()
-        .map(|b| logged_body(&path, b))
+        .map(|b| redact::body(b))
         .unwrap_or_default();
     let response = match action {
         FaultAction::Fail {
@@ -186,20 +146,6 @@ pub(crate) async fn api_pipeline(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction() {
-        assert_eq!(redact_authorization("Bearer abc.def"), "Bearer [REDACTED]");
-        assert_eq!(redact_authorization("abc"), "[REDACTED]");
-        assert_eq!(
-            redact_form("grant_type=client_credentials&client_id=a&client_secret=s3cr3t"),
-            "grant_type=client_credentials&client_id=a&client_secret=[REDACTED]"
-        );
-        assert_eq!(
-            redact_form("refresh_token=xyz&client%5Fsecret=s"),
-            "refresh_token=[REDACTED]&client%5Fsecret=[REDACTED]"
-        );
-    }
 
     #[test]
     fn classification() {

@@ -2,8 +2,9 @@
 //! crate, on purpose, so it can misbehave in ways a real server never would) and answers
 //! with the next [`Step`] of its script: well-formed or garbage bytes, silence, a stall
 //! after the headers, a body dripped one byte at a time, a close mid-body, or a reset.
-//! [`Case`] names the scripts the fault tests of every language share; the binary
-//! `ycm-fault-server --case NAME` serves one of them.
+//! [`Case`] names the scripts the fault tests of every language share (their expected
+//! outcomes are in [`crate::fault_matrix`]); the binary `ycm-fault-server --case NAME` serves
+//! one of them.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -77,32 +78,57 @@ pub enum Case {
 }
 
 impl Case {
-    /// Every case with its command-line name.
-    pub const ALL: [(&'static str, Case); 19] = [
-        ("silent", Case::Silent),
-        ("stall-after-headers", Case::StallAfterHeaders),
-        ("drip", Case::Drip),
-        ("close-mid-body", Case::CloseMidBody),
-        ("reset", Case::Reset),
-        ("non-json-200", Case::NonJson200),
-        ("missing-request-id", Case::MissingRequestId),
-        ("missing-status", Case::MissingStatus),
-        ("missing-time", Case::MissingTime),
-        ("huge", Case::Huge),
-        ("html-502", Case::Html502),
-        ("503-then-200", Case::ServiceUnavailableThenOk),
-        ("429-then-200", Case::TooManyRequestsThenOk),
-        ("failed-errcode", Case::FailedErrcode),
-        ("failed-errno", Case::FailedErrno),
-        ("failed-detail-message", Case::FailedDetailMessage),
-        ("failed-message", Case::FailedMessage),
-        ("not-http", Case::NotHttp),
-        ("redirect-elsewhere", Case::RedirectElsewhere),
+    /// Every case.
+    pub const ALL: [Case; 19] = [
+        Case::Silent,
+        Case::StallAfterHeaders,
+        Case::Drip,
+        Case::CloseMidBody,
+        Case::Reset,
+        Case::NonJson200,
+        Case::MissingRequestId,
+        Case::MissingStatus,
+        Case::MissingTime,
+        Case::Huge,
+        Case::Html502,
+        Case::ServiceUnavailableThenOk,
+        Case::TooManyRequestsThenOk,
+        Case::FailedErrcode,
+        Case::FailedErrno,
+        Case::FailedDetailMessage,
+        Case::FailedMessage,
+        Case::NotHttp,
+        Case::RedirectElsewhere,
     ];
+
+    /// The command-line name, e.g. `stall-after-headers`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Case::Silent => "silent",
+            Case::StallAfterHeaders => "stall-after-headers",
+            Case::Drip => "drip",
+            Case::CloseMidBody => "close-mid-body",
+            Case::Reset => "reset",
+            Case::NonJson200 => "non-json-200",
+            Case::MissingRequestId => "missing-request-id",
+            Case::MissingStatus => "missing-status",
+            Case::MissingTime => "missing-time",
+            Case::Huge => "huge",
+            Case::Html502 => "html-502",
+            Case::ServiceUnavailableThenOk => "503-then-200",
+            Case::TooManyRequestsThenOk => "429-then-200",
+            Case::FailedErrcode => "failed-errcode",
+            Case::FailedErrno => "failed-errno",
+            Case::FailedDetailMessage => "failed-detail-message",
+            Case::FailedMessage => "failed-message",
+            Case::NotHttp => "not-http",
+            Case::RedirectElsewhere => "redirect-elsewhere",
+        }
+    }
 
     /// The case with this command-line name.
     pub fn from_name(name: &str) -> Option<Case> {
-        Case::ALL.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+        Case::ALL.into_iter().find(|case| case.name() == name)
     }
 
     /// The script of this case; its last step repeats.
@@ -141,7 +167,10 @@ impl Case {
                 b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
             ))],
             Case::ServiceUnavailableThenOk => vec![Step::Send(response(503, &[], b"")), ok()],
-            Case::TooManyRequestsThenOk => vec![Step::Send(response(429, &[("Retry-After", "1")], b"")), ok()],
+            Case::TooManyRequestsThenOk => {
+                let retry_after = RETRY_AFTER_SECS.to_string();
+                vec![Step::Send(response(429, &[("Retry-After", &retry_after)], b"")), ok()]
+            }
             Case::FailedErrcode => vec![failed(r#""errcode":20001,"errmsg":"user not found""#)],
             Case::FailedErrno => vec![failed(r#""errno":20001,"errmsg":"user not found""#)],
             Case::FailedDetailMessage => vec![failed(r#""code":"20001","detailMessage":"user not found""#)],
@@ -156,8 +185,12 @@ impl Case {
     }
 }
 
-const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
-const TIME: i64 = 1_664_437_503;
+/// The `requestId` of every envelope the cases send.
+pub const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
+/// The `time` of every envelope the cases send.
+pub const TIME: i64 = 1_664_437_503;
+/// The `Retry-After` (seconds) of `429-then-200`.
+pub const RETRY_AFTER_SECS: u64 = 1;
 const SUCCESS: &str =
     r#"{"requestId":"0123456789abcdef0123456789abcdef","status":"Success","time":1664437503}"#;
 

@@ -39,7 +39,8 @@ pub struct Stats {
 pub struct LoggedRequest {
     /// HTTP method, e.g. `PUT`.
     pub method: String,
-    /// Path including the query string, e.g. `/dm/open_api/v2/users?pageSize=50`.
+    /// Path including the query string, e.g. `/dm/open_api/v2/users?pageSize=50`, with the
+    /// value of any secret-named pair (`access_token=...`) replaced by `[REDACTED]`.
     pub path: String,
     /// The `User-Agent` header, when sent.
     pub user_agent: Option<String>,
@@ -47,8 +48,9 @@ pub struct LoggedRequest {
     pub authorization: Option<String>,
     /// The `Content-Type` header, when sent.
     pub content_type: Option<String>,
-    /// The body as (lossy) UTF-8; for the token endpoints the values of `client_secret`
-    /// and `refresh_token` are replaced by `[REDACTED]`.
+    /// The body as (lossy) UTF-8, cut to 64 KiB; the value of every secret-named key (form
+    /// or JSON, at any depth: `client_secret`, `refresh_token`, `password`, ...) is replaced
+    /// by `[REDACTED]`.
     pub body: String,
     /// The HTTP status answered.
     pub status: u16,

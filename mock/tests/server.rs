@@ -913,6 +913,193 @@ fn log_redacts_every_secret() {
     }
 }
 
+/// One request carrying a secret in one of the forms a client may send it in.
+struct SecretForm {
+    what: &'static str,
+    method: &'static str,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    /// The secret as it travels on the wire, and decoded when that differs.
+    secrets: Vec<String>,
+}
+
+/// Every form in which ycm-mock may receive a secret: a query `access_token` (also with a
+/// percent-encoded key, and on the token path), JSON-bodied token requests (plain, with an
+/// escaped key, nested, camelCase, and one longer than the logged part of a body), any
+/// grant's password, secret or refresh token in a form, and every kind of Authorization.
+fn secret_forms() -> Vec<SecretForm> {
+    let json = ("Content-Type", "application/json".to_string());
+    let form = (
+        "Content-Type",
+        "application/x-www-form-urlencoded".to_string(),
+    );
+    let bearer = ("Authorization", format!("Bearer {STATIC_TOKEN}"));
+    let one = |what,
+               method,
+               path: &str,
+               headers: Vec<(&'static str, String)>,
+               body: &str,
+               secret: &str| SecretForm {
+        what,
+        method,
+        path: path.to_string(),
+        headers,
+        body: body.to_string(),
+        secrets: vec![secret.to_string()],
+    };
+    let long_json = format!(
+        r#"{{"grant_type":"client_credentials","client_secret":"JsonLongSecret-5c6d","pad":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    let mut forms = vec![
+        one("query access_token", "GET", "/dm/open_api/v1/users/13329?access_token=QueryToken-1a2b", vec![], "", "QueryToken-1a2b"),
+        one("query access_token, encoded key", "GET", "/dm/open_api/v2/users?pageSize=5&access%5Ftoken=QueryTokenEnc-3c4d", vec![], "", "QueryTokenEnc-3c4d"),
+        one("query access_token, authorised call", "GET", "/dm/open_api/v1/users/13329?access_token=QueryTokenOk-4d5e", vec![bearer.clone()], "", "QueryTokenOk-4d5e"),
+        one("query client_secret on the token path", "POST", "/dm/open_api/oauth/token?grant_type=client_credentials&client_id=ycm-mock-client&client_secret=QuerySecret-5e6f", vec![form.clone()], "", "QuerySecret-5e6f"),
+        one("JSON client_secret", "POST", "/dm/open_api/oauth/token", vec![json.clone()], r#"{"grant_type":"client_credentials","client_id":"ycm-mock-client","client_secret":"JsonSecret-7a8b"}"#, "JsonSecret-7a8b"),
+        one("JSON client_secret, escaped key", "POST", "/dm/open_api/oauth/token", vec![json.clone()], r#"{"grant_type":"client_credentials","client\u005fsecret":"JsonSecretEsc-9c0d"}"#, "JsonSecretEsc-9c0d"),
+        one("JSON refresh_token", "POST", "/dm/open_api/oauth/token", vec![json.clone()], r#"{"grant_type":"refresh_token","refresh_token":"JsonRefresh-1e2f"}"#, "JsonRefresh-1e2f"),
+        one("JSON password grant, nested", "POST", "/dm/open_api/oauth/token", vec![json.clone()], r#"{"grant_type":"password","user":{"username":"alice","password":"JsonPassword-2f3a"}}"#, "JsonPassword-2f3a"),
+        one("JSON camelCase clientSecret", "POST", "/dm/open_api/oauth/token", vec![json.clone()], r#"{"clientId":"ycm-mock-client","clientSecret":"JsonCamel-3a4b"}"#, "JsonCamel-3a4b"),
+        one("JSON longer than the logged part", "POST", "/dm/open_api/oauth/token", vec![json.clone()], &long_json, "JsonLongSecret-5c6d"),
+        one("JSON body sent as a form", "POST", "/dm/open_api/oauth/token", vec![form.clone()], r#"{"client_secret":"JsonAsForm-6d7e"}"#, "JsonAsForm-6d7e"),
+        one("form password grant", "POST", "/dm/open_api/oauth/token", vec![form.clone()], "grant_type=password&username=alice&password=FormPassword-7e8f", "FormPassword-7e8f"),
+        one("form refresh grant", "POST", "/dm/open_api/oauth/token", vec![form.clone()], "grant_type=refresh_token&refresh_token=FormRefresh-8f9a", "FormRefresh-8f9a"),
+        one("form with a capitalised key", "POST", "/dm/open_api/oauth/token", vec![form.clone()], "grant_type=client_credentials&Client_Secret=FormCapital-9a0b", "FormCapital-9a0b"),
+        one("form secret on an API path", "PUT", "/dm/open_api/v1/users/13329", vec![bearer.clone(), form.clone()], "client_secret=FormOnApi-0b1c", "FormOnApi-0b1c"),
+        one("Authorization: Bearer", "GET", "/dm/open_api/v1/users/13329", vec![("Authorization", "Bearer HeaderBearer-1c2d".into())], "", "HeaderBearer-1c2d"),
+        one("Authorization: Basic", "POST", "/dm/open_api/oauth/token", vec![form.clone(), ("Authorization", "Basic eWNtLW1vY2stY2xpZW50OkJhc2ljU2VjcmV0LTJkM2U=".into())], "grant_type=client_credentials", "eWNtLW1vY2stY2xpZW50OkJhc2ljU2VjcmV0LTJkM2U="),
+        one("Authorization without a scheme", "GET", "/dm/open_api/v1/users/13329", vec![("Authorization", "HeaderBare-3e4f".into())], "", "HeaderBare-3e4f"),
+        one("Authorization with extra blanks", "GET", "/dm/open_api/v1/users/13329", vec![("Authorization", "  bearer   HeaderBlanks-4f5a ".into())], "", "HeaderBlanks-4f5a"),
+    ];
+    // A secret made of characters a form must percent-encode: it must show in neither form.
+    let mut encoded = one(
+        "form secret that needs encoding",
+        "POST",
+        "/dm/open_api/oauth/token",
+        vec![form],
+        "grant_type=client_credentials&client_id=ycm-mock-client&client_secret=p%40ss%2Fw%3Ard%2B-5a6b",
+        "p%40ss%2Fw%3Ard%2B-5a6b",
+    );
+    encoded.secrets.push("p@ss/w:rd+-5a6b".into());
+    forms.push(encoded);
+    forms
+}
+
+/// Sends every secret form to `addr` (each with a User-Agent), one connection each.
+fn send_secret_forms(addr: SocketAddr, forms: &[SecretForm]) {
+    for form in forms {
+        let mut headers: Vec<(&str, &str)> = vec![("User-Agent", UA)];
+        headers.extend(form.headers.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut stream = connect(addr);
+        write_request(
+            &mut stream,
+            form.method,
+            &form.path,
+            &headers,
+            form.body.as_bytes(),
+            false,
+        );
+        let resp = read_response(&mut BufReader::new(stream));
+        assert!(resp.status >= 200, "{}: no answer", form.what);
+    }
+}
+
+/// Fails naming every form whose secret shows in `text` (`where_` says what `text` is).
+fn assert_no_secret(forms: &[SecretForm], text: &str, where_: &str) {
+    let leaks: Vec<&str> = forms
+        .iter()
+        .filter(|f| f.secrets.iter().any(|s| text.contains(s.as_str())))
+        .map(|f| f.what)
+        .collect();
+    assert!(leaks.is_empty(), "{where_} leaks the secret of: {leaks:?}");
+}
+
+#[test]
+fn the_log_holds_no_secret_in_any_form_it_was_received_in() {
+    let srv = start_default();
+    let forms = secret_forms();
+    send_secret_forms(srv.addr(), &forms);
+    let log = srv.log();
+    assert_eq!(log.len(), forms.len(), "every request is logged");
+    assert_no_secret(
+        &forms,
+        &serde_json::to_string(&log).expect("json"),
+        "srv.log()",
+    );
+    assert_no_secret(
+        &forms,
+        &admin(&srv, "GET", "/__mock/log", "").text(),
+        "/__mock/log",
+    );
+
+    // What is not secret stays readable: the query's other pairs, the grant, the client id.
+    assert_eq!(
+        log[0].path,
+        "/dm/open_api/v1/users/13329?access_token=[REDACTED]"
+    );
+    assert_eq!(
+        log[1].path,
+        "/dm/open_api/v2/users?pageSize=5&access%5Ftoken=[REDACTED]"
+    );
+    assert_eq!(log[2].status, 200, "{:?}", log[2]);
+    let body: Value = serde_json::from_str(&log[4].body).expect("the JSON body stays JSON");
+    assert_eq!(
+        body,
+        json!({"grant_type": "client_credentials", "client_id": "ycm-mock-client", "client_secret": "[REDACTED]"})
+    );
+    assert_eq!(
+        log[11].body,
+        "grant_type=password&username=alice&password=[REDACTED]"
+    );
+    // A body without a secret is logged exactly as received.
+    let update = r#"{"company": "not a secret"}"#;
+    put(&srv, "13329", update);
+    assert_eq!(srv.log().last().expect("logged").body, update);
+}
+
+#[test]
+fn the_binary_prints_no_secret_in_any_form_it_was_received_in() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ycm-mock");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("first line");
+    let port: u16 = first
+        .trim_end()
+        .strip_prefix("ycm-mock listening on http://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let forms = secret_forms();
+    send_secret_forms(([127, 0, 0, 1], port).into(), &forms);
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill").success());
+    let status = child.wait().expect("wait");
+    let (mut out, mut err) = (String::new(), String::new());
+    stdout.read_to_string(&mut out).expect("read stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    stderr.read_to_string(&mut err).expect("read stderr");
+    assert!(status.success(), "exit status {status:?}: {err}");
+    assert_eq!(
+        err.lines().count(),
+        forms.len(),
+        "one line per request: {err}"
+    );
+    assert!(
+        err.contains("GET /dm/open_api/v1/users/13329?access_token=[REDACTED] 401"),
+        "{err}"
+    );
+    assert_no_secret(&forms, &(first + &out), "stdout");
+    assert_no_secret(&forms, &err, "stderr");
+}
+
 // ---------------------------------------------------------------------------------------
 // Load and keep-alive.
 
@@ -1021,4 +1208,27 @@ fn binary_prints_its_url_logs_redacted_lines_and_exits_on_sigterm() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret-value") && !stderr.contains(&access));
+}
+
+#[test]
+fn the_fault_server_prints_the_fault_matrix_it_is_built_with() {
+    use std::process::Command;
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ycm-fault-server"))
+            .args(args)
+            .output()
+            .expect("run ycm-fault-server")
+    };
+    let json = run(&["--cases-json"]);
+    assert!(json.status.success(), "{json:?}");
+    let printed: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(printed, ycm_mock::fault_matrix::table_json());
+    let tsv = run(&["--cases-tsv"]);
+    assert!(tsv.status.success(), "{tsv:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&tsv.stdout),
+        ycm_mock::fault_matrix::table_tsv()
+    );
+    assert!(!run(&["--case", "reset", "--cases-json"]).status.success());
+    assert!(!run(&[]).status.success(), "a case or a table is required");
 }

@@ -1,8 +1,10 @@
 """Python side of the benchmark: sequential updates of user 13329 through the `ycm`
-package (ctypes over libycm.so) or through `requests` (one Session, so keep-alive), the
-same PUT, headers and body as the C benches. Prints one key=value line like them.
+package (`Client.update_user`), through the bare ctypes call under it (`ycm_update_user`
+on a handle, the package's own library: what the package costs on top of C), or through
+`requests` (one Session, so keep-alive), the same PUT, headers and body as the C benches.
+Prints one key=value line like them.
 
-Usage: python bench_py.py {ycm,requests} BASE_URL REQUESTS [WARMUP]
+Usage: python bench_py.py {ycm,ctypes,requests} BASE_URL REQUESTS [WARMUP]
 Exit status 3 means "this peer is not available here" (the caller reports it as skipped).
 """
 
@@ -36,6 +38,29 @@ def make_ycm(base_url: str) -> Callable[[], None]:
     return update
 
 
+def make_ctypes(base_url: str) -> Callable[[], None]:
+    try:
+        import ctypes
+
+        from ycm import _ffi
+    except Exception as exc:
+        print("impl=py-ctypes skipped", flush=True)
+        print(f"ycm package not importable: {exc}", file=sys.stderr)
+        sys.exit(3)
+    handle = _ffi.ycm_client_p()
+    status = _ffi.lib.ycm_client_new(base_url.encode(), TOKEN.encode(), ctypes.byref(handle))
+    if status.code != 0:
+        raise RuntimeError(status.message.decode())
+    native = _ffi.lib.ycm_update_user
+    body = BODY.encode()
+
+    def update() -> None:
+        if native(handle, USER_ID, body).code != 0:
+            raise RuntimeError("ycm_update_user failed")
+
+    return update
+
+
 def make_requests(base_url: str) -> Callable[[], None]:
     try:
         import requests
@@ -62,12 +87,13 @@ def make_requests(base_url: str) -> Callable[[], None]:
 
 
 def main() -> int:
-    if len(sys.argv) not in (4, 5) or sys.argv[1] not in ("ycm", "requests"):
+    makers = {"ycm": make_ycm, "ctypes": make_ctypes, "requests": make_requests}
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in makers:
         print(__doc__, file=sys.stderr)
         return 2
     impl, base_url, requests_n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     warmup = int(sys.argv[4]) if len(sys.argv) == 5 else 20
-    update = make_ycm(base_url) if impl == "ycm" else make_requests(base_url)
+    update = makers[impl](base_url)
     rss_setup_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     for _ in range(warmup):

@@ -312,6 +312,18 @@ extern "C" {
 struct ycm_status ycm_cancel_new(struct ycm_cancel **out_cancel);
 
 /*
+ Creates a cancellation flag that also stops a call when a signal handler runs on the
+ calling thread while the call waits (its system call fails with EINTR): the call returns
+ `YCM_ERR_CANCELLED` ("interrupted by a signal") at once, and the flag is not left
+ triggered, so one flag per thread serves every call. Made for interpreters whose signal
+ handlers only note the signal and act once the thread is back in the interpreter
+ (Python's Ctrl-C). ycm installs no handler; one installed with SA_RESTART may not
+ interrupt every wait. `ycm_cancel_trigger` works on it as on any flag. On success
+ `*out_cancel` receives a handle to free with `ycm_cancel_free`.
+ */
+struct ycm_status ycm_cancel_new_on_signal(struct ycm_cancel **out_cancel);
+
+/*
  Triggers the flag: every call using it returns `YCM_ERR_CANCELLED` within
  milliseconds (a blocked read or connect is woken, a retry wait ends), sends nothing
  further, and its connection is closed rather than reused. Thread-safe; idempotent; NULL

@@ -4,6 +4,11 @@
 //! socket it is reading or writing is shut down so that a blocked read returns immediately.
 //! A shut-down connection is never put back in the pool. The call then fails with
 //! [`crate::Code::Cancelled`].
+//!
+//! A flag made with [`Cancel::on_signal`] also stops a call when a signal handler runs on
+//! the calling thread while it waits (the wait's system call fails with `EINTR`): what an
+//! interpreter whose handlers only note the signal (Python) needs to act on Ctrl-C at once.
+//! Such a flag is not left triggered by the signal, so one serves every call of a thread.
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +32,8 @@ pub struct Cancel {
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
+    /// A signal handler running during a wait also stops the call.
+    on_signal: bool,
     /// The sockets calls of this token are using right now, and the lock waits sleep on.
     in_use: Mutex<Vec<Weak<TcpStream>>>,
     wake: Condvar,
@@ -44,6 +51,29 @@ impl Cancel {
     /// A flag not yet triggered.
     pub fn new() -> Cancel {
         Cancel::default()
+    }
+
+    /// A flag that also stops a call when a signal handler runs on the calling thread
+    /// during one of its waits (the call then fails with [`crate::Code::Cancelled`] and the
+    /// flag stays untriggered). Nothing is installed: the signal's own handler is the
+    /// caller's; a handler installed with `SA_RESTART` may not interrupt every wait.
+    ///
+    /// ```
+    /// let per_thread = ycm::Cancel::on_signal();
+    /// assert!(per_thread.stops_on_signal() && !per_thread.is_cancelled());
+    /// ```
+    pub fn on_signal() -> Cancel {
+        Cancel {
+            inner: Arc::new(Inner {
+                on_signal: true,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Whether a signal during a wait stops the calls made with this flag.
+    pub fn stops_on_signal(&self) -> bool {
+        self.inner.on_signal
     }
 
     /// Triggers the flag: every call made with it stops as soon as it can (within
@@ -90,8 +120,12 @@ impl Cancel {
             .retain(|weak| weak.strong_count() > 0 && !weak.ptr_eq(&target));
     }
 
-    /// Sleeps until `deadline` or until the flag is triggered; false when triggered.
+    /// Sleeps until `deadline` or until the flag is triggered (or, for
+    /// [`Cancel::on_signal`], a signal handler runs); false when stopped.
     pub(crate) fn sleep_until(&self, deadline: Instant) -> bool {
+        if self.inner.on_signal {
+            return self.sleep_interruptibly(deadline);
+        }
         let mut in_use = self.lock();
         loop {
             if self.is_cancelled() {
@@ -105,6 +139,30 @@ impl Cancel {
                 Ok((guard, _)) => guard,
                 Err(poisoned) => poisoned.into_inner().0,
             };
+        }
+    }
+
+    /// Sleeps in short slices that a signal can cut (a condition variable's wait retries
+    /// after a signal, a plain sleep does not), checking the flag between them.
+    fn sleep_interruptibly(&self, deadline: Instant) -> bool {
+        const SLICE: Duration = Duration::from_millis(20);
+        loop {
+            if self.is_cancelled() {
+                return false;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            let nap = left.min(SLICE);
+            let request = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: nap.subsec_nanos() as libc::c_long,
+            };
+            // SAFETY: a valid timespec; no remainder is asked for.
+            if unsafe { libc::nanosleep(&request, std::ptr::null_mut()) } == -1 {
+                return false; // EINTR: a signal handler ran on this thread
+            }
         }
     }
 
@@ -132,6 +190,21 @@ mod tests {
     use super::*;
     use std::io::Read;
     use std::net::TcpListener;
+
+    #[test]
+    fn a_signal_flag_sleeps_in_slices_and_still_wakes_on_a_trigger() {
+        let cancel = Cancel::on_signal();
+        let started = Instant::now();
+        assert!(cancel.sleep_until(started + Duration::from_millis(70)));
+        assert!(started.elapsed() >= Duration::from_millis(70));
+        let trigger = cancel.clone();
+        let sleeper = std::thread::spawn(move || {
+            cancel.sleep_until(Instant::now() + Duration::from_secs(30))
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        trigger.cancel();
+        assert!(!sleeper.join().unwrap());
+    }
 
     #[test]
     fn a_trigger_wakes_a_sleeper_at_once() {

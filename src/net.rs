@@ -38,6 +38,8 @@ pub(crate) struct AttemptReport {
     pub opened: bool,
     /// At least one byte of the response arrived.
     pub received: bool,
+    /// A signal handler ran during a wait and the call's flag stops on signals.
+    pub interrupted: bool,
 }
 
 #[derive(Default)]
@@ -89,6 +91,17 @@ fn with_attempt<R>(f: impl FnOnce(&mut AttemptState) -> R) -> Option<R> {
 
 fn current_cancel() -> Option<Cancel> {
     with_attempt(|state| state.cancel.clone()).flatten()
+}
+
+/// After `EINTR`: whether the current call stops on signals (and then records that it
+/// was stopped).
+fn stop_on_signal() -> bool {
+    with_attempt(|state| {
+        let stop = state.cancel.as_ref().is_some_and(Cancel::stops_on_signal);
+        state.report.interrupted |= stop;
+        stop
+    })
+    .unwrap_or(false)
 }
 
 /// The error a socket operation of a cancelled call fails with (the retry loop reports
@@ -189,11 +202,20 @@ fn connect_one(
             } else {
                 left
             };
-            if poll_writable(&socket, slice)? {
-                if let Some(e) = socket.take_error()? {
-                    return Err(ConnectError::Io(e));
+            match poll_writable(&socket, slice) {
+                Ok(true) => {
+                    if let Some(e) = socket.take_error()? {
+                        return Err(ConnectError::Io(e));
+                    }
+                    break;
                 }
-                break;
+                Ok(false) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    if stop_on_signal() {
+                        return Err(ConnectError::Cancelled);
+                    }
+                }
+                Err(e) => return Err(ConnectError::Io(e)),
             }
         },
         Err(e) => return Err(ConnectError::Io(e)),
@@ -212,14 +234,7 @@ fn poll_writable(socket: &socket2::Socket, wait: Duration) -> io::Result<bool> {
     let millis = wait.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
     // SAFETY: one valid pollfd for the duration of the call.
     match unsafe { libc::poll(&mut fd, 1, millis) } {
-        -1 => {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                Ok(false)
-            } else {
-                Err(e)
-            }
-        }
+        -1 => Err(io::Error::last_os_error()),
         0 => Ok(false),
         _ => Ok(true),
     }
@@ -314,7 +329,7 @@ impl Socket {
             left,
             TcpStream::set_write_timeout,
         )?;
-        let result = (&*self.stream).write_all(&self.pending);
+        let result = self.write_pending();
         self.pending.clear();
         result.map_err(|e| match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
@@ -322,6 +337,21 @@ impl Socket {
             }
             _ => ureq::Error::Io(e),
         })
+    }
+
+    /// Writes the held-back output (`write_all`, except that a signal stops a call whose
+    /// flag says so instead of being retried).
+    fn write_pending(&self) -> io::Result<()> {
+        let mut rest = &self.pending[..];
+        while !rest.is_empty() {
+            match (&*self.stream).write(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !stop_on_signal() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -400,9 +430,13 @@ impl Transport for Socket {
                     }
                     return Ok(amount > 0);
                 }
-                // A signal: read again with what is left (Linux does not restart reads
-                // that have a timeout).
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A signal: stop if the call's flag says so, else read again with what is
+                // left (Linux does not restart reads that have a timeout).
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    if stop_on_signal() {
+                        return Err(cancelled());
+                    }
+                }
                 Err(e)
                     if matches!(
                         e.kind(),

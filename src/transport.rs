@@ -71,6 +71,15 @@ impl Call {
         Ok(())
     }
 
+    /// The error of a call stopped by a signal handler (its flag stops on signals).
+    fn interrupted(&self) -> Error {
+        Error::with_info(
+            Code::Cancelled,
+            "the call was interrupted by a signal",
+            self.info(),
+        )
+    }
+
     /// The call information known without a response.
     pub fn info(&self) -> CallInfo {
         CallInfo {
@@ -164,6 +173,9 @@ impl Transport {
             let outcome = self.attempt(request, remaining);
             let report = scope.finish();
             call.check_cancelled()?;
+            if report.interrupted {
+                return Err(call.interrupted());
+            }
             self.log_attempt(request, call, &outcome, started.elapsed());
             match &outcome {
                 Ok(response) => call.last_status = response.status,
@@ -204,6 +216,7 @@ impl Transport {
             self.log_retry(request, call, &why, wait);
             if !cancel::sleep(wait, call.cancel.as_ref()) {
                 call.check_cancelled()?;
+                return Err(call.interrupted());
             }
             retries += 1;
         }

@@ -48,7 +48,9 @@ fn allocations_of(f: impl FnOnce()) -> u64 {
 fn an_update_on_a_pooled_connection_allocates_little() {
     let server = common::mock();
     let client = common::token_client(&server);
-    let update = ycm::UserUpdate::new().company("Bench Co").remark("benchmark run");
+    let update = ycm::UserUpdate::new()
+        .company("Bench Co")
+        .remark("benchmark run");
     for _ in 0..10 {
         client.update_user(13329, &update).unwrap();
     }

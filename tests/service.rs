@@ -266,3 +266,48 @@ fn oversized_response_headers_are_reported_as_such() {
         "the response headers of GET /dm/open_api/v1/users/1 are larger than the 65536 bytes the client accepts"
     );
 }
+
+extern "C" fn note_signal(_: libc::c_int) {}
+
+#[test]
+fn a_signal_handler_stops_a_call_made_with_an_on_signal_flag() {
+    // A handler that only notes the signal, installed without SA_RESTART, as Python's is.
+    // SAFETY: a plain handler for a signal nothing else in this test binary uses.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = note_signal as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()), 0);
+    }
+    let server = mock();
+    let client = Arc::new(client_for(&server.url(), |c| c));
+    client.get_user(13329).unwrap();
+    server.set_faults(Faults {
+        latency_ms: Some(20_000),
+        ..Faults::default()
+    });
+    let caller = Arc::clone(&client);
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let call = std::thread::spawn(move || {
+        // SAFETY: pthread_self has no preconditions.
+        tid_tx.send(unsafe { libc::pthread_self() }).unwrap();
+        let flag = Cancel::on_signal();
+        let result = caller.with_cancel(&flag).get_user(13329);
+        (result, flag.is_cancelled(), Instant::now())
+    });
+    let thread = tid_rx.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    // SAFETY: the thread is alive: it is blocked in the call.
+    assert_eq!(unsafe { libc::pthread_kill(thread, libc::SIGUSR1) }, 0);
+    let (result, triggered, returned) = call.join().unwrap();
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), Code::Cancelled, "{err}");
+    assert_eq!(err.message(), "the call was interrupted by a signal");
+    assert!(!triggered, "a signal does not leave the flag triggered");
+    assert!(returned.saturating_duration_since(signalled) < Duration::from_secs(2));
+
+    server.set_faults(Faults::default());
+    let flag = Cancel::on_signal();
+    assert_eq!(client.with_cancel(&flag).get_user(13329).unwrap().info.attempts, 1);
+}

@@ -1,5 +1,6 @@
-//! The cancel handle: `ycm_cancel_new`, `ycm_cancel_trigger` (from any thread) and
-//! `ycm_cancel_free`, passed to the `_with_cancel` calls.
+//! The cancel handle: `ycm_cancel_new` (or `ycm_cancel_new_on_signal`),
+//! `ycm_cancel_trigger` (from any thread) and `ycm_cancel_free`, passed to the
+//! `_with_cancel` calls.
 
 use super::args::out_param;
 use super::status::{guard, guard_void, ycm_status};
@@ -32,6 +33,27 @@ pub unsafe extern "C" fn ycm_cancel_new(out_cancel: *mut *mut ycm_cancel) -> ycm
         let out_cancel = out_param(out_cancel, "out_cancel")?;
         let raw = Box::into_raw(Box::new(ycm_cancel {
             cancel: Cancel::new(),
+        }));
+        // SAFETY: checked non-NULL above.
+        *out_cancel = raw;
+        Ok(CallInfo::default())
+    })
+}
+
+/// Creates a cancellation flag that also stops a call when a signal handler runs on the
+/// calling thread while the call waits (its system call fails with EINTR): the call returns
+/// `YCM_ERR_CANCELLED` ("interrupted by a signal") at once, and the flag is not left
+/// triggered, so one flag per thread serves every call. Made for interpreters whose signal
+/// handlers only note the signal and act once the thread is back in the interpreter
+/// (Python's Ctrl-C). ycm installs no handler; one installed with SA_RESTART may not
+/// interrupt every wait. `ycm_cancel_trigger` works on it as on any flag. On success
+/// `*out_cancel` receives a handle to free with `ycm_cancel_free`.
+#[no_mangle]
+pub unsafe extern "C" fn ycm_cancel_new_on_signal(out_cancel: *mut *mut ycm_cancel) -> ycm_status {
+    guard(|| {
+        let out_cancel = out_param(out_cancel, "out_cancel")?;
+        let raw = Box::into_raw(Box::new(ycm_cancel {
+            cancel: Cancel::on_signal(),
         }));
         // SAFETY: checked non-NULL above.
         *out_cancel = raw;

@@ -106,20 +106,29 @@ def test_ctrl_c_interrupts_a_call_at_once(mock: Mock, proxy: Proxy) -> None:
     assert mock.stats()["get_user"] == 3
 
 
-def test_only_main_thread_calls_hop_to_the_worker(mock: Mock) -> None:
-    """Threads other than the main one call directly: the worker starts on the first call
-    from the main thread, and runs that call."""
-    with ycm.Client(mock.url, TOKEN) as client:
-        runner = client._state.runner
-        thread = threading.Thread(target=client.get_user, args=(13329,))
-        thread.start()
-        thread.join(timeout=30)
-        assert runner._jobs is None
-        assert client.get_user(13329).user_id == 13329
-        assert runner._jobs is not None
-        assert any(t.name == "ycm-main-calls" for t in threading.enumerate())
-    # Closing the client ends its worker.
-    deadline = time.monotonic() + 10
-    while any(t.name == "ycm-main-calls" for t in threading.enumerate()):
-        assert time.monotonic() < deadline, "the worker outlived its client"
-        time.sleep(0.01)
+def test_a_signal_whose_handler_returns_lets_the_call_finish(mock: Mock) -> None:
+    """A signal with a handler that returns normally (not Ctrl-C) stops the native call,
+    runs the handler, and the call is made again; no thread is started for any of it."""
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
+    try:
+        with ycm.Client(mock.url, TOKEN, timeout_ms=30000) as client:
+            client.get_user(13329)
+            mock.faults(latency_ms=600)
+            before = mock.stats()["get_user"]
+            threads = threading.active_count()
+            main = threading.main_thread().ident
+            assert main is not None
+            timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1))
+            timer.start()
+            started = time.monotonic()
+            user = client.get_user(13330)
+            timer.join()
+            assert user.user_id == 13330
+            assert seen == [signal.SIGUSR1]
+            assert mock.stats()["get_user"] == before + 2, "sent again after the handler"
+            assert time.monotonic() - started >= 0.7
+            assert threading.active_count() == threads
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        mock.faults()

@@ -26,7 +26,7 @@ from typing import (
 )
 
 from . import _ffi, _log
-from ._calls import MainThreadRunner
+from . import _calls
 from ._errors import (
     ClientClosedError,
     Code,
@@ -331,14 +331,13 @@ class _Handle:
     to the process's end rather than freed under a thread that is about to use it.
     """
 
-    __slots__ = ("pointer", "lock", "active", "closing", "runner", "__weakref__")
+    __slots__ = ("pointer", "lock", "active", "closing", "__weakref__")
 
     def __init__(self, pointer: Any) -> None:
         self.pointer: Optional[Any] = pointer
         self.lock = threading.Condition()
         self.active = 0
         self.closing = False
-        self.runner = MainThreadRunner()
 
     def acquire(self) -> Any:
         with self.lock:
@@ -369,7 +368,6 @@ class _Handle:
             if self.active:
                 return
             pointer, self.pointer = self.pointer, None
-        self.runner.stop()
         if pointer is not None:
             _ffi.lib.ycm_client_free(pointer)
 
@@ -486,7 +484,7 @@ class Client:
         state = self._state
         handle = state.acquire()
         try:
-            status = state.runner.run(functools.partial(operation.call, handle), operation.out)
+            status = _calls.run(functools.partial(operation.call, handle), operation.out)
         finally:
             state.release()
         return operation.finish(check(status))

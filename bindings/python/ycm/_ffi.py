@@ -159,6 +159,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
         [ycm_client_p, c_int64, POINTER(ycm_user_fields), ycm_cancel_p],
     ),
     "ycm_cancel_new": (ycm_status, [POINTER(ycm_cancel_p)]),
+    "ycm_cancel_new_on_signal": (ycm_status, [POINTER(ycm_cancel_p)]),
     "ycm_cancel_trigger": (None, [ycm_cancel_p]),
     "ycm_cancel_is_triggered": (c_bool, [ycm_cancel_p]),
     "ycm_cancel_free": (None, [ycm_cancel_p]),

@@ -277,11 +277,14 @@ pub enum Case {
     NotHttp,
     /// A redirect to another host.
     RedirectElsewhere,
+    /// HTTP 400 echoing the request's credentials, request n in encoding n of
+    /// [`Echo::ALL`] (cycling), so any run of 12 requests meets every encoding.
+    EchoEveryForm,
 }
 
 impl Case {
     /// Every case with its command-line name.
-    pub const ALL: [(&'static str, Case); 19] = [
+    pub const ALL: [(&'static str, Case); 20] = [
         ("silent", Case::Silent),
         ("stall-after-headers", Case::StallAfterHeaders),
         ("drip", Case::Drip),
@@ -301,6 +304,7 @@ impl Case {
         ("failed-message", Case::FailedMessage),
         ("not-http", Case::NotHttp),
         ("redirect-elsewhere", Case::RedirectElsewhere),
+        ("echo-every-form", Case::EchoEveryForm),
     ];
 
     /// The case with this command-line name.
@@ -355,6 +359,12 @@ impl Case {
                 &[("Location", "http://127.0.0.2:9/dm/open_api/v1/users/13329")],
                 b"",
             ))],
+            Case::EchoEveryForm => Echo::ALL
+                .iter()
+                .cycle()
+                .take(Echo::ALL.len() * 100)
+                .map(|echo| Step::EchoAs(400, *echo))
+                .collect(),
         }
     }
 }

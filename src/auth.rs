@@ -10,8 +10,8 @@
 use crate::config::{check_access_token, Auth};
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::logging::{self, Level, TARGET_AUTH};
-use crate::response::{cut, summarize};
-use crate::secret::{redact_body, Secret};
+use crate::response::{cut, summarize, unrequested_compression};
+use crate::secret::{Redactor, Secret};
 use crate::token_cache::{Issued, TokenCache};
 use crate::transport::{Call, HttpRequest, Transport};
 use serde_json::Value;
@@ -195,10 +195,24 @@ impl Managed {
             form.zeroize();
         }
         let response = response?;
-        let body = redact_body(&response.body, [sent, &self.client_secret]);
+        let redactor = Redactor::new([sent, &self.client_secret]);
+        let body = redactor.bytes(&response.body);
+        let compressed =
+            unrequested_compression(response.content_encoding.as_deref(), &body, &redactor);
+        // What the answer says, for a message: never its 2xx body (it may hold new tokens).
+        let said = |of_refusal: bool| match &compressed {
+            Some(compressed) => compressed.clone(),
+            None if of_refusal => oauth_error(&body, &redactor),
+            None => summarize(&body, &redactor),
+        };
         let info = call.info_with_status(response.status);
         match response.status {
-            200..=299 => parse_grant(&body).map(Grant::Issued).map_err(|why| {
+            200..=299 => match &compressed {
+                Some(compressed) => Err(compressed.clone()),
+                None => parse_grant(&body),
+            }
+            .map(Grant::Issued)
+            .map_err(|why| {
                 Error::with_info(
                     Code::BadResponse,
                     format!("the token endpoint's answer is unusable: {why}"),
@@ -207,22 +221,19 @@ impl Managed {
             }),
             status @ (400 | 401 | 403) => Ok(Grant::Refused(
                 status,
-                format!("HTTP {status}: {}", oauth_error(&body)),
+                format!("HTTP {status}: {}", said(true)),
             )),
             429 => Err(Error::with_info(
                 Code::RateLimited,
                 format!(
                     "the token endpoint is rate limiting this client (HTTP 429): {}",
-                    summarize(&body)
+                    said(false)
                 ),
                 info,
             )),
             status => Err(Error::with_info(
                 Code::Http,
-                format!(
-                    "the token endpoint answered HTTP {status}: {}",
-                    summarize(&body)
-                ),
+                format!("the token endpoint answered HTTP {status}: {}", said(false)),
                 info,
             )),
         }
@@ -259,16 +270,18 @@ pub(crate) fn parse_grant(body: &[u8]) -> std::result::Result<Issued, String> {
     })
 }
 
-/// The OAuth error of a refusal body (`error` and `error_description`), or a summary.
-pub(crate) fn oauth_error(body: &[u8]) -> String {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+/// The OAuth error of a refusal body (`error` and `error_description`), or a summary; each
+/// decoded string is redacted before it is cut.
+pub(crate) fn oauth_error(body: &[u8], redactor: &Redactor) -> String {
+    let mut value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    redactor.value(&mut value);
     let field = |name: &str| value.get(name).and_then(Value::as_str);
     match (field("error"), field("error_description")) {
         (Some(error), Some(description)) => {
             format!("{}: {}", cut(error, 100), cut(description, 200))
         }
         (Some(error), None) => cut(error, 200).to_string(),
-        _ => summarize(body),
+        _ => summarize(body, redactor),
     }
 }
 
@@ -294,7 +307,10 @@ mod tests {
             })
         ));
         assert_eq!(
-            oauth_error(br#"{"error":"invalid_client","error_description":"Bad"}"#),
+            oauth_error(
+                br#"{"error":"invalid_client","error_description":"Bad"}"#,
+                &Redactor::default()
+            ),
             "invalid_client: Bad"
         );
     }

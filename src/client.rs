@@ -10,7 +10,7 @@ use crate::cancel::Cancel;
 use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{interpret, Reply};
-use crate::secret::redact_body;
+use crate::secret::Redactor;
 use crate::transport::{Call, HttpRequest, Transport};
 use crate::user::{PbxCreationLimit, UserUpdate};
 use serde::de::DeserializeOwned;
@@ -184,8 +184,14 @@ impl Client {
                 renewed = true;
                 continue;
             }
-            let body = redact_body(&response.body, [&token]);
-            return interpret(response.status, &body, call.attempts);
+            let (status, encoding) = (response.status, response.content_encoding.as_deref());
+            return interpret(
+                status,
+                encoding,
+                &response.body,
+                call.attempts,
+                &Redactor::new([&token]),
+            );
         }
     }
 }

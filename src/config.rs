@@ -23,6 +23,16 @@ pub const DEFAULT_RETRY_MAX: Duration = Duration::from_millis(5_000);
 /// Default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
+/// Longest request URI that can be sent: ureq builds an `http::Uri`, which refuses more than
+/// 65534 bytes.
+pub const MAX_URI_BYTES: usize = 65_534;
+/// Room left after `base_url` for the paths the client appends (the longest, a list page
+/// with the largest page number and no `sort`, is 55 bytes).
+const PATH_ROOM: usize = 64;
+/// Longest `base_url` accepted (without its trailing slash), so that every request URI fits
+/// [`MAX_URI_BYTES`].
+pub const MAX_BASE_URL_BYTES: usize = MAX_URI_BYTES - PATH_ROOM;
+
 /// How the client authenticates.
 #[derive(Clone, Debug)]
 pub enum Auth {
@@ -336,6 +346,12 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("must not contain a query or fragment"));
     }
+    let length = url.as_str().trim_end_matches('/').len();
+    if length > MAX_BASE_URL_BYTES {
+        return Err(bad(&format!(
+            "is {length} bytes long; the limit is {MAX_BASE_URL_BYTES} (a request URI has at most {MAX_URI_BYTES} bytes, and the paths ycm appends need up to {PATH_ROOM})"
+        )));
+    }
     Ok(url)
 }
 
@@ -571,5 +587,44 @@ mod tests {
         );
         let err = Config::new("eyJhbGciOiJIUzI1NiJ9.secret-token", auth()).unwrap_err();
         assert!(!err.to_string().contains("secret-token"), "{err}");
+    }
+
+    #[test]
+    fn a_base_url_leaves_room_for_every_path_within_the_uri_limit() {
+        let auth = || Auth::AccessToken(Secret::new("t"));
+        let longest_list = crate::account::ListQuery::new(50, u32::MAX, None).unwrap();
+        let longest_user = format!("/dm/open_api/v1/users/{}", i64::MAX);
+        for path in [
+            longest_list.path(),
+            longest_user,
+            crate::auth::TOKEN_PATH.into(),
+        ] {
+            assert!(path.len() <= PATH_ROOM, "{path}");
+        }
+        let url = |len: usize| {
+            let base = "https://ycm.example.com/";
+            format!("{base}{}", "p".repeat(len - base.len()))
+        };
+        let at_limit = Config::new(&url(MAX_BASE_URL_BYTES), auth()).unwrap();
+        assert_eq!(at_limit.base_url().len(), MAX_BASE_URL_BYTES);
+        // A trailing slash is not counted: it is not sent twice.
+        assert!(Config::new(&format!("{}/", url(MAX_BASE_URL_BYTES)), auth()).is_ok());
+        for len in [MAX_BASE_URL_BYTES + 1, MAX_URI_BYTES, 1 << 20] {
+            let err = Config::new(&url(len), auth()).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidArgument);
+            assert!(
+                err.to_string().contains(&format!(
+                    "is {len} bytes long; the limit is {MAX_BASE_URL_BYTES}"
+                )),
+                "{err}"
+            );
+            assert!(err.to_string().len() < 300, "{err}");
+            let json = serde_json::json!({"base_url": url(len), "access_token": "t"});
+            assert!(refused(&json.to_string()).contains("the limit is 65470"));
+        }
+        // Percent-encoding happens before the count: it is what is sent.
+        let accents = format!("https://a/{}", "\u{e9}".repeat(MAX_BASE_URL_BYTES / 4));
+        assert!(accents.len() < MAX_BASE_URL_BYTES);
+        assert!(Config::new(&accents, auth()).is_err());
     }
 }

@@ -64,7 +64,7 @@ pub fn split_status(data: &[u8]) -> (u16, &[u8]) {
 /// Interprets an HTTP response: only a 2xx gives `Ok`, every error has a useful bounded
 /// message, and the `requestId` kept fits [`MAX_REQUEST_ID_BYTES`].
 pub fn response(status: u16, body: &[u8]) {
-    match response::interpret(status, body, 1) {
+    match response::interpret(status, None, body, 1, &crate::secret::Redactor::default()) {
         Ok(reply) => {
             assert!((200..=299).contains(&status), "Ok for HTTP {status}");
             assert_eq!(reply.info.http_status, status);
@@ -140,7 +140,7 @@ pub fn token_grant(body: &[u8]) {
             );
         }
     }
-    let refusal = auth::oauth_error(body);
+    let refusal = auth::oauth_error(body, &crate::secret::Redactor::default());
     assert!(
         refusal.len() <= MAX_MESSAGE_BYTES,
         "a {}-byte refusal text for a {}-byte body",

@@ -1,8 +1,11 @@
 //! Secrets: the [`Secret`] wrapper that holds access tokens, refresh tokens and client secrets
-//! (its `Debug` prints `[REDACTED]`, and its memory is zeroed when dropped), and
-//! [`redact_body`], which scrubs the secrets a request carried out of the response body
-//! (a server's error page may echo a header or a form) before any of it is summarised,
-//! cut or quoted in a message.
+//! (its `Debug` prints `[REDACTED]`, and its memory is zeroed when dropped), and the
+//! [`Redactor`], built once from the secrets a request carried, which scrubs them out of
+//! whatever the server answered before any of it reaches a message: raw, JSON-escaped
+//! (`\"`, `\\`, `\/`, `\uXXXX`), percent- or form-encoded (either hex case, `~` escaped or
+//! not), base64 (standard or URL-safe, padded or not, alone or inside a longer base64 text),
+//! HTML entities (named, decimal, hex), and any two of these layered. It works on the raw
+//! body and again on each string decoded from it, always before quoting or cutting.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -30,41 +33,428 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of each non-empty secret in `body`, as sent in a header or
-/// form-encoded in a form, with `[REDACTED]`. Borrows when there is nothing to replace.
-pub(crate) fn redact_body<'a, 'b>(
-    body: &'a [u8],
-    secrets: impl IntoIterator<Item = &'b Secret>,
-) -> Cow<'a, [u8]> {
-    let mut out = Cow::Borrowed(body);
-    for secret in secrets {
-        let raw = secret.expose().as_bytes();
-        let encoded: String = url::form_urlencoded::byte_serialize(raw).collect();
-        for needle in [raw, encoded.as_bytes()] {
-            if !needle.is_empty() && find(&out, needle).is_some() {
-                out = Cow::Owned(replace_all(&out, needle, b"[REDACTED]"));
+/// What a secret is replaced with.
+const REDACTED: &[u8] = b"[REDACTED]";
+
+/// Shortest base64 fragment of a secret searched for inside a longer base64 text (a shorter
+/// one would redact unrelated text; the secret's whole encoding is always searched for).
+const MIN_BASE64_CORE: usize = 8;
+
+/// The decodings a server may have applied to what it echoes.
+#[derive(Clone, Copy)]
+enum Decoding {
+    /// JSON string escapes: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`.
+    Json,
+    /// `%XX` in either case (RFC 3986; a `+` stays a `+`).
+    Percent,
+    /// `application/x-www-form-urlencoded`: `%XX` and `+` for a space.
+    Form,
+    /// HTML character references: `&quot;`, `&amp;`, `&lt;`, `&gt;`, `&apos;`, `&nbsp;`,
+    /// `&#39;`, `&#x27;`.
+    Html,
+}
+
+/// Every chain of decodings tried, innermost encoding last; the raw text is tried as well.
+const CHAINS: &[&[Decoding]] = {
+    use Decoding::*;
+    &[
+        &[Json],
+        &[Percent],
+        &[Form],
+        &[Html],
+        &[Json, Percent],
+        &[Json, Form],
+        &[Json, Html],
+        &[Html, Json],
+        &[Html, Percent],
+        &[Html, Form],
+        &[Percent, Json],
+        &[Percent, Html],
+        &[Form, Json],
+        &[Form, Html],
+    ]
+};
+
+/// Scrubs the secrets of one request out of a response, in every form a server may echo
+/// them in. Build it once per request with [`Redactor::new`]; an empty one changes nothing.
+#[derive(Default)]
+pub(crate) struct Redactor {
+    /// Byte strings searched for in the raw text and in each of its decodings: each secret
+    /// and its base64 forms.
+    needles: Vec<Zeroizing<Vec<u8>>>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} forms)", self.needles.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor of these secrets (empty ones are ignored).
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
+        let mut needles: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        for secret in secrets {
+            let raw = secret.expose().as_bytes();
+            if raw.is_empty() {
+                continue;
+            }
+            needles.push(Zeroizing::new(raw.to_vec()));
+            for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+                let whole = base64(raw, alphabet);
+                let unpadded = whole.iter().take_while(|b| **b != b'=').count();
+                needles.push(Zeroizing::new(whole[..unpadded].to_vec()));
+                needles.push(whole);
+                for skip in 0..3 {
+                    let core = base64_core(raw, skip, alphabet);
+                    if core.len() >= MIN_BASE64_CORE {
+                        needles.push(core);
+                    }
+                }
+            }
+        }
+        // Longest first, so that a secret's padded form wins over the bare one.
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        Redactor { needles }
+    }
+
+    /// `body` with every occurrence of a secret, in any form, replaced by `[REDACTED]`.
+    /// Borrows when there is nothing to replace.
+    pub fn bytes<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
+        if self.needles.is_empty() || body.is_empty() {
+            return Cow::Borrowed(body);
+        }
+        let mut spans = Vec::new();
+        self.find_in(body, None, &mut spans);
+        for chain in CHAINS {
+            if let Some(decoded) = decode_chain(body, chain) {
+                self.find_in(&decoded.bytes, Some(&decoded.starts), &mut spans);
+            }
+        }
+        if spans.is_empty() {
+            return Cow::Borrowed(body);
+        }
+        Cow::Owned(replace_spans(body, spans))
+    }
+
+    /// Like [`Redactor::bytes`], for a string decoded from a response (a JSON member, an
+    /// HTML title).
+    pub fn text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    /// Redacts every string of a parsed JSON value, member names included.
+    pub fn value(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        if self.needles.is_empty() {
+            return;
+        }
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(clean) = self.text(s) {
+                    *s = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
+            Value::Object(map) => {
+                let dirty = map.keys().any(|k| matches!(self.text(k), Cow::Owned(_)));
+                if dirty {
+                    let old = std::mem::take(map);
+                    for (key, item) in old {
+                        map.insert(self.text(&key).into_owned(), item);
+                    }
+                }
+                map.values_mut().for_each(|item| self.value(item));
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds the spans of `raw` holding a needle found in `text`, a decoding of `raw` whose
+    /// byte `i` came from `raw[starts[i]..]` (`None`: `text` is `raw`).
+    fn find_in(&self, text: &[u8], starts: Option<&[usize]>, spans: &mut Vec<(usize, usize)>) {
+        for needle in &self.needles {
+            for at in find_all(text, needle) {
+                let end = at + needle.len();
+                spans.push(match starts {
+                    None => (at, end),
+                    Some(starts) => (starts[at], raw_end(starts, end)),
+                });
+            }
+        }
+    }
+}
+
+/// Where in the raw text the decoded bytes before `end` stop: the start of the first decoded
+/// byte at or after `end` that came from a later raw position than byte `end - 1`.
+fn raw_end(starts: &[usize], end: usize) -> usize {
+    let last = starts[end - 1];
+    starts[end..]
+        .iter()
+        .copied()
+        .find(|s| *s > last)
+        .unwrap_or(last + 1)
+}
+
+fn find_all<'h>(haystack: &'h [u8], needle: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+    let n = needle.len();
+    let first = needle.first().copied();
+    (0..haystack.len().saturating_sub(n.saturating_sub(1)))
+        .filter(move |i| n > 0 && Some(haystack[*i]) == first && &haystack[*i..*i + n] == needle)
+}
+
+/// `body` with each span (merged where they overlap) replaced by [`REDACTED`].
+fn replace_spans(body: &[u8], mut spans: Vec<(usize, usize)>) -> Vec<u8> {
+    spans.sort_unstable();
+    let mut out = Vec::with_capacity(body.len());
+    let mut done = 0;
+    let mut spans = spans.into_iter().peekable();
+    while let Some((start, mut end)) = spans.next() {
+        while let Some(&(next, next_end)) = spans.peek() {
+            if next >= end {
+                break;
+            }
+            end = end.max(next_end);
+            spans.next();
+        }
+        if start < done {
+            // Within a span already replaced (cannot happen after merging, kept for safety).
+            done = done.max(end);
+            continue;
+        }
+        out.extend_from_slice(&body[done..start]);
+        out.extend_from_slice(REDACTED);
+        done = end;
+    }
+    out.extend_from_slice(&body[done..]);
+    out
+}
+
+/// A decoding of a text: its bytes, and for each byte (plus one past the end) the position
+/// in the original text where the bytes came from.
+struct Decoded {
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+/// `text` decoded by each decoding of `chain` in turn; `None` when one of them finds
+/// nothing to decode (the chain is then the same as a shorter one, tried on its own).
+fn decode_chain(text: &[u8], chain: &[Decoding]) -> Option<Decoded> {
+    let mut current: Option<Decoded> = None;
+    for decoding in chain {
+        let input = current.as_ref().map_or(text, |d| d.bytes.as_slice());
+        let next = decode(input, *decoding)?;
+        current = Some(match current {
+            None => next,
+            Some(outer) => Decoded {
+                starts: next.starts.iter().map(|s| outer.starts[*s]).collect(),
+                bytes: next.bytes,
+            },
+        });
+    }
+    current
+}
+
+fn decode(text: &[u8], decoding: Decoding) -> Option<Decoded> {
+    let trigger: &[u8] = match decoding {
+        Decoding::Json => b"\\",
+        Decoding::Percent => b"%",
+        Decoding::Form => b"%+",
+        Decoding::Html => b"&",
+    };
+    if !text.iter().any(|b| trigger.contains(b)) {
+        return None;
+    }
+    let mut out = Decoded {
+        bytes: Vec::with_capacity(text.len()),
+        starts: Vec::with_capacity(text.len() + 1),
+    };
+    let push = |out: &mut Decoded, bytes: &[u8], at: usize| {
+        out.bytes.extend_from_slice(bytes);
+        out.starts.extend(std::iter::repeat_n(at, bytes.len()));
+    };
+    let mut i = 0;
+    while i < text.len() {
+        let escape = match decoding {
+            Decoding::Json => json_escape(text, i),
+            Decoding::Percent => percent_escape(text, i, false),
+            Decoding::Form => percent_escape(text, i, true),
+            Decoding::Html => html_reference(text, i),
+        };
+        match escape {
+            Some((decoded, len)) => {
+                let mut utf8 = [0u8; 4];
+                match decoded {
+                    Unit::Byte(b) => push(&mut out, &[b], i),
+                    Unit::Char(c) => push(&mut out, c.encode_utf8(&mut utf8).as_bytes(), i),
+                }
+                i += len;
+            }
+            None => {
+                push(&mut out, &text[i..i + 1], i);
+                i += 1;
+            }
+        }
+    }
+    out.starts.push(text.len());
+    Some(out)
+}
+
+/// One decoded unit: a byte (from `%XX`) or a character.
+enum Unit {
+    Byte(u8),
+    Char(char),
+}
+
+fn hex_value(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// The JSON escape at `text[i..]`, if any, and its length.
+fn json_escape(text: &[u8], i: usize) -> Option<(Unit, usize)> {
+    if text[i] != b'\\' {
+        return None;
+    }
+    let c = match *text.get(i + 1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let unit = hex_value(text.get(i + 2..i + 6)?)?;
+            if (0xD800..0xDC00).contains(&unit) {
+                let low = text
+                    .get(i + 6..i + 8)
+                    .filter(|p| *p == b"\\u")
+                    .and_then(|_| hex_value(text.get(i + 8..i + 12)?))
+                    .filter(|low| (0xDC00..0xE000).contains(low))?;
+                let c = char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?;
+                return Some((Unit::Char(c), 12));
+            }
+            return Some((Unit::Char(char::from_u32(unit)?), 6));
+        }
+        _ => return None,
+    };
+    Some((Unit::Char(c), 2))
+}
+
+/// The `%XX` escape (or, in a form, the `+`) at `text[i..]`, if any, and its length.
+fn percent_escape(text: &[u8], i: usize, form: bool) -> Option<(Unit, usize)> {
+    match text[i] {
+        b'+' if form => Some((Unit::Char(' '), 1)),
+        b'%' => {
+            let value = hex_value(text.get(i + 1..i + 3)?)?;
+            Some((Unit::Byte(value as u8), 3))
+        }
+        _ => None,
+    }
+}
+
+/// The HTML character reference at `text[i..]`, if any, and its length. Numeric references
+/// may omit the `;` (browsers accept them so).
+fn html_reference(text: &[u8], i: usize) -> Option<(Unit, usize)> {
+    if text[i] != b'&' {
+        return None;
+    }
+    let rest = &text[i + 1..];
+    if let Some(number) = rest.strip_prefix(b"#") {
+        let (digits, radix, skip) = match number.first() {
+            Some(b'x' | b'X') => (&number[1..], 16, 2),
+            _ => (number, 10, 1),
+        };
+        let len = digits
+            .iter()
+            .take_while(|b| {
+                if radix == 16 {
+                    b.is_ascii_hexdigit()
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            .count();
+        if len == 0 || len > 8 {
+            return None;
+        }
+        let value = u32::from_str_radix(std::str::from_utf8(&digits[..len]).ok()?, radix).ok()?;
+        let c = char::from_u32(value)?;
+        let semicolon = usize::from(digits.get(len) == Some(&b';'));
+        return Some((Unit::Char(c), 1 + skip + len + semicolon));
+    }
+    const NAMED: [(&[u8], char); 10] = [
+        (b"quot;", '"'),
+        (b"QUOT;", '"'),
+        (b"amp;", '&'),
+        (b"AMP;", '&'),
+        (b"lt;", '<'),
+        (b"LT;", '<'),
+        (b"gt;", '>'),
+        (b"GT;", '>'),
+        (b"apos;", '\''),
+        (b"nbsp;", '\u{a0}'),
+    ];
+    NAMED
+        .iter()
+        .find(|(name, _)| rest.starts_with(name))
+        .map(|(name, c)| (Unit::Char(*c), 1 + name.len()))
+}
+
+/// `text` with its HTML character references decoded (for a page title).
+pub(crate) fn decode_html(text: &str) -> String {
+    match decode(text.as_bytes(), Decoding::Html) {
+        None => text.to_string(),
+        Some(decoded) => String::from_utf8_lossy(&decoded.bytes).into_owned(),
+    }
+}
+
+const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL_SAFE: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `data` in base64 with this alphabet, padded.
+fn base64(data: &[u8], alphabet: &[u8; 64]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(data.len().div_ceil(3) * 4));
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(alphabet[((n >> (18 - 6 * k)) & 63) as usize]);
+            } else {
+                out.push(b'=');
             }
         }
     }
     out
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
-}
-
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = find(rest, needle) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
+/// The base64 characters that depend only on `secret` when it sits `skip` bytes (0..3)
+/// into a 3-byte group of a longer base64-encoded text.
+fn base64_core(secret: &[u8], skip: usize, alphabet: &[u8; 64]) -> Zeroizing<Vec<u8>> {
+    let mut shifted = Zeroizing::new(vec![0u8; skip]);
+    shifted.extend_from_slice(secret);
+    let encoded = base64(&shifted, alphabet);
+    let first = (8 * skip).div_ceil(6);
+    let end = 8 * (skip + secret.len()) / 6;
+    Zeroizing::new(encoded.get(first..end).unwrap_or_default().to_vec())
 }
 
 #[cfg(test)]
@@ -75,18 +465,143 @@ mod tests {
     fn debug_never_shows_the_value() {
         let secret = Secret::new("hunter2");
         assert_eq!(format!("{secret:?}"), "[REDACTED]");
+        assert!(!format!("{:?}", Redactor::new([&secret])).contains("hunter2"));
     }
 
     #[test]
-    fn redact_replaces_raw_and_form_encoded_occurrences() {
+    fn base64_matches_rfc_4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(
+                base64(plain.as_bytes(), BASE64_STANDARD).as_slice(),
+                encoded.as_bytes()
+            );
+        }
+        assert_eq!(base64(&[0xfb, 0xff], BASE64_URL_SAFE).as_slice(), b"-_8=");
+    }
+
+    /// Encodings of the test secrets written out by hand, as a server would send them.
+    #[test]
+    fn every_form_of_a_secret_is_redacted() {
+        let secret = Secret::new("a/b\"c\\d é~+&<>= 😀%");
+        let redactor = Redactor::new([&secret]);
+        let forms = [
+            // raw, and JSON-escaped as serde_json, PHP and Python's ensure_ascii do it
+            r#"a/b"c\d é~+&<>= 😀%"#,
+            r#"a/b\"c\\d é~+&<>= 😀%"#,
+            r#"a\/b\"c\\d \u00e9~+&<>= \ud83d\ude00%"#,
+            r#"a\/b\"c\\d \u00E9~+&<>= \uD83D\uDE00%"#,
+            "a\\/b\\\"c\\\\d \\u00e9~+\\u0026\\u003c\\u003e= \\ud83d\\ude00%",
+            // percent: upper, lower, RFC 3986 (~ kept), form (+ for space)
+            "a%2Fb%22c%5Cd%20%C3%A9%7E%2B%26%3C%3E%3D%20%F0%9F%98%80%25",
+            "a%2fb%22c%5cd%20%c3%a9%7e%2b%26%3c%3e%3d%20%f0%9f%98%80%25",
+            "a%2Fb%22c%5Cd%20%C3%A9~%2B%26%3C%3E%3D%20%F0%9F%98%80%25",
+            "a%2Fb%22c%5Cd+%C3%A9%7E%2B%26%3C%3E%3D+%F0%9F%98%80%25",
+            "a/b%22c%5Cd%20%C3%A9~+&%3C%3E=%20%F0%9F%98%80%25",
+            // HTML: named, decimal, hex (either case), without the ;
+            "a/b&quot;c\\d é~+&amp;&lt;&gt;= 😀%",
+            "a&#47;b&#34;c&#92;d&#32;&#233;~+&#38;&#60;&#62;&#61; &#128512;%",
+            "a&#x2F;b&#x22;c&#x5c;d &#xE9;~+&#X26;&lt;&gt;= &#x1F600;&#x25;",
+            "a/b&#34c\\d é~+&#38&lt;&gt;= 😀%",
+            // layered: a JSON string holding an HTML-escaped or a percent-encoded echo
+            r#"a\/b&quot;c\\d \u00e9~+&amp;&lt;&gt;= \ud83d\ude00%"#,
+            "a%2Fb%22c%5Cd%20%C3%A9\\u007e%2B%26%3C%3E%3D%20%F0%9F%98%80%25",
+        ];
+        for form in forms {
+            let body = format!("before {form} after");
+            let clean = redactor.bytes(body.as_bytes());
+            assert_eq!(
+                std::str::from_utf8(&clean).unwrap(),
+                "before [REDACTED] after",
+                "{form}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_forms_are_redacted_alone_and_inside_longer_base64() {
+        let secret = Secret::new("s3cr\u{e9}t/with?>>~padding");
+        let redactor = Redactor::new([&secret]);
+        for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+            let whole = base64(secret.expose().as_bytes(), alphabet);
+            let whole = std::str::from_utf8(&whole).unwrap();
+            for form in [whole, whole.trim_end_matches('=')] {
+                let body = format!("x {form} y");
+                assert_eq!(redactor.bytes(body.as_bytes()).as_ref(), b"x [REDACTED] y");
+            }
+            // As Basic credentials ("id:secret") and after 1, 2 and 3 bytes of other data.
+            for prefix in ["id:", "i:", "ab:", "abc:"] {
+                let text = format!("{prefix}{}!", secret.expose());
+                let encoded = base64(text.as_bytes(), alphabet);
+                let encoded = std::str::from_utf8(&encoded).unwrap();
+                let clean = redactor.bytes(encoded.as_bytes());
+                let clean = std::str::from_utf8(&clean).unwrap();
+                assert!(clean.contains("[REDACTED]"), "{prefix}: {clean}");
+                // What is left is the few characters shared with the other data.
+                assert!(clean.len() <= "[REDACTED]".len() + 10, "{prefix}: {clean}");
+            }
+        }
+    }
+
+    #[test]
+    fn redaction_leaves_other_text_alone() {
         let a = Secret::new("tok");
         let b = Secret::new("");
         let c = Secret::new("s p&c");
-        let body = b"a tok and tok, secret=s+p%26c";
+        let redactor = Redactor::new([&a, &b, &c]);
         assert_eq!(
-            redact_body(body, [&a, &b, &c]).as_ref(),
-            b"a [REDACTED] and [REDACTED], secret=[REDACTED]"
+            redactor
+                .bytes(b"a tok and tok, secret=s+p%26c, t%6Fk")
+                .as_ref(),
+            b"a [REDACTED] and [REDACTED], secret=[REDACTED], [REDACTED]"
         );
-        assert!(matches!(redact_body(b"clean", [&a]), Cow::Borrowed(_)));
+        for clean in [
+            &b"clean"[..],
+            b"to k",
+            b"%zz & &#xZZ; \\u12 \\ud83d",
+            b"",
+            b"%",
+            b"&#",
+            b"\\",
+        ] {
+            assert!(
+                matches!(redactor.bytes(clean), Cow::Borrowed(_)),
+                "{clean:?}"
+            );
+        }
+        assert!(matches!(
+            Redactor::default().bytes(b"tok"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(redactor.text("\"tok\""), "\"[REDACTED]\"");
+        assert_eq!(redactor.bytes(b"toktok").as_ref(), b"[REDACTED][REDACTED]");
+    }
+
+    #[test]
+    fn json_values_are_redacted_everywhere() {
+        let secret = Secret::new("k/ey");
+        let redactor = Redactor::new([&secret]);
+        let mut value = serde_json::json!({"a": ["x k/ey", {"k/ey": 1}], "b": "k%2Fey", "c": 2});
+        redactor.value(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"a": ["x [REDACTED]", {"[REDACTED]": 1}], "b": "[REDACTED]", "c": 2})
+        );
+    }
+
+    #[test]
+    fn html_titles_are_decoded() {
+        assert_eq!(
+            decode_html("Tom &amp; Jerry&#39;s &lt;b&gt; &#x263A;"),
+            "Tom & Jerry's <b> ☺"
+        );
+        assert_eq!(decode_html("plain"), "plain");
     }
 }

@@ -41,6 +41,8 @@ pub(crate) struct HttpResponse {
     pub status: u16,
     /// The server's `Retry-After`, when present and readable.
     pub retry_after: Option<Duration>,
+    /// The server's `Content-Encoding`, when present and readable (ycm asks for none).
+    pub content_encoding: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -367,6 +369,11 @@ impl Transport {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        let content_encoding = response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response
             .body_mut()
             .with_config()
@@ -379,6 +386,7 @@ impl Transport {
         Ok(HttpResponse {
             status,
             retry_after,
+            content_encoding,
             body,
         })
     }

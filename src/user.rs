@@ -156,6 +156,14 @@ impl UserUpdate {
         let Value::Object(map) = value else {
             return Err(Error::invalid_body("the update body must be a JSON object"));
         };
+        // A JSON object keeps the last of two equal keys; the body would then say one
+        // thing and send another.
+        if let Ok(FirstRepeatedKey(Some(name))) = serde_json::from_str(json) {
+            return Err(Error::invalid_body(format!(
+                "field \"{}\" is given more than once; the update body may name each field only once",
+                crate::response::cut(&name, 64)
+            )));
+        }
         UserUpdate::from_map(&map)
     }
 
@@ -235,6 +243,38 @@ impl Serialize for UserUpdate {
             None => {}
         }
         map.end()
+    }
+}
+
+/// The first key that a JSON object repeats, read without building the object.
+struct FirstRepeatedKey(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for FirstRepeatedKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = FirstRepeatedKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FirstRepeatedKey, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                let mut repeated = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if repeated.is_none() && seen.contains(&key) {
+                        repeated = Some(key);
+                    } else {
+                        seen.insert(key);
+                    }
+                }
+                Ok(FirstRepeatedKey(repeated))
+            }
+        }
+        deserializer.deserialize_map(Keys)
     }
 }
 
@@ -374,6 +414,31 @@ mod tests {
                 "{json}"
             );
         }
+        for (json, name) in [
+            (
+                r#"{"pbxCreationLimit":0,"pbxCreationLimit":5}"#,
+                "pbxCreationLimit",
+            ),
+            (
+                r#"{"pbxCreationLimit":5,"pbxCreationLimit":5}"#,
+                "pbxCreationLimit",
+            ),
+            (r#"{"company":"a","remark":"r","company":"b"}"#, "company"),
+            (r#"{"compnay":1,"compnay":2}"#, "compnay"),
+            (
+                r#"{"company":"a","company\u0000":"b","company":"c"}"#,
+                "company",
+            ),
+            (r#"{"r\u0065mark":"a","remark":"b"}"#, "remark"),
+        ] {
+            let message = refused(json);
+            assert!(
+                message.contains(&format!("field \"{name}\" is given more than once")),
+                "{json}: {message}"
+            );
+        }
+        // Equal names at different depths are no repetition (the nested object is refused).
+        assert!(refused(r#"{"company":{"company":1}}"#).contains("must be a string"));
         let big = format!(r#"{{"remark":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
         assert!(refused(&big).contains("limit"));
     }

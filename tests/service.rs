@@ -277,7 +277,10 @@ fn a_signal_handler_stops_a_call_made_with_an_on_signal_flag() {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = note_signal as usize;
         libc::sigemptyset(&mut action.sa_mask);
-        assert_eq!(libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()), 0);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
     }
     let server = mock();
     let client = Arc::new(client_for(&server.url(), |c| c));
@@ -309,5 +312,13 @@ fn a_signal_handler_stops_a_call_made_with_an_on_signal_flag() {
 
     server.set_faults(Faults::default());
     let flag = Cancel::on_signal();
-    assert_eq!(client.with_cancel(&flag).get_user(13329).unwrap().info.attempts, 1);
+    assert_eq!(
+        client
+            .with_cancel(&flag)
+            .get_user(13329)
+            .unwrap()
+            .info
+            .attempts,
+        1
+    );
 }

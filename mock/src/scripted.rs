@@ -32,6 +32,209 @@ pub enum Step {
     /// server that echoes what it got, form fields and Authorization header included: for
     /// secret-scrubbing tests).
     Echo(u16),
+    /// Answer with this status and the credentials the request carried (the Authorization
+    /// header's, and the form's `client_secret`, `refresh_token`, `password` and
+    /// `access_token`, decoded) echoed back in this encoding.
+    EchoAs(u16, Echo),
+}
+
+/// The encodings in which [`Step::EchoAs`] echoes a credential back, as servers do in their
+/// error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// A `Failed` envelope (`errmsg`) that is also an OAuth error (`error_description`),
+    /// JSON-escaped as PHP does it: `\/`, `\"`, `\\`, and `\uXXXX` for all non-ASCII.
+    JsonEnvelope,
+    /// A JSON object that is no envelope (`{"detail": ...}`), escaped the same way.
+    JsonPlain,
+    /// Text, every byte but letters and digits as `%XX` in upper case.
+    PercentUpper,
+    /// Text, every byte but letters and digits as `%xx` in lower case.
+    PercentLower,
+    /// Text, percent-encoded as RFC 3986 says (`-._~` kept).
+    Rfc3986,
+    /// Text, form-encoded (`+` for a space, `*-._` kept).
+    Form,
+    /// Text, standard base64, padded.
+    Base64,
+    /// Text, URL-safe base64 without padding.
+    Base64UrlUnpadded,
+    /// Text: three standard base64 texts holding the credential after 1, 2 and 3 other
+    /// bytes (as in Basic credentials), one for each alignment.
+    Base64Embedded,
+    /// An HTML page whose title and body hold the credential, `&"'<>` as named entities.
+    HtmlNamed,
+    /// An HTML page, everything but letters and digits as decimal references.
+    HtmlDecimal,
+    /// An HTML page, everything but letters and digits as hex references.
+    HtmlHex,
+}
+
+impl Echo {
+    /// Every encoding.
+    pub const ALL: [Echo; 12] = [
+        Echo::JsonEnvelope,
+        Echo::JsonPlain,
+        Echo::PercentUpper,
+        Echo::PercentLower,
+        Echo::Rfc3986,
+        Echo::Form,
+        Echo::Base64,
+        Echo::Base64UrlUnpadded,
+        Echo::Base64Embedded,
+        Echo::HtmlNamed,
+        Echo::HtmlDecimal,
+        Echo::HtmlHex,
+    ];
+
+    /// `value` in this encoding, as it appears in the echoed body.
+    pub fn encode(self, value: &str) -> String {
+        let percent = |keep: &dyn Fn(u8) -> bool, upper: bool, plus: bool| {
+            let mut out = String::new();
+            for b in value.bytes() {
+                match b {
+                    b' ' if plus => out.push('+'),
+                    b if b.is_ascii_alphanumeric() || keep(b) => out.push(b as char),
+                    b if upper => out.push_str(&format!("%{b:02X}")),
+                    b => out.push_str(&format!("%{b:02x}")),
+                }
+            }
+            out
+        };
+        let html = |hex: bool| {
+            value
+                .chars()
+                .map(|c| match c {
+                    c if c.is_ascii_alphanumeric() => c.to_string(),
+                    c if hex => format!("&#x{:X};", c as u32),
+                    c => format!("&#{};", c as u32),
+                })
+                .collect::<String>()
+        };
+        match self {
+            Echo::JsonEnvelope | Echo::JsonPlain => json_escape(value),
+            Echo::PercentUpper => percent(&|_| false, true, false),
+            Echo::PercentLower => percent(&|_| false, false, false),
+            Echo::Rfc3986 => percent(&|b| b"-._~".contains(&b), true, false),
+            Echo::Form => percent(&|b| b"*-._".contains(&b), true, true),
+            Echo::Base64 => base64(value.as_bytes(), BASE64, true),
+            Echo::Base64UrlUnpadded => base64(value.as_bytes(), BASE64_URL, false),
+            Echo::Base64Embedded => ["u", "us", "use"]
+                .map(|prefix| base64(format!("{prefix}:{value}").as_bytes(), BASE64, true))
+                .join(" "),
+            Echo::HtmlNamed => value
+                .chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect(),
+            Echo::HtmlDecimal => html(false),
+            Echo::HtmlHex => html(true),
+        }
+    }
+
+    /// The response echoing `values` this way.
+    fn response(self, status: u16, values: &[String]) -> Vec<u8> {
+        let echoed = values
+            .iter()
+            .map(|v| self.encode(v))
+            .collect::<Vec<_>>()
+            .join(" ");
+        match self {
+            Echo::JsonEnvelope => {
+                let body = format!(
+                    r#"{{"requestId":"{REQUEST_ID}","status":"Failed","time":{TIME},"errcode":10001,"errmsg":"unknown credential {echoed}","error":"invalid_client","error_description":"unknown credential {echoed}"}}"#
+                );
+                response(status, &[], body.as_bytes())
+            }
+            Echo::JsonPlain => {
+                let body = format!(r#"{{"detail":"unknown credential {echoed}"}}"#);
+                response(status, &[], body.as_bytes())
+            }
+            Echo::HtmlNamed | Echo::HtmlDecimal | Echo::HtmlHex => {
+                let body = format!(
+                    "<html>\r\n<head><title>{status} Unknown credential {echoed}</title></head>\r\n<body><h1>Unknown credential {echoed}</h1></body>\r\n</html>\r\n"
+                );
+                response(status, &[("Content-Type", "text/html")], body.as_bytes())
+            }
+            _ => {
+                let body = format!("unknown credential {echoed}");
+                response(status, &[("Content-Type", "text/plain")], body.as_bytes())
+            }
+        }
+    }
+}
+
+/// Form fields whose values [`Step::EchoAs`] echoes.
+const ECHOED_FIELDS: [&str; 4] = ["client_secret", "refresh_token", "password", "access_token"];
+
+/// The credentials a request carries: its Authorization header's, then the form's.
+fn credentials(request: &[u8]) -> Vec<String> {
+    let split = find(request, b"\r\n\r\n").map_or(request.len(), |end| end + 4);
+    let head = String::from_utf8_lossy(&request[..split]);
+    let mut values: Vec<String> = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| {
+            let value = value.trim();
+            value.split_once(' ').map_or(value, |(_, v)| v).to_string()
+        })
+        .collect();
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&request[split..]).unwrap_or_default();
+    values.extend(
+        form.into_iter()
+            .filter(|(name, _)| ECHOED_FIELDS.contains(&name.as_str()))
+            .map(|(_, value)| value),
+    );
+    values
+}
+
+/// `value` as a JSON string's contents, escaped as PHP's `json_encode` does by default.
+fn json_escape(value: &str) -> String {
+    let mut out = String::new();
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64(data: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(alphabet[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The shared fault cases, by name.
@@ -75,11 +278,14 @@ pub enum Case {
     NotHttp,
     /// A redirect to another host.
     RedirectElsewhere,
+    /// HTTP 400 echoing the request's credentials, request n in encoding n of
+    /// [`Echo::ALL`] (cycling), so any run of 12 requests meets every encoding.
+    EchoEveryForm,
 }
 
 impl Case {
     /// Every case.
-    pub const ALL: [Case; 19] = [
+    pub const ALL: [Case; 20] = [
         Case::Silent,
         Case::StallAfterHeaders,
         Case::Drip,
@@ -99,6 +305,7 @@ impl Case {
         Case::FailedMessage,
         Case::NotHttp,
         Case::RedirectElsewhere,
+        Case::EchoEveryForm,
     ];
 
     /// The command-line name, e.g. `stall-after-headers`.
@@ -123,6 +330,7 @@ impl Case {
             Case::FailedMessage => "failed-message",
             Case::NotHttp => "not-http",
             Case::RedirectElsewhere => "redirect-elsewhere",
+            Case::EchoEveryForm => "echo-every-form",
         }
     }
 
@@ -181,6 +389,12 @@ impl Case {
                 &[("Location", "http://127.0.0.2:9/dm/open_api/v1/users/13329")],
                 b"",
             ))],
+            Case::EchoEveryForm => Echo::ALL
+                .iter()
+                .cycle()
+                .take(Echo::ALL.len() * 100)
+                .map(|echo| Step::EchoAs(400, *echo))
+                .collect(),
         }
     }
 }
@@ -307,6 +521,10 @@ fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping
                 let split = find(&request, b"\r\n\r\n").map_or(request.len(), |end| end + 4);
                 let echo = [&request[split..], b"\n", &request[..split]].concat();
                 let reply = response(*status, &[("Content-Type", "text/plain")], &echo);
+                stream.write_all(&reply).is_ok()
+            }
+            Step::EchoAs(status, echo) => {
+                let reply = echo.response(*status, &credentials(&request));
                 stream.write_all(&reply).is_ok()
             }
             Step::Reset => {

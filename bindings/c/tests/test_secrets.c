@@ -6,6 +6,11 @@
  * fault servers; no status.message or request_id may hold any of them, and neither may
  * the mock's request log.
  *
+ * A peer that echoes the credentials back in every encoding servers use (ycm-fault-server
+ * --case echo-every-form: JSON-escaped with \/ and \uXXXX, percent, form, base64, HTML
+ * entities) is swept with client secrets and tokens made of every awkward character class:
+ * each message holds [REDACTED], and never the secret, raw or percent-encoded.
+ *
  * The mock comes from run.sh with YCM_MOCK_ARGS (set by c.mk) holding
  * "--access-token T --client-secret S --token-ttl 1"; T and S are read back from there,
  * so the values live in one place.
@@ -248,6 +253,118 @@ static void test_fault_server_sweep(void) {
   CHECK_EQ_LL(th_children_running(), 0);
 }
 
+/* ---------------------------------------------------------------- echoed in every encoding */
+
+/* Every awkward character class: quote, backslash, slash, non-ASCII, emoji, space, +, %, &,
+ * <, >, ~, =, and text that looks like an escape. Bearer tokens allow only -._~+/ and =. */
+static const char *const awkward_secrets[] = {
+    "q\"uo\"te\\back\\slash",
+    "s/la/sh//x",
+    "n\xc3\xb6n-\xc3\x84SC\xc3\xaf\xc3\xaf \xe6\x97\xa5\xe6\x9c\xac",
+    "emoji \xf0\x9f\x98\x80\xf0\x9f\x94\x91 key",
+    "sp a+ce%25 &amp; <b>~=",
+    "a\"b\\c/d \xc3\xa9\xf0\x9f\x98\x80 +%&<>~=",
+    "%2F\\u0041&#39;+x",
+};
+static const char *const awkward_tokens[] = {"Tok/en+with~sl/ash.dot_dash-0==", "//++~~..__--=="};
+#define ECHO_FORMS 12 /* the encodings echo-every-form cycles through */
+
+/* `in` as the contents of a JSON string (UTF-8 passes through). */
+static void json_quote(const char *in, char *out, size_t out_len) {
+  size_t n = 0;
+  for (; *in != '\0' && n + 3 < out_len; in++) {
+    if (*in == '"' || *in == '\\') {
+      out[n++] = '\\';
+    }
+    out[n++] = *in;
+  }
+  out[n] = '\0';
+}
+
+/* `in` with every byte but letters and digits as %XX. */
+static void percent_upper(const char *in, char *out, size_t out_len) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && n + 4 < out_len; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) {
+      out[n++] = (char)*p;
+    } else {
+      n += (size_t)snprintf(out + n, out_len - n, "%%%02X", *p);
+    }
+  }
+  out[n] = '\0';
+}
+
+static int echoes_seen;
+
+/* An echoed status: scrubbed of `secret` (raw and percent-encoded), and the echo got there. */
+static void look_at_echo(const char *label, ycm_status st, const char *secret) {
+  char percent[512];
+  percent_upper(secret, percent, sizeof percent);
+  echoes_seen++;
+  CHECK_MSG(st.code != YCM_OK, "[%s] an echo is no success", label);
+  CHECK_MSG(strstr(st.message, secret) == NULL, "[%s] an awkward secret leaked in: %s", label,
+            st.message);
+  CHECK_MSG(strstr(st.message, percent) == NULL, "[%s] it leaked percent-encoded in: %s", label,
+            st.message);
+  CHECK_MSG(strstr(st.message, "[REDACTED]") != NULL, "[%s] the echo did not reach: %s", label,
+            st.message);
+}
+
+static void test_echo_every_form_sweep(void) {
+  const char *bin = getenv("YCM_FAULT_SERVER_BIN");
+  if (bin == NULL || bin[0] == '\0') {
+    bin = "target/release/ycm-fault-server";
+  }
+  const char *argv[] = {bin, "--case", "echo-every-form", NULL};
+  char url[256];
+  pid_t pid = th_spawn_server(argv, NULL, url, sizeof url);
+  CHECK_MSG(pid > 0, "%s --case echo-every-form did not start", bin);
+  if (pid <= 0) {
+    return;
+  }
+  char quoted[512], config[1024];
+  for (size_t i = 0; i < sizeof awkward_secrets / sizeof awkward_secrets[0]; i++) {
+    json_quote(awkward_secrets[i], quoted, sizeof quoted);
+    snprintf(config, sizeof config,
+             "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\","
+             "\"max_retries\":0}",
+             url, quoted);
+    /* A refused secret is never sent twice by one client: one client per encoding. */
+    for (int form = 0; form < ECHO_FORMS; form++) {
+      ycm_client *client = NULL;
+      ycm_status st = ycm_client_new_with_config(config, &client);
+      CHECK_MSG(st.code == YCM_OK, "%s", st.message);
+      if (client == NULL) {
+        continue;
+      }
+      look_at_echo("client secret", ycm_update_user(client, 13329, "{\"company\":\"x\"}"),
+                   awkward_secrets[i]);
+      char *json = NULL;
+      look_at_echo("cached refusal", ycm_get_user(client, 13329, &json), awkward_secrets[i]);
+      ycm_string_free(json);
+      ycm_client_free(client);
+    }
+  }
+  for (size_t i = 0; i < sizeof awkward_tokens / sizeof awkward_tokens[0]; i++) {
+    snprintf(config, sizeof config,
+             "{\"base_url\":\"%s\",\"access_token\":\"%s\",\"max_retries\":0}", url,
+             awkward_tokens[i]);
+    ycm_client *client = NULL;
+    ycm_status st = ycm_client_new_with_config(config, &client);
+    CHECK_MSG(st.code == YCM_OK, "%s", st.message);
+    for (int form = 0; client != NULL && form < ECHO_FORMS; form++) {
+      look_at_echo("access token", ycm_update_user(client, 13329, "{\"company\":\"x\"}"),
+                   awkward_tokens[i]);
+    }
+    ycm_client_free(client);
+  }
+  CHECK_EQ_LL(echoes_seen, (long long)(sizeof awkward_secrets / sizeof awkward_secrets[0]) *
+                                   ECHO_FORMS * 2 +
+                               (long long)(sizeof awkward_tokens / sizeof awkward_tokens[0]) *
+                                   ECHO_FORMS);
+  CHECK_MSG(th_stop_server(pid) != -1, "echo-every-form stopped");
+}
+
 /* ---------------------------------------------------------------- coverage of the sweep */
 
 static void test_every_kind_of_failure_was_seen(void) {
@@ -307,6 +424,7 @@ int main(void) {
   secrets[secret_count++] = issued_refresh; /* (the C clients never hold this one) */
   th_run("live mock: every call, faults, expiry, revocation", test_live_mock_sweep);
   th_run("fault servers and a closed port", test_fault_server_sweep);
+  th_run("secrets echoed in every encoding", test_echo_every_form_sweep);
   th_run("the sweep met every kind of failure", test_every_kind_of_failure_was_seen);
   th_run("the mock's log holds no secret", test_mock_log_is_clean);
   return th_finish();

@@ -6,10 +6,17 @@ static-token client, a credentials client and a wrong-secret client, and no mess
 client or a result, nothing written to stdout/stderr and no line of the mock's request log
 holds the static token, the client secret, the wrong secret, or a token the mock issued;
 nor does any log record of ``logging.getLogger("ycm")`` (captured at DEBUG).
+
+A peer that echoes the credentials back in every encoding servers use (``ycm-fault-server
+--case echo-every-form``: JSON-escaped with ``\\/`` and ``\\uXXXX``, percent, form, base64,
+HTML entities) is swept with client secrets and tokens made of every awkward character
+class: what reaches Python is ``[REDACTED]``, never the secret in any of those forms.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import pickle
 import time
@@ -189,3 +196,66 @@ def test_no_error_path_leaks_a_secret(
     assert {r.name for r in ycm_logs.records} >= {"ycm.http", "ycm.auth"}
     sweep.texts.extend(ycm_logs.texts())
     sweep.assert_clean(secrets)
+
+
+# Every awkward character class: quote, backslash, slash, non-ASCII, emoji, space, +, %, &,
+# <, >, ~, =, and text that looks like an escape. Bearer tokens allow only -._~+/ and =.
+AWKWARD_SECRETS = [
+    'q"uo"te\\back\\slash',
+    "s/la/sh//x",
+    "n\u00f6n-\u00c4SC\u00ef\u00ef \u65e5\u672c",
+    "emoji \U0001f600\U0001f511 key",
+    "sp a+ce%25 &amp; <b>~=",
+    'a"b\\c/d \u00e9\U0001f600 +%&<>~=',
+    "%2F\\u0041&#39;+x",
+]
+AWKWARD_TOKENS = ["Tok/en+with~sl/ash.dot_dash-0==", "//++~~..__--=="]
+ECHO_FORMS = 12  # the encodings ycm-fault-server's echo-every-form cycles through
+
+
+def encoded_forms(secret: str) -> List[str]:
+    """The secret as the echoing peer may send it back."""
+    raw = secret.encode()
+    return [
+        secret,
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret, safe="").lower(),
+        urllib.parse.quote(secret, safe="-._~"),
+        urllib.parse.quote_plus(secret, safe="*-._"),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        html.escape(secret),
+        "".join(c if c.isalnum() and c.isascii() else f"&#{ord(c)};" for c in secret),
+        "".join(c if c.isalnum() and c.isascii() else f"&#x{ord(c):X};" for c in secret),
+    ]
+
+
+def test_secrets_echoed_in_every_encoding_are_redacted(
+    fault_server: Callable[[str], str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    url = fault_server("echo-every-form")
+    sweep = Sweep()
+    for secret in AWKWARD_SECRETS:
+        # A refused secret is never sent twice by one client: one client per encoding.
+        for _ in range(ECHO_FORMS):
+            with ycm.Client(url, client_id=CLIENT_ID, client_secret=secret, max_retries=0) as c:
+                sweep.call(lambda: c.update_user(13329, company="x"))
+                sweep.call(lambda: c.get_user(13329))  # the cached refusal
+    for token in AWKWARD_TOKENS:
+        with ycm.Client(url, token, max_retries=0) as client:
+            for _ in range(ECHO_FORMS):
+                sweep.call(lambda: client.update_user(13329, company="x"))
+    calls = len(AWKWARD_SECRETS) * ECHO_FORMS * 2 + len(AWKWARD_TOKENS) * ECHO_FORMS
+    assert len(sweep.errors) == calls
+    for error in sweep.errors:
+        assert "[REDACTED]" in error.message, error.message
+    assert {type(e) for e in sweep.errors} == {
+        ycm.UnauthorizedError,  # the token endpoint's refusals
+        ycm.ApiError,  # a Failed envelope echoing the token
+        ycm.HttpError,  # text, JSON and HTML echoes of the token
+    }
+    captured = capfd.readouterr()
+    sweep.texts.extend([captured.out, captured.err])
+    every_form = [form for s in AWKWARD_SECRETS + AWKWARD_TOKENS for form in encoded_forms(s)]
+    sweep.assert_clean(every_form)

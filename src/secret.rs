@@ -9,23 +9,57 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use zeroize::Zeroizing;
 
-/// A credential. Never printed, zeroed on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
+/// One byte string the redactor searches for.
+type Needle = Zeroizing<Vec<u8>>;
+
+/// A credential. Never printed, zeroed when its last clone is dropped; clones share it.
+///
+/// ```
+/// let token = ycm::Secret::new("eyJ...");
+/// assert_eq!(format!("{token:?}"), "[REDACTED]");
+/// assert_eq!(token.clone().expose(), "eyJ...");
+/// ```
+#[derive(Clone)]
+pub struct Secret(Arc<SecretInner>);
+
+struct SecretInner {
+    value: Zeroizing<String>,
+    /// The forms the redactor looks for, made on first need and kept (see [`Redactor`]).
+    needles: OnceLock<Vec<Needle>>,
+}
 
 impl Secret {
     /// Wraps a credential.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(Zeroizing::new(value.into()))
+        Secret(Arc::new(SecretInner {
+            value: Zeroizing::new(value.into()),
+            needles: OnceLock::new(),
+        }))
     }
 
     /// The credential itself, for building a request.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.0.value
+    }
+
+    /// Every form of the credential the redactor searches for, longest first.
+    fn needles(&self) -> &[Needle] {
+        self.0
+            .needles
+            .get_or_init(|| needles_of(self.expose().as_bytes()))
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,54 +109,77 @@ const CHAINS: &[&[Decoding]] = {
     ]
 };
 
+/// The most secrets one request carries (a grant: the secret sent and the client secret).
+const MAX_SECRETS: usize = 3;
+
 /// Scrubs the secrets of one request out of a response, in every form a server may echo
-/// them in. Build it once per request with [`Redactor::new`]; an empty one changes nothing.
+/// them in. Cheap to make per request: each secret's forms are computed once and kept with
+/// it. An empty one changes nothing.
 #[derive(Default)]
-pub(crate) struct Redactor {
-    /// Byte strings searched for in the raw text and in each of its decodings: each secret
-    /// and its base64 forms.
-    needles: Vec<Zeroizing<Vec<u8>>>,
+pub(crate) struct Redactor<'a> {
+    /// Byte strings searched for in the raw text and in each of its decodings, per secret:
+    /// the secret and its base64 forms.
+    sets: [&'a [Needle]; MAX_SECRETS],
 }
 
-impl fmt::Debug for Redactor {
+impl fmt::Debug for Redactor<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} forms)", self.needles.len())
+        write!(f, "Redactor({} forms)", self.needles().count())
     }
 }
 
-impl Redactor {
-    /// A redactor of these secrets (empty ones are ignored).
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
-        let mut needles: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-        for secret in secrets {
-            let raw = secret.expose().as_bytes();
-            if raw.is_empty() {
-                continue;
-            }
-            needles.push(Zeroizing::new(raw.to_vec()));
-            for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
-                let whole = base64(raw, alphabet);
-                let unpadded = whole.iter().take_while(|b| **b != b'=').count();
-                needles.push(Zeroizing::new(whole[..unpadded].to_vec()));
-                needles.push(whole);
-                for skip in 0..3 {
-                    let core = base64_core(raw, skip, alphabet);
-                    if core.len() >= MIN_BASE64_CORE {
-                        needles.push(core);
-                    }
-                }
+/// The forms of one secret searched for: itself and its base64 encodings (standard and
+/// URL-safe, padded or not, and the cores that survive inside a longer base64 text).
+fn needles_of(raw: &[u8]) -> Vec<Needle> {
+    let mut needles: Vec<Needle> = Vec::new();
+    if raw.is_empty() {
+        return needles;
+    }
+    needles.push(Zeroizing::new(raw.to_vec()));
+    for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+        let whole = base64(raw, alphabet);
+        let unpadded = whole.iter().take_while(|b| **b != b'=').count();
+        needles.push(Zeroizing::new(whole[..unpadded].to_vec()));
+        needles.push(whole);
+        for skip in 0..3 {
+            let core = base64_core(raw, skip, alphabet);
+            if core.len() >= MIN_BASE64_CORE {
+                needles.push(core);
             }
         }
-        // Longest first, so that a secret's padded form wins over the bare one.
-        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        needles.dedup();
-        Redactor { needles }
+    }
+    // Longest first, so that a secret's padded form wins over the bare one.
+    needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    needles.dedup();
+    needles
+}
+
+impl<'a> Redactor<'a> {
+    /// A redactor of these secrets (at most three; empty ones change nothing).
+    pub fn new(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor<'a> {
+        let mut redactor = Redactor::default();
+        for (i, secret) in secrets.into_iter().enumerate() {
+            assert!(
+                i < MAX_SECRETS,
+                "a request carries at most {MAX_SECRETS} secrets"
+            );
+            redactor.sets[i] = secret.needles();
+        }
+        redactor
+    }
+
+    fn needles(&self) -> impl Iterator<Item = &Needle> {
+        self.sets.iter().flat_map(|set| set.iter())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sets.iter().all(|set| set.is_empty())
     }
 
     /// `body` with every occurrence of a secret, in any form, replaced by `[REDACTED]`.
     /// Borrows when there is nothing to replace.
     pub fn bytes<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
-        if self.needles.is_empty() || body.is_empty() {
+        if self.is_empty() || body.is_empty() {
             return Cow::Borrowed(body);
         }
         let mut spans = Vec::new();
@@ -153,7 +210,7 @@ impl Redactor {
     /// Redacts every string of a parsed JSON value, member names included.
     pub fn value(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
-        if self.needles.is_empty() {
+        if self.is_empty() {
             return;
         }
         match value {
@@ -180,7 +237,7 @@ impl Redactor {
     /// Adds the spans of `raw` holding a needle found in `text`, a decoding of `raw` whose
     /// byte `i` came from `raw[starts[i]..]` (`None`: `text` is `raw`).
     fn find_in(&self, text: &[u8], starts: Option<&[usize]>, spans: &mut Vec<(usize, usize)>) {
-        for needle in &self.needles {
+        for needle in self.needles() {
             for at in find_all(text, needle) {
                 let end = at + needle.len();
                 spans.push(match starts {

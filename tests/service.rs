@@ -275,7 +275,7 @@ fn a_signal_handler_stops_a_call_made_with_an_on_signal_flag() {
     // SAFETY: a plain handler for a signal nothing else in this test binary uses.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = note_signal as usize;
+        action.sa_sigaction = note_signal as *const () as usize;
         libc::sigemptyset(&mut action.sa_mask);
         assert_eq!(
             libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),

@@ -23,8 +23,8 @@ from typing import Any, Callable, Optional
 from . import _ffi
 from ._errors import Code, check
 
-Native = Callable[[Any], _ffi.ycm_status]
-"""A native call waiting only for its ``ycm_cancel *`` (or None): ``native(cancel)``."""
+Native = Callable[[Any, Any], _ffi.ycm_status]
+"""A native call given its handle and its ``ycm_cancel *`` (or None): ``native(handle, cancel)``."""
 
 _CANCELLED = int(Code.CANCELLED)
 _main_thread = threading.main_thread().ident
@@ -109,18 +109,19 @@ class _SignalFlag:
         return cls.pointer
 
 
-def run(native: Native, out: Optional[ctypes.c_void_p] = None) -> _ffi.ycm_status:
-    """Runs ``native`` on the calling thread; on the main thread, stoppable by a signal.
+def run(native: Native, handle: Any, out: Optional[ctypes.c_void_p] = None) -> _ffi.ycm_status:
+    """Runs ``native(handle, cancel)`` on the calling thread; on the main thread, stoppable
+    by a signal.
 
     When a signal stops the call, its handler runs here: an exception it raises
     (``KeyboardInterrupt``) propagates, after ``out`` is freed if the call filled it;
     otherwise the call is made again.
     """
     if _thread.get_ident() != _main_thread:
-        return native(None)
-    flag = _SignalFlag.get()
+        return native(handle, None)
+    flag = _SignalFlag.pointer or _SignalFlag.get()
     while True:
-        status = native(flag)
+        status = native(handle, flag)
         if status.code != _CANCELLED:
             return status
         try:

@@ -7,10 +7,10 @@ with the same messages.
 
 from __future__ import annotations
 
+import _thread
 import ctypes
-import functools
 import json
-import threading
+import time
 import weakref
 from typing import (
     Any,
@@ -95,6 +95,11 @@ def _user_id(value: object) -> int:
     return _int_arg(value, "user_id", -INT64_MAX - 1, INT64_MAX)
 
 
+# UTF-8 as is (not \u escapes) and compact, as the library writes it; made once (json.dumps
+# with options builds an encoder per call).
+_BODY_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
 def build_update_body(
     fields: Optional[Mapping[str, Any]],
     keywords: Mapping[str, Any],
@@ -138,15 +143,19 @@ def build_update_body(
                     Code.INVALID_BODY, f'NO_LIMIT is only a value of "pbxCreationLimit", not "{key}"'
                 )
             body[key] = ""
-    for key, value in body.items():
-        _check_utf8(key, value)
     try:
         # UTF-8 as is (not \u escapes) and compact, as the library writes it: the size limit
         # then counts the same bytes in Python, C and Rust.
-        text = json.dumps(body, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        text = _BODY_ENCODER.encode(body)
     except (TypeError, ValueError) as exc:
         raise local_error(Code.INVALID_BODY, f"the update cannot be sent as JSON: {exc}") from None
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate somewhere: find the field to name it (only on this error path).
+        for key, value in body.items():
+            _check_utf8(key, value)
+        raise local_error(Code.INVALID_UTF8, "the update is not valid UTF-8") from None
 
 
 def _lone_surrogate(text: str) -> Optional[str]:
@@ -335,7 +344,8 @@ class _Handle:
 
     def __init__(self, pointer: Any) -> None:
         self.pointer: Optional[Any] = pointer
-        self.lock = threading.Condition()
+        # A plain lock, held for a counter update only: the hot path takes it twice per call.
+        self.lock = _thread.allocate_lock()
         self.active = 0
         self.closing = False
 
@@ -349,8 +359,6 @@ class _Handle:
     def release(self) -> None:
         with self.lock:
             self.active -= 1
-            if not self.active:
-                self.lock.notify_all()
 
     def close(self) -> bool:
         """Refuses new calls and waits for those under way; False when already closed."""
@@ -358,8 +366,8 @@ class _Handle:
             if self.closing:
                 return False
             self.closing = True
-            while self.active:
-                self.lock.wait()
+        while self.active:  # calls under way end within their timeout_ms
+            time.sleep(0.001)
         return True
 
     def free(self) -> None:
@@ -484,7 +492,7 @@ class Client:
         state = self._state
         handle = state.acquire()
         try:
-            status = _calls.run(functools.partial(operation.call, handle), operation.out)
+            status = _calls.run(operation.call, handle, operation.out)
         finally:
             state.release()
         return operation.finish(check(status))

@@ -11,10 +11,11 @@ use crate::config::Config;
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{interpret, Reply};
 use crate::secret::Redactor;
-use crate::transport::{Call, HttpRequest, Transport};
+use crate::transport::{Call, HttpRequest, Pace, Transport};
 use crate::user::{PbxCreationLimit, UserUpdate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 use ureq::http::Method;
 
 /// A YCM API client. Thread-safe: share one across threads.
@@ -135,6 +136,16 @@ impl Client {
         Cancellable {
             client: self,
             cancel,
+            pace: None,
+        }
+    }
+
+    /// The calls, each attempt passing `pace` (the bulk engine's shared rate limiter).
+    pub(crate) fn paced<'a>(&'a self, pace: &'a Arc<dyn Pace>) -> Cancellable<'a> {
+        Cancellable {
+            client: self,
+            cancel: None,
+            pace: Some(pace),
         }
     }
 
@@ -191,16 +202,27 @@ impl Client {
                 &response.body,
                 call.attempts,
                 &Redactor::new([&token]),
-            );
+            )
+            .map_err(|e| e.with_retry_after(response.retry_after));
         }
     }
 }
 
 /// The calls of a [`Client`] made with a [`Cancel`] (see [`Client::with_cancel`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Cancellable<'a> {
     client: &'a Client,
     cancel: Option<&'a Cancel>,
+    pace: Option<&'a Arc<dyn Pace>>,
+}
+
+impl std::fmt::Debug for Cancellable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancellable")
+            .field("cancel", &self.cancel)
+            .field("paced", &self.pace.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Cancellable<'_> {
@@ -208,7 +230,7 @@ impl Cancellable<'_> {
     pub fn update_user(&self, user_id: i64, update: &UserUpdate) -> Result<Updated> {
         check_user_id(user_id)?;
         let body = update.checked_json()?.into_bytes();
-        let mut call = self.client.transport.start_call(self.cancel);
+        let mut call = self.client.transport.start_call(self.cancel, self.pace);
         if self.client.config.check_reseller_limit {
             if let Some(PbxCreationLimit::AtMost(limit)) = update.pbx_limit() {
                 self.client.check_limit(user_id, limit, &mut call)?;
@@ -247,7 +269,7 @@ impl Cancellable<'_> {
     /// Like [`Cancellable::get_user`], but returns the `data` object as the server sent it.
     pub fn get_user_data(&self, user_id: i64) -> Result<(Value, CallInfo)> {
         check_user_id(user_id)?;
-        let mut call = self.client.transport.start_call(self.cancel);
+        let mut call = self.client.transport.start_call(self.cancel, self.pace);
         let reply = self
             .client
             .exchange(Method::GET, &user_path(user_id), None, &mut call)?;
@@ -256,7 +278,7 @@ impl Cancellable<'_> {
 
     /// Like [`Cancellable::list_users`], but returns the `data` object as the server sent it.
     pub fn list_users_data(&self, query: &ListQuery) -> Result<(Value, CallInfo)> {
-        let mut call = self.client.transport.start_call(self.cancel);
+        let mut call = self.client.transport.start_call(self.cancel, self.pace);
         let reply = self
             .client
             .exchange(Method::GET, &query.path(), None, &mut call)?;

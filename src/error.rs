@@ -140,6 +140,8 @@ pub struct CallInfo {
     pub time: i64,
     /// The YCM error code of a `Failed` envelope; 0 when absent.
     pub api_errcode: i64,
+    /// The last response's `Retry-After`, in milliseconds; 0 when absent.
+    pub retry_after_ms: u64,
 }
 
 /// The error of every fallible ycm call: a stable [`Code`], a message that names what was
@@ -190,6 +192,12 @@ impl Error {
     /// What is known about the exchange.
     pub fn info(&self) -> &CallInfo {
         &self.info
+    }
+
+    /// The same error with the last response's `Retry-After` in its information.
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> Error {
+        self.info.retry_after_ms = retry_after.map_or(0, |d| d.as_millis() as u64);
+        self
     }
 }
 

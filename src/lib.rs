@@ -32,6 +32,7 @@ mod net;
 mod resolver;
 mod response;
 mod secret;
+pub mod sync;
 mod token_cache;
 mod transport;
 mod user;

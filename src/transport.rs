@@ -46,6 +46,17 @@ pub(crate) struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// A gate shared by many calls (the bulk engine's rate limiter): consulted before each
+/// attempt, told of each response, so that a 429 slows every caller, not just the one that
+/// met it.
+pub(crate) trait Pace: Send + Sync {
+    /// Waits until an attempt may start; false when the run is stopping, which ends the
+    /// call as cancelled.
+    fn before_attempt(&self) -> bool;
+    /// The status of a response, with its `Retry-After` when it had one.
+    fn after_response(&self, status: u16, retry_after: Option<Duration>);
+}
+
 /// The time budget and attempt count of one library call, shared by all its requests.
 pub(crate) struct Call {
     pub deadline: Instant,
@@ -54,6 +65,8 @@ pub(crate) struct Call {
     pub last_status: u16,
     /// The caller's cancel flag, if the call can be cancelled.
     pub cancel: Option<Cancel>,
+    /// The shared gate every attempt of the call passes, if any.
+    pub pace: Option<std::sync::Arc<dyn Pace>>,
 }
 
 impl Call {
@@ -147,13 +160,18 @@ impl Transport {
         })
     }
 
-    /// Starts the budget of one library call, cancellable with `cancel`.
-    pub fn start_call(&self, cancel: Option<&Cancel>) -> Call {
+    /// Starts the budget of one library call, cancellable with `cancel`, paced by `pace`.
+    pub fn start_call(
+        &self,
+        cancel: Option<&Cancel>,
+        pace: Option<&std::sync::Arc<dyn Pace>>,
+    ) -> Call {
         Call {
             deadline: Instant::now() + self.timeout,
             attempts: 0,
             last_status: 0,
             cancel: cancel.cloned(),
+            pace: pace.cloned(),
         }
     }
 
@@ -165,6 +183,19 @@ impl Transport {
         let mut fresh_only = false;
         loop {
             call.check_cancelled()?;
+            let remaining = call.remaining();
+            if remaining.is_zero() {
+                return Err(self.timed_out(request, call));
+            }
+            if let Some(pace) = &call.pace {
+                if !pace.before_attempt() {
+                    return Err(Error::with_info(
+                        Code::Cancelled,
+                        "the run was stopped before this call's next attempt",
+                        call.info(),
+                    ));
+                }
+            }
             let remaining = call.remaining();
             if remaining.is_zero() {
                 return Err(self.timed_out(request, call));
@@ -183,6 +214,9 @@ impl Transport {
                 Ok(response) => call.last_status = response.status,
                 Err(failure) if failure.http_status != 0 => call.last_status = failure.http_status,
                 Err(_) => {}
+            }
+            if let (Some(pace), Ok(response)) = (&call.pace, &outcome) {
+                pace.after_response(response.status, response.retry_after);
             }
             if let Err(failure) = &outcome {
                 if !stale_resent && is_stale(failure, report) {

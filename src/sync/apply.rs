@@ -1,0 +1,397 @@
+//! Applying a plan: a pool of worker threads (default 4) sends the plan's updates, each
+//! attempt passing the run's shared [`Limiter`]; events come back to the calling thread,
+//! one at a time, where the progress callback runs. Refused credentials stop the whole run
+//! at once; one record's failure never stops it unless `max_failures` is reached; a
+//! cancellation or an abort from the callback stops scheduling, lets the calls in flight
+//! end and records them. With a journal, records already done with the same desired values
+//! are skipped, and records sent without a `done` (or any update of a plan loaded from JSON)
+//! are read again and compared before anything is sent.
+
+use super::journal::{desired_hash, Journal, Previous};
+use super::pace::{Limiter, Rate};
+use super::plan::{readable_value, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
+use super::report::{Outcome, Report, ReportRow, StopReason};
+use crate::cancel::Cancel;
+use crate::client::Client;
+use crate::error::{Code, Error, Result};
+use crate::transport::Pace;
+use crate::user::UserUpdate;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How a run goes.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Updates in flight at once (default 4).
+    pub concurrency: usize,
+    /// A client-side rate cap, in YCM's terms.
+    pub rate: Option<Rate>,
+    /// The journal to write and resume from.
+    pub journal: Option<PathBuf>,
+    /// Stop scheduling once this many records failed.
+    pub max_failures: Option<usize>,
+    /// Stops scheduling when triggered; calls in flight end and are recorded.
+    pub cancel: Option<Cancel>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> ApplyOptions {
+        ApplyOptions {
+            concurrency: 4,
+            rate: None,
+            journal: None,
+            max_failures: None,
+            cancel: None,
+        }
+    }
+}
+
+/// Progress, delivered on the thread that called [`apply`], one event at a time.
+#[derive(Clone, Debug)]
+pub enum Event<'a> {
+    /// The run starts: this many updates to send (after the journal's skips).
+    Started {
+        /// Updates the run will try.
+        updates: usize,
+        /// Records in all.
+        records: usize,
+    },
+    /// One record ended.
+    Done {
+        /// Its row of the report.
+        row: &'a ReportRow,
+        /// Updates ended so far.
+        done: usize,
+        /// Updates the run will try.
+        updates: usize,
+    },
+    /// The run stops early.
+    Stopping {
+        /// Why.
+        reason: StopReason,
+    },
+}
+
+/// What the progress callback wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop scheduling; calls in flight end and are recorded.
+    Abort,
+}
+
+/// One unit of work: an update item of the plan and whether it must be checked first.
+struct Work {
+    index: usize,
+    verify: bool,
+    desired: String,
+}
+
+/// Sends the plan's updates; returns the report (one row per plan item, in order).
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url":"http://127.0.0.1:1","access_token":"t"}"#)?;
+/// # let records = ycm::sync::read_records(std::path::Path::new("users.csv"))?;
+/// let plan = ycm::sync::Plan::build(&client, &records, None)?;
+/// let report = ycm::sync::apply(&client, &plan, &ycm::sync::ApplyOptions::default(), |_| {
+///     ycm::sync::Control::Continue
+/// })?;
+/// println!("{:?}", report.counts());
+/// # Ok::<(), ycm::Error>(())
+/// ```
+pub fn apply(
+    client: &Client,
+    plan: &Plan,
+    options: &ApplyOptions,
+    mut on_event: impl FnMut(&Event<'_>) -> Control,
+) -> Result<Report> {
+    if options.concurrency == 0 {
+        return Err(Error::invalid_argument("concurrency must be at least 1"));
+    }
+    let journal = match &options.journal {
+        Some(path) => Some(Mutex::new(Journal::open(path, &plan.input_hash)?)),
+        None => None,
+    };
+    let mut rows: Vec<Option<ReportRow>> = vec![None; plan.items.len()];
+    let mut work = Vec::new();
+    for (index, item) in plan.items.iter().enumerate() {
+        match item.action {
+            Action::Update => {}
+            action => {
+                rows[index] = Some(settled_row(item, action));
+                continue;
+            }
+        }
+        let desired = desired_hash(&item.desired);
+        let previous = match (&journal, item.user_id) {
+            (Some(j), Some(id)) => lock(j).previous(id, &desired),
+            _ => Previous::None,
+        };
+        match previous {
+            Previous::Done(row) if !row.outcome.is_problem() => rows[index] = Some(row),
+            Previous::SentNotDone => work.push(Work {
+                index,
+                verify: true,
+                desired,
+            }),
+            _ => work.push(Work {
+                index,
+                verify: !plan.fresh,
+                desired,
+            }),
+        }
+    }
+
+    let limiter = Arc::new(Limiter::new(options.rate));
+    let pace: Arc<dyn Pace> = limiter.clone();
+    let next = AtomicUsize::new(0);
+    let updates = work.len();
+    let (events, received) = mpsc::channel::<(usize, ReportRow)>();
+    let mut stopped: Option<StopReason> = None;
+    let mut failures = 0usize;
+    let mut done = 0usize;
+    if on_event(&Event::Started {
+        updates,
+        records: plan.items.len(),
+    }) == Control::Abort
+    {
+        stopped = Some(StopReason::Aborted);
+        limiter.stop();
+    }
+    std::thread::scope(|scope| -> Result<()> {
+        let workers = options.concurrency.min(work.len());
+        for _ in 0..workers {
+            let events = events.clone();
+            let (work, next, limiter, pace, journal) = (&work, &next, &limiter, &pace, &journal);
+            scope.spawn(move || loop {
+                if limiter.is_stopped() {
+                    return;
+                }
+                let Some(unit) = work.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                    return;
+                };
+                let item = &plan.items[unit.index];
+                let row = run_one(client, pace, item, unit, journal.as_ref());
+                if row.code == Code::Unauthorized.name() {
+                    limiter.stop();
+                }
+                if events.send((unit.index, row)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(events);
+        loop {
+            let received = received.recv_timeout(Duration::from_millis(50));
+            if stopped.is_none() && options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+                stopped = Some(StopReason::Cancelled);
+                limiter.stop();
+                on_event(&Event::Stopping {
+                    reason: StopReason::Cancelled,
+                });
+            }
+            let (index, row) = match received {
+                Ok(event) => event,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            done += 1;
+            let reason = if row.code == Code::Unauthorized.name() {
+                Some(StopReason::CredentialsRefused)
+            } else if row.code == Code::RateLimited.name() {
+                Some(StopReason::RateLimited)
+            } else {
+                None
+            };
+            if row.outcome == Outcome::Failed {
+                failures += 1;
+            }
+            let control = on_event(&Event::Done {
+                row: &row,
+                done,
+                updates,
+            });
+            rows[index] = Some(row);
+            let reason = reason
+                .or_else(|| (control == Control::Abort).then_some(StopReason::Aborted))
+                .or_else(|| {
+                    options
+                        .max_failures
+                        .filter(|max| failures >= *max)
+                        .map(|_| StopReason::MaxFailures)
+                });
+            if let (None, Some(reason)) = (stopped, reason) {
+                stopped = Some(reason);
+                limiter.stop();
+                on_event(&Event::Stopping { reason });
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(journal) = &journal {
+        lock(journal).sync()?;
+    }
+    let rows = rows
+        .into_iter()
+        .zip(&plan.items)
+        .map(|(row, item)| row.unwrap_or_else(|| not_attempted(item, stopped)))
+        .collect();
+    Ok(Report {
+        rows,
+        stopped,
+        throttled: limiter.throttled(),
+    })
+}
+
+fn lock(journal: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
+    journal.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn base_row(item: &PlanItem, outcome: Outcome) -> ReportRow {
+    ReportRow {
+        row: item.row,
+        user_id: item.user_id,
+        outcome,
+        changed: item.changes.keys().cloned().collect(),
+        code: String::new(),
+        message: String::new(),
+        request_id: String::new(),
+        attempts: 0,
+    }
+}
+
+/// The row of an item that sends nothing.
+fn settled_row(item: &PlanItem, action: Action) -> ReportRow {
+    let outcome = match action {
+        Action::Unchanged => Outcome::Unchanged,
+        Action::Invalid => Outcome::Invalid,
+        Action::UnknownUser => Outcome::UnknownUser,
+        Action::Update => Outcome::NotAttempted,
+    };
+    ReportRow {
+        message: item.error.clone().unwrap_or_default(),
+        ..base_row(item, outcome)
+    }
+}
+
+fn not_attempted(item: &PlanItem, stopped: Option<StopReason>) -> ReportRow {
+    let why = match stopped {
+        Some(StopReason::CredentialsRefused) => {
+            "the run stopped: the server refused the credentials"
+        }
+        Some(StopReason::MaxFailures) => "the run stopped: max_failures records failed",
+        Some(StopReason::RateLimited) => {
+            "the run stopped: the server kept throttling after every retry"
+        }
+        Some(StopReason::Cancelled) => "the run was cancelled",
+        Some(StopReason::Aborted) | None => "the run was stopped before this record's turn",
+    };
+    ReportRow {
+        message: why.to_string(),
+        ..base_row(item, Outcome::NotAttempted)
+    }
+}
+
+fn failed_row(item: &PlanItem, error: &Error, attempts: u32) -> ReportRow {
+    let outcome = if error.code() == Code::Cancelled {
+        Outcome::NotAttempted
+    } else {
+        Outcome::Failed
+    };
+    ReportRow {
+        code: error.code().name().to_string(),
+        message: error.message().to_string(),
+        request_id: error.info().request_id.clone(),
+        attempts,
+        ..base_row(item, outcome)
+    }
+}
+
+/// One update: journalled, checked against the current values when asked, then sent.
+fn run_one(
+    client: &Client,
+    pace: &Arc<dyn Pace>,
+    item: &PlanItem,
+    unit: &Work,
+    journal: Option<&Mutex<Journal>>,
+) -> ReportRow {
+    let Some(user_id) = item.user_id else {
+        return base_row(item, Outcome::Invalid);
+    };
+    let calls = client.paced(pace);
+    let mut attempts = 0;
+    let mut body = item.body();
+    if unit.verify {
+        let read = calls.get_user_data(user_id);
+        attempts += read
+            .as_ref()
+            .map_or_else(|e| e.info().attempts, |(_, i)| i.attempts);
+        let current = match read {
+            Ok((Value::Object(values), _)) => Current {
+                values,
+                has_two_factor: false,
+            },
+            Ok(_) => return base_row(item, Outcome::Failed),
+            Err(e) if e.info().api_errcode == USER_NOT_FOUND_ERRCODE => {
+                return ReportRow {
+                    message: format!("user {user_id} no longer exists"),
+                    ..base_row(item, Outcome::UnknownUser)
+                }
+            }
+            Err(e) => return failed_row(item, &e, attempts),
+        };
+        for (name, change) in &item.changes {
+            let (Some(before), Some(now)) = (&change.before, readable_value(name, &current)) else {
+                continue; // not compared: sent whatever the server holds
+            };
+            if now == change.after {
+                body.remove(name); // already as desired (an earlier run applied it)
+            } else if &now != before {
+                return ReportRow {
+                    message: format!(
+                        "field \"{name}\" changed since the plan was made: it was {before}, it is {now} now; left alone"
+                    ),
+                    attempts,
+                    ..base_row(item, Outcome::Conflict)
+                };
+            }
+        }
+        if body.is_empty() {
+            return ReportRow {
+                code: Code::Ok.name().to_string(),
+                message: "already as desired (applied by an earlier run)".into(),
+                attempts,
+                ..base_row(item, Outcome::Updated)
+            };
+        }
+    }
+    if let Some(journal) = journal {
+        if let Err(e) = lock(journal).sent(user_id, &unit.desired) {
+            return failed_row(item, &e, attempts);
+        }
+    }
+    let row =
+        match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
+            Ok(updated) => ReportRow {
+                code: Code::Ok.name().to_string(),
+                request_id: updated.info.request_id,
+                attempts: attempts + updated.info.attempts,
+                ..base_row(item, Outcome::Updated)
+            },
+            Err(e) => {
+                let sent = attempts + e.info().attempts;
+                failed_row(item, &e, sent)
+            }
+        };
+    if let Some(journal) = journal {
+        if let Err(e) = lock(journal).done(&unit.desired, &row) {
+            return failed_row(item, &e, row.attempts);
+        }
+    }
+    row
+}

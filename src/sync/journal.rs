@@ -1,0 +1,309 @@
+//! The journal of a run: an append-only JSONL file, held with an exclusive lock (`flock`) for
+//! the whole run, one line written (one `write`, so a killed process loses nothing the
+//! kernel has) per event and synced to disk when the run ends. The first line is a header
+//! with the input's hash. Each update is journalled `sent` before its request leaves and
+//! `done`, with its outcome, when it ends. Reopened by a rerun, it says which records are
+//! done with the same desired values (skipped) and which were sent without a `done` (read
+//! again and compared before anything is sent). A torn last line (a kill in mid-write) is
+//! cut off; a bad line anywhere else is refused, naming it.
+
+use super::report::ReportRow;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+const JOURNAL_KIND: &str = "ycm-sync-journal";
+const JOURNAL_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    journal: String,
+    format_version: u32,
+    input_hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Entry {
+    Sent {
+        #[serde(rename = "userId")]
+        user_id: i64,
+        desired: String,
+    },
+    Done {
+        desired: String,
+        #[serde(flatten)]
+        row: ReportRow,
+    },
+}
+
+/// What an earlier run recorded of a user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Previous {
+    /// Nothing.
+    None,
+    /// Sent, and no `done` followed: the update may or may not have been applied.
+    SentNotDone,
+    /// Done with these desired values, ending as this row says.
+    Done(ReportRow),
+}
+
+/// An open journal (see the module documentation).
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+    /// Per user: the desired-values hash of its last `sent` without `done`, or its last done.
+    sent: HashMap<i64, String>,
+    done: HashMap<i64, (String, ReportRow)>,
+    /// Whether a torn last line was cut off when it was opened.
+    pub repaired: bool,
+    /// The input hash of the run that started the journal.
+    pub started_with: String,
+}
+
+/// The hash of a record's desired values, independent of their order.
+pub fn desired_hash(desired: &Map<String, Value>) -> String {
+    let sorted: std::collections::BTreeMap<&String, &Value> = desired.iter().collect();
+    let text = serde_json::to_string(&sorted).expect("values serialise");
+    Sha256::digest(text.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path` for a run over the input `input_hash`, locked
+    /// for this process until it is dropped.
+    pub fn open(path: &Path, input_hash: &str) -> Result<Journal> {
+        let shown = path.display();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| {
+                Error::invalid_argument(format!("journal \"{shown}\" cannot be opened: {e}"))
+            })?;
+        // SAFETY: a valid descriptor; flock has no memory preconditions.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(Error::invalid_argument(format!(
+                "journal \"{shown}\" is in use by another run (it is locked)"
+            )));
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(|e| {
+            Error::invalid_argument(format!("journal \"{shown}\" is not readable UTF-8: {e}"))
+        })?;
+        let mut journal = Journal {
+            file,
+            path: path.to_path_buf(),
+            sent: HashMap::new(),
+            done: HashMap::new(),
+            repaired: false,
+            started_with: input_hash.to_string(),
+        };
+        if text.is_empty() {
+            let header = Header {
+                journal: JOURNAL_KIND.into(),
+                format_version: JOURNAL_VERSION,
+                input_hash: input_hash.into(),
+            };
+            journal.append(&serde_json::to_string(&header).expect("serialises"))?;
+            return Ok(journal);
+        }
+        journal.load(&text)?;
+        Ok(journal)
+    }
+
+    fn load(&mut self, text: &str) -> Result<()> {
+        let shown = self.path.display().to_string();
+        let complete = text.ends_with('\n');
+        let lines: Vec<&str> = text.split_terminator('\n').collect();
+        for (i, line) in lines.iter().enumerate() {
+            let last = i + 1 == lines.len();
+            let parsed = if i == 0 {
+                serde_json::from_str::<Header>(line).map(|h| {
+                    self.started_with = h.input_hash;
+                    h.journal == JOURNAL_KIND && h.format_version == JOURNAL_VERSION
+                })
+            } else {
+                serde_json::from_str::<Entry>(line).map(|entry| {
+                    self.note(entry);
+                    true
+                })
+            };
+            match parsed {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Error::invalid_argument(format!(
+                        "journal \"{shown}\" is not a ycm sync journal of version {JOURNAL_VERSION}"
+                    )))
+                }
+                Err(_) if last && !complete && i > 0 => {
+                    // A kill in mid-write: cut the torn line off.
+                    let keep = text.len() - line.len();
+                    self.file.set_len(keep as u64).map_err(|e| {
+                        Error::invalid_argument(format!("journal \"{shown}\" cannot be repaired: {e}"))
+                    })?;
+                    self.repaired = true;
+                }
+                Err(e) => {
+                    return Err(Error::invalid_argument(format!(
+                        "journal \"{shown}\" is corrupt at line {}: {e}; refusing to guess what was applied",
+                        i + 1
+                    )))
+                }
+            }
+        }
+        if complete || self.repaired {
+            return Ok(());
+        }
+        // The last line parsed but lacks its newline: end it.
+        self.file
+            .seek(SeekFrom::End(0))
+            .and_then(|_| self.file.write_all(b"\n"))
+            .map_err(|e| self.write_error(e))
+    }
+
+    fn note(&mut self, entry: Entry) {
+        match entry {
+            Entry::Sent { user_id, desired } => {
+                self.sent.insert(user_id, desired);
+            }
+            Entry::Done { desired, row } => {
+                if let Some(id) = row.user_id {
+                    self.sent.remove(&id);
+                    self.done.insert(id, (desired, row));
+                }
+            }
+        }
+    }
+
+    /// What earlier runs recorded of `user_id` for these desired values.
+    pub fn previous(&self, user_id: i64, desired: &str) -> Previous {
+        if self.sent.contains_key(&user_id) {
+            return Previous::SentNotDone;
+        }
+        match self.done.get(&user_id) {
+            Some((hash, row)) if hash == desired => Previous::Done(row.clone()),
+            _ => Previous::None,
+        }
+    }
+
+    /// Records that the update of `user_id` is about to be sent.
+    pub fn sent(&mut self, user_id: i64, desired: &str) -> Result<()> {
+        let entry = Entry::Sent {
+            user_id,
+            desired: desired.to_string(),
+        };
+        self.append(&serde_json::to_string(&entry).expect("serialises"))?;
+        self.note(entry);
+        Ok(())
+    }
+
+    /// Records how the update of a record ended.
+    pub fn done(&mut self, desired: &str, row: &ReportRow) -> Result<()> {
+        let entry = Entry::Done {
+            desired: desired.to_string(),
+            row: row.clone(),
+        };
+        self.append(&serde_json::to_string(&entry).expect("serialises"))?;
+        self.note(entry);
+        Ok(())
+    }
+
+    /// Syncs the journal to disk.
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_data().map_err(|e| self.write_error(e))
+    }
+
+    fn append(&mut self, line: &str) -> Result<()> {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.file.write_all(&bytes).map_err(|e| self.write_error(e))
+    }
+
+    fn write_error(&self, e: std::io::Error) -> Error {
+        Error::new(
+            crate::error::Code::Io,
+            format!("journal \"{}\" cannot be written: {e}", self.path.display()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::report::Outcome;
+
+    fn row(user_id: i64) -> ReportRow {
+        ReportRow {
+            row: 2,
+            user_id: Some(user_id),
+            outcome: Outcome::Updated,
+            changed: vec!["company".into()],
+            code: "YCM_OK".into(),
+            message: String::new(),
+            request_id: "r".into(),
+            attempts: 1,
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ycm-journal-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_reopened_journal_knows_what_was_done_and_what_was_only_sent() {
+        let path = temp("reopen");
+        {
+            let mut journal = Journal::open(&path, "h1").unwrap();
+            journal.sent(1, "d1").unwrap();
+            journal.done("d1", &row(1)).unwrap();
+            journal.sent(2, "d2").unwrap();
+        }
+        let journal = Journal::open(&path, "h1").unwrap();
+        assert_eq!(journal.previous(1, "d1"), Previous::Done(row(1)));
+        assert_eq!(
+            journal.previous(1, "other"),
+            Previous::None,
+            "new desired values"
+        );
+        assert_eq!(journal.previous(2, "d2"), Previous::SentNotDone);
+        assert_eq!(journal.previous(3, "d3"), Previous::None);
+        let second = Journal::open(&path, "h1").map(|_| ()).unwrap_err();
+        assert!(second.message().contains("in use"), "{second}");
+        drop(journal);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_and_a_corrupt_one_refused() {
+        let path = temp("torn");
+        drop(Journal::open(&path, "h").unwrap());
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"event\":\"sent\",\"userId\":1,\"desired\":\"d\"}\n{\"event\":\"do");
+        std::fs::write(&path, &text).unwrap();
+        let journal = Journal::open(&path, "h").unwrap();
+        assert!(journal.repaired);
+        assert_eq!(journal.previous(1, "d"), Previous::SentNotDone);
+        drop(journal);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.insert_str(text.find('\n').unwrap() + 1, "garbage\n");
+        std::fs::write(&path, &text).unwrap();
+        let err = Journal::open(&path, "h").map(|_| ()).unwrap_err();
+        assert!(err.message().contains("corrupt at line 2"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,260 @@
+//! The rate limiter every worker of a run shares: a token bucket in YCM's own terms
+//! ([`Rate`]: `requests` per `interval`, `burst`), consulted before every HTTP attempt,
+//! that also listens to the server. A 429 pauses every worker until its `Retry-After` (1 s
+//! when absent) and lowers the rate (multiplicative decrease: to 90% of what the server let
+//! through in the last second); successes then raise it again by 5% a second (additive in
+//! time, capped by the configured rate), so that after the first 429 the run settles just
+//! under the server's limit instead of meeting it again and again. Without a configured rate
+//! the limiter lets everything through until the first 429. A stop (cancellation, refused
+//! credentials, `max_failures`) wakes every waiting worker at once.
+
+use crate::transport::Pace;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A client-side rate cap: at most `requests` per `interval`, bursts up to `burst`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rate {
+    /// Requests allowed per interval (>= 1).
+    pub requests: u32,
+    /// The interval (> 0).
+    pub interval: Duration,
+    /// Requests that may go at once after a quiet spell (>= 1; default: `requests`).
+    pub burst: u32,
+}
+
+impl Rate {
+    fn per_second(&self) -> f64 {
+        f64::from(self.requests) / self.interval.as_secs_f64()
+    }
+}
+
+/// The pause after a 429 without `Retry-After`.
+const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+/// Longest pause believed (a larger `Retry-After` is capped; the run's workers would idle).
+const MAX_PAUSE: Duration = Duration::from_secs(120);
+/// Multiplicative decrease after a 429.
+const DECREASE: f64 = 0.9;
+/// Recovery per second, as a fraction of the current rate.
+const RECOVERY_PER_SECOND: f64 = 0.05;
+/// The window over which what the server let through is measured.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// The shared limiter of one run.
+pub(crate) struct Limiter {
+    state: Mutex<State>,
+    wake: Condvar,
+    stopped: AtomicBool,
+    throttled: AtomicU64,
+}
+
+struct State {
+    cap: Option<Rate>,
+    /// Requests per second allowed now; infinite until a cap or a 429 sets it.
+    rate: f64,
+    tokens: f64,
+    burst: f64,
+    refilled: Instant,
+    paused_until: Option<Instant>,
+    /// When the current rate was last lowered (one decrease per pause).
+    lowered: Option<Instant>,
+    /// Times of the recent successful responses (the last [`WINDOW`]).
+    successes: VecDeque<Instant>,
+}
+
+impl Limiter {
+    /// A limiter with an optional client-side cap.
+    pub fn new(cap: Option<Rate>) -> Limiter {
+        let (rate, burst) = match cap {
+            Some(cap) => (cap.per_second(), f64::from(cap.burst.max(1))),
+            None => (f64::INFINITY, f64::INFINITY),
+        };
+        Limiter {
+            state: Mutex::new(State {
+                cap,
+                rate,
+                tokens: burst,
+                burst,
+                refilled: Instant::now(),
+                paused_until: None,
+                lowered: None,
+                successes: VecDeque::new(),
+            }),
+            wake: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    /// Stops the run: every waiting and later attempt is refused.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _guard = self.lock();
+        self.wake.notify_all();
+    }
+
+    /// Whether [`Limiter::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// 429 responses seen.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// The rate allowed now, in requests per second (infinite: none).
+    #[cfg(test)]
+    pub fn current_rate(&self) -> f64 {
+        self.lock().rate
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    /// Adds the tokens earned since the last refill, and the recovery of the rate.
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        if self.rate.is_finite() {
+            let ceiling = self.cap.map_or(f64::INFINITY, |c| c.per_second());
+            if self.lowered.is_some() {
+                self.rate = (self.rate * (1.0 + RECOVERY_PER_SECOND * elapsed)).min(ceiling);
+            }
+            self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        }
+    }
+}
+
+impl Pace for Limiter {
+    fn before_attempt(&self) -> bool {
+        let mut state = self.lock();
+        loop {
+            if self.is_stopped() {
+                return false;
+            }
+            let now = Instant::now();
+            let wait = match state.paused_until {
+                Some(until) if until > now => until - now,
+                _ => {
+                    state.paused_until = None;
+                    state.refill(now);
+                    if !state.rate.is_finite() {
+                        return true;
+                    }
+                    if state.tokens >= 1.0 {
+                        state.tokens -= 1.0;
+                        return true;
+                    }
+                    Duration::from_secs_f64(((1.0 - state.tokens) / state.rate).min(60.0))
+                }
+            };
+            state = match self.wake.wait_timeout(state, wait) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    fn after_response(&self, status: u16, retry_after: Option<Duration>) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        while state
+            .successes
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > WINDOW)
+        {
+            state.successes.pop_front();
+        }
+        if status != 429 {
+            if (200..300).contains(&status) {
+                state.successes.push_back(now);
+            }
+            return;
+        }
+        self.throttled.fetch_add(1, Ordering::SeqCst);
+        let pause = retry_after.unwrap_or(DEFAULT_PAUSE).min(MAX_PAUSE);
+        let until = now + pause;
+        let in_this_pause = state.paused_until.is_some_and(|p| p > now);
+        state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+        if !in_this_pause {
+            // What the server let through in the last second, at least one a second.
+            let let_through = (state.successes.len() as f64).max(1.0);
+            state.rate = (state.rate.min(let_through) * DECREASE).max(0.1);
+            state.burst = state.burst.min(state.rate.max(1.0));
+            state.tokens = 0.0;
+            state.lowered = Some(now);
+        }
+        self.wake.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_lets_a_burst_through_then_paces() {
+        let limiter = Limiter::new(Some(Rate {
+            requests: 20,
+            interval: Duration::from_secs(1),
+            burst: 5,
+        }));
+        let started = Instant::now();
+        for _ in 0..5 {
+            assert!(limiter.before_attempt());
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(40),
+            "the burst waits for nothing"
+        );
+        for _ in 0..4 {
+            assert!(limiter.before_attempt());
+        }
+        // 4 more at 20 a second: about 200 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_429_pauses_and_lowers_the_rate_once_per_pause() {
+        let limiter = Limiter::new(None);
+        for _ in 0..50 {
+            assert!(limiter.before_attempt());
+            limiter.after_response(200, None);
+        }
+        limiter.after_response(429, Some(Duration::from_millis(200)));
+        limiter.after_response(429, Some(Duration::from_millis(200)));
+        assert_eq!(limiter.throttled(), 2);
+        assert!(
+            (limiter.current_rate() - 45.0).abs() < 1e-6,
+            "{}",
+            limiter.current_rate()
+        );
+        let started = Instant::now();
+        assert!(limiter.before_attempt());
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "paused until Retry-After"
+        );
+    }
+
+    #[test]
+    fn a_stop_wakes_a_waiting_worker() {
+        let limiter = std::sync::Arc::new(Limiter::new(None));
+        limiter.after_response(429, Some(Duration::from_secs(60)));
+        let waiting = std::sync::Arc::clone(&limiter);
+        let worker = std::thread::spawn(move || waiting.before_attempt());
+        std::thread::sleep(Duration::from_millis(50));
+        limiter.stop();
+        assert!(!worker.join().unwrap());
+    }
+}

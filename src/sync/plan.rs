@@ -1,0 +1,469 @@
+//! The plan: what a run would change. It reads the users' current state (pages of 50 sorted
+//! by `userId`, or single reads when the input is small against the number of pages),
+//! compares each record with it field by field, and classifies the record: `update` (with
+//! the before and after of each changed field; only those are sent), `unchanged`, `invalid`
+//! (a local rule, named), `unknown_user`. A field no read returns (`pbxCreationLimit`, and
+//! `twoFactorAuthenticationEnable` from a single read) is always sent and marked
+//! `not_compared`. A plan is JSON with a `format_version`; applied later, a user whose
+//! current values no longer match the plan's "before" values is reported `conflict`.
+
+use super::records::{Format, Record, Records};
+use crate::account::ListQuery;
+use crate::cancel::Cancel;
+use crate::client::Client;
+use crate::error::{Code, Error, Result};
+use crate::user::{PBX_LIMIT_FIELD, STRING_FIELDS, TWO_FACTOR_FIELD};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// The plan format this library writes and reads.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// Users per page when the plan reads pages.
+const PAGE_SIZE: u32 = 50;
+/// The `errcode` of a `Failed` envelope for a user that does not exist (ycm-mock's, as in
+/// Yeastar's sibling APIs); an HTTP 404 means the same.
+pub const USER_NOT_FOUND_ERRCODE: i64 = 20001;
+
+/// What a run does with one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Some field differs: send the changed fields.
+    Update,
+    /// Every field already has the desired value: send nothing.
+    Unchanged,
+    /// The record breaks a local rule: send nothing.
+    Invalid,
+    /// No such user: send nothing.
+    UnknownUser,
+}
+
+impl Action {
+    /// The name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Invalid => "invalid",
+            Action::UnknownUser => "unknown_user",
+        }
+    }
+}
+
+/// One field's change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The current value as read; `None` when no read returns the field.
+    pub before: Option<Value>,
+    /// The desired value (sent).
+    pub after: Value,
+    /// The field could not be compared (no read returns it), so it is sent regardless.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_compared: bool,
+}
+
+/// What the plan says of one record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// The record's row in the input.
+    pub row: usize,
+    /// The user (absent when the record's id is unreadable).
+    #[serde(rename = "userId")]
+    pub user_id: Option<i64>,
+    /// What a run does with it.
+    pub action: Action,
+    /// For `update`: the fields to send, by wire name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub changes: BTreeMap<String, Change>,
+    /// Every field the record sets (the failed-rows file writes them back).
+    pub desired: Map<String, Value>,
+    /// For `invalid` and `unknown_user`: why, naming the column and the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl PlanItem {
+    /// The body a run sends for this item: its changed fields.
+    pub fn body(&self) -> Map<String, Value> {
+        self.changes
+            .iter()
+            .map(|(name, change)| (name.clone(), change.after.clone()))
+            .collect()
+    }
+}
+
+/// What a run would do with every record, in input order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`PLAN_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// SHA-256 of the input it was made from.
+    pub input_hash: String,
+    /// The input's format.
+    pub input_format: Format,
+    /// One item per record.
+    pub items: Vec<PlanItem>,
+    /// Made now from a fresh read (`true`) or loaded from JSON (then every update is
+    /// checked against the current values before it is sent).
+    #[serde(skip)]
+    pub fresh: bool,
+}
+
+impl Plan {
+    /// Reads the current state of the records' users and plans each record.
+    ///
+    /// ```no_run
+    /// # let client = ycm::Client::from_json(r#"{"base_url":"http://127.0.0.1:1","access_token":"t"}"#)?;
+    /// let records = ycm::sync::read_records(std::path::Path::new("users.csv"))?;
+    /// let plan = ycm::sync::Plan::build(&client, &records, None)?;
+    /// println!("{:?}", plan.counts());
+    /// # Ok::<(), ycm::Error>(())
+    /// ```
+    pub fn build(client: &Client, records: &Records, cancel: Option<&Cancel>) -> Result<Plan> {
+        let wanted: Vec<i64> = records
+            .records
+            .iter()
+            .filter(|r| r.error.is_none())
+            .filter_map(|r| r.user_id)
+            .collect();
+        let current = read_current(client, &wanted, cancel)?;
+        let items = records
+            .records
+            .iter()
+            .map(|record| plan_record(record, &current))
+            .collect();
+        Ok(Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            input_hash: records.input_hash.clone(),
+            input_format: records.format,
+            items,
+            fresh: true,
+        })
+    }
+
+    /// The number of items per action.
+    pub fn counts(&self) -> BTreeMap<Action, usize> {
+        let mut counts = BTreeMap::new();
+        for item in &self.items {
+            *counts.entry(item.action).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The plan as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan serialises")
+    }
+
+    /// A plan written by [`Plan::to_json`]; its updates are checked against the users'
+    /// current values when applied.
+    pub fn from_json(json: &str) -> Result<Plan> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("the plan is not JSON: {e}")))?;
+        match value.get("format_version").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(Error::invalid_argument(format!(
+                    "the plan has format_version {v}; this library reads {PLAN_FORMAT_VERSION}"
+                )))
+            }
+            None => {
+                return Err(Error::invalid_argument(
+                    "the plan has no \"format_version\"; is it a ycm plan?",
+                ))
+            }
+        }
+        let mut plan: Plan = serde_json::from_value(value)
+            .map_err(|e| Error::invalid_argument(format!("the plan is not a ycm plan: {e}")))?;
+        for item in &plan.items {
+            if item.action == Action::Update {
+                crate::user::UserUpdate::from_map(&item.body()).map_err(|e| {
+                    Error::invalid_argument(format!(
+                        "the plan's update of row {} is not valid: {}",
+                        item.row,
+                        e.message()
+                    ))
+                })?;
+            }
+        }
+        plan.fresh = false;
+        Ok(plan)
+    }
+}
+
+/// A user's current state and which of its fields the read returned.
+pub(crate) struct Current {
+    pub values: Map<String, Value>,
+    /// Whether `twoFactorAuthenticationEnable` was part of the read (list reads only).
+    pub has_two_factor: bool,
+}
+
+/// Reads the users `wanted` names: page by page, unless single reads cost fewer requests.
+fn read_current(
+    client: &Client,
+    wanted: &[i64],
+    cancel: Option<&Cancel>,
+) -> Result<HashMap<i64, Current>> {
+    let calls = match cancel {
+        Some(cancel) => client.with_cancel(cancel),
+        None => client.without_cancel(),
+    };
+    let mut found: HashMap<i64, Current> = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    if wanted.len() as u32 > PAGE_SIZE {
+        let (first, total) = read_page(client, 1, cancel)?;
+        found.extend(first);
+        let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
+        let missing = wanted.iter().filter(|id| !found.contains_key(id)).count() as u64;
+        if missing > pages - 1 {
+            for page in 2..=pages {
+                let (users, _) = read_page(client, page as u32, cancel)?;
+                found.extend(users);
+            }
+            return Ok(found);
+        }
+    }
+    for id in wanted {
+        if found.contains_key(id) {
+            continue;
+        }
+        match calls.get_user_data(*id) {
+            Ok((Value::Object(values), _)) => {
+                found.insert(
+                    *id,
+                    Current {
+                        values,
+                        has_two_factor: false,
+                    },
+                );
+            }
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
+}
+
+fn is_not_found(e: &Error) -> bool {
+    (e.code() == Code::Api && e.info().api_errcode == USER_NOT_FOUND_ERRCODE)
+        || e.info().http_status == 404
+}
+
+/// One page of users sorted by `userId`, and the total the server reports.
+fn read_page(
+    client: &Client,
+    page: u32,
+    cancel: Option<&Cancel>,
+) -> Result<(Vec<(i64, Current)>, u64)> {
+    let query = ListQuery::new(PAGE_SIZE, page, Some("userId"))?;
+    let (data, info) = match cancel {
+        Some(cancel) => client.with_cancel(cancel).list_users_data(&query)?,
+        None => client.list_users_data(&query)?,
+    };
+    let bad = |what: &str| {
+        Error::with_info(
+            Code::BadResponse,
+            format!("page {page} of the users list {what}"),
+            info.clone(),
+        )
+    };
+    let total = data
+        .get("total")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("has no \"total\""))?;
+    let list = data
+        .get("list")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("has no \"list\""))?;
+    let mut users = Vec::with_capacity(list.len());
+    for user in list {
+        let Some(values) = user.as_object() else {
+            return Err(bad("holds an entry that is not an object"));
+        };
+        let id = values
+            .get("userId")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad("holds a user without a \"userId\""))?;
+        users.push((
+            id,
+            Current {
+                has_two_factor: values.contains_key(TWO_FACTOR_FIELD),
+                values: values.clone(),
+            },
+        ));
+    }
+    Ok((users, total))
+}
+
+/// The item of one record given the current state of the users.
+fn plan_record(record: &Record, current: &HashMap<i64, Current>) -> PlanItem {
+    let mut item = PlanItem {
+        row: record.row,
+        user_id: record.user_id,
+        action: Action::Invalid,
+        changes: BTreeMap::new(),
+        desired: record.fields.clone(),
+        error: None,
+    };
+    if let Some(error) = &record.error {
+        item.error = Some(if error.column.is_empty() {
+            format!("row {}: {}", record.row, error.message)
+        } else {
+            format!(
+                "row {}, column {}: {}",
+                record.row, error.column, error.message
+            )
+        });
+        return item;
+    }
+    let Some(user) = record.user_id.and_then(|id| current.get(&id)) else {
+        item.action = Action::UnknownUser;
+        item.error = Some(format!(
+            "row {}: user {} does not exist",
+            record.row,
+            record.user_id.unwrap_or(0)
+        ));
+        return item;
+    };
+    item.changes = diff(&record.fields, user);
+    item.action = if item.changes.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update
+    };
+    item
+}
+
+/// The changes that bring `user` to `desired`.
+pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> BTreeMap<String, Change> {
+    let mut changes = BTreeMap::new();
+    for (name, after) in desired {
+        let before = readable_value(name, user);
+        match before {
+            Some(before) if &before == after => {}
+            Some(before) => {
+                changes.insert(
+                    name.clone(),
+                    Change {
+                        before: Some(before),
+                        after: after.clone(),
+                        not_compared: false,
+                    },
+                );
+            }
+            None => {
+                changes.insert(
+                    name.clone(),
+                    Change {
+                        before: None,
+                        after: after.clone(),
+                        not_compared: true,
+                    },
+                );
+            }
+        }
+    }
+    changes
+}
+
+/// The current value of a field, when the read returned it (a string field the server
+/// left out reads as "").
+pub(crate) fn readable_value(name: &str, user: &Current) -> Option<Value> {
+    if STRING_FIELDS.contains(&name) {
+        return Some(match user.values.get(name) {
+            Some(Value::String(s)) => Value::String(s.clone()),
+            Some(Value::Null) | None => Value::String(String::new()),
+            Some(other) => other.clone(),
+        });
+    }
+    if name == TWO_FACTOR_FIELD && user.has_two_factor {
+        return user.values.get(name).cloned();
+    }
+    debug_assert!(name == PBX_LIMIT_FIELD || name == TWO_FACTOR_FIELD);
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn current(values: Value, has_two_factor: bool) -> Current {
+        Current {
+            values: values.as_object().unwrap().clone(),
+            has_two_factor,
+        }
+    }
+
+    #[test]
+    fn only_differing_or_uncomparable_fields_are_changes() {
+        let desired = json!({"company": "ACME", "remark": "", "email": "a@b.c",
+            "twoFactorAuthenticationEnable": "disable", "pbxCreationLimit": 5});
+        let user = current(
+            json!({"company": "ACME", "email": "old@b.c", "twoFactorAuthenticationEnable": "enable"}),
+            true,
+        );
+        let changes = diff(desired.as_object().unwrap(), &user);
+        let names: Vec<_> = changes.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["email", "pbxCreationLimit", "twoFactorAuthenticationEnable"]
+        );
+        assert_eq!(changes["email"].before, Some(json!("old@b.c")));
+        assert!(changes["pbxCreationLimit"].not_compared);
+        assert_eq!(changes["pbxCreationLimit"].before, None);
+        // A single read has no two-factor state: sent, not compared.
+        let single = current(json!({"company": "ACME"}), false);
+        let changes = diff(
+            json!({"twoFactorAuthenticationEnable": "disable"})
+                .as_object()
+                .unwrap(),
+            &single,
+        );
+        assert!(changes["twoFactorAuthenticationEnable"].not_compared);
+    }
+
+    #[test]
+    fn a_plan_round_trips_and_a_foreign_version_is_refused() {
+        let plan = Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            input_hash: "ab".into(),
+            input_format: Format::Csv,
+            items: vec![PlanItem {
+                row: 2,
+                user_id: Some(13329),
+                action: Action::Update,
+                changes: [(
+                    "company".to_string(),
+                    Change {
+                        before: Some(json!("Old")),
+                        after: json!("New"),
+                        not_compared: false,
+                    },
+                )]
+                .into_iter()
+                .collect(),
+                desired: json!({"company": "New"}).as_object().unwrap().clone(),
+                error: None,
+            }],
+            fresh: true,
+        };
+        let back = Plan::from_json(&plan.to_json()).unwrap();
+        assert!(!back.fresh);
+        assert_eq!(back.items, plan.items);
+        let other = plan
+            .to_json()
+            .replace("\"format_version\": 1", "\"format_version\": 7");
+        let err = Plan::from_json(&other).unwrap_err();
+        assert!(err.message().contains("format_version 7"), "{err}");
+        let bad = plan.to_json().replace("\"New\"", "7");
+        assert!(
+            Plan::from_json(&bad).is_err(),
+            "an invalid update in a plan is refused"
+        );
+    }
+}

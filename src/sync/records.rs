@@ -1,0 +1,458 @@
+//! Records: the user's own desired state, read from CSV (a header row of wire names:
+//! `userId` and any update field; an empty cell leaves that field alone; `pbxCreationLimit`
+//! is an integer or `unlimited`; a UTF-8 BOM is accepted) or JSONL (one object per line with
+//! wire values exactly: `""` clears a string field, `""` for `pbxCreationLimit` means no
+//! limit). Every record is checked with the rules of an update before anything is sent: a bad
+//! value, a bad `userId` or a `userId` given twice makes that record invalid, naming its row
+//! and column, while the others go on. An input that is unusable as a whole (not UTF-8, no
+//! `userId` column, an unknown column, broken CSV) is refused with an error and nothing at
+//! all is sent. The columns `errorCode` and `errorMessage` (written by the failed-rows file)
+//! are read and ignored, so that file can be fed back in.
+
+use crate::error::{Error, Result};
+use crate::user::{UserUpdate, PBX_LIMIT_FIELD, STRING_FIELDS, TWO_FACTOR_FIELD};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The column (CSV) or key (JSONL) of the user id.
+pub const USER_ID: &str = "userId";
+/// The columns the failed-rows file adds, ignored when records are read back.
+pub const ERROR_COLUMNS: [&str; 2] = ["errorCode", "errorMessage"];
+
+/// The format of an input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson`/`.json`.
+    pub fn of_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// Why one record cannot be used: where, and the rule it breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    /// The column (CSV) or key (JSONL) at fault.
+    pub column: String,
+    /// The rule, in words (names the field).
+    pub message: String,
+}
+
+/// One desired state of one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Where it came from: the line number in the input (CSV: the header is row 1).
+    pub row: usize,
+    /// The user, when the id could be read.
+    pub user_id: Option<i64>,
+    /// The fields to set, by wire name, with their wire values.
+    pub fields: Map<String, Value>,
+    /// Set when the record breaks a rule; nothing is sent for it.
+    pub error: Option<RecordError>,
+}
+
+impl Record {
+    /// The record's fields as a checked update (`None` when the record is invalid).
+    pub fn update(&self) -> Option<UserUpdate> {
+        if self.error.is_some() {
+            return None;
+        }
+        UserUpdate::from_map(&self.fields).ok()
+    }
+}
+
+/// Every record of one input, in input order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Records {
+    /// The input's format (the failed-rows file is written in it).
+    pub format: Format,
+    /// SHA-256 of the input bytes, hex (recorded in plans and journals).
+    pub input_hash: String,
+    /// The records, valid or not.
+    pub records: Vec<Record>,
+}
+
+/// Reads records from a file; the format comes from its extension.
+///
+/// ```no_run
+/// let records = ycm::sync::read_records(std::path::Path::new("users.csv"))?;
+/// println!("{} records", records.records.len());
+/// # Ok::<(), ycm::Error>(())
+/// ```
+pub fn read_records(path: &Path) -> Result<Records> {
+    let shown = path.display();
+    let format = Format::of_path(path).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
+        ))
+    })?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::invalid_argument(format!("records file \"{shown}\" cannot be read: {e}"))
+    })?;
+    parse_records(&bytes, format)
+        .map_err(|e| Error::invalid_argument(format!("records file \"{shown}\": {}", e.message())))
+}
+
+/// Parses records from the bytes of an input in `format`.
+pub fn parse_records(bytes: &[u8], format: Format) -> Result<Records> {
+    let input_hash = hex(&Sha256::digest(bytes));
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        Error::invalid_argument(format!("the input is not UTF-8 (line {line})"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut records = match format {
+        Format::Csv => parse_csv(text)?,
+        Format::Jsonl => parse_jsonl(text)?,
+    };
+    mark_duplicates(&mut records);
+    Ok(Records {
+        format,
+        input_hash,
+        records,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_update_field(name: &str) -> bool {
+    STRING_FIELDS.contains(&name) || name == TWO_FACTOR_FIELD || name == PBX_LIMIT_FIELD
+}
+
+fn known_columns() -> String {
+    let mut names = vec![USER_ID];
+    names.extend(STRING_FIELDS);
+    names.extend([TWO_FACTOR_FIELD, PBX_LIMIT_FIELD]);
+    names.join(", ")
+}
+
+fn parse_csv(text: &str) -> Result<Vec<Record>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::invalid_argument(format!("the CSV header row is unreadable: {e}")))?
+        .clone();
+    let mut user_id_column = None;
+    for (i, name) in headers.iter().enumerate() {
+        let name = name.trim();
+        if name == USER_ID {
+            user_id_column = Some(i);
+        } else if !is_update_field(name) && !ERROR_COLUMNS.contains(&name) {
+            return Err(Error::invalid_argument(format!(
+                "row 1, column {}: unknown column \"{}\" (known: {})",
+                i + 1,
+                crate::response::cut(name, 64),
+                known_columns()
+            )));
+        }
+        if headers.iter().filter(|other| other.trim() == name).count() > 1 {
+            return Err(Error::invalid_argument(format!(
+                "row 1: column \"{}\" appears more than once",
+                crate::response::cut(name, 64)
+            )));
+        }
+    }
+    let Some(user_id_column) = user_id_column else {
+        return Err(Error::invalid_argument(format!(
+            "row 1: no \"{USER_ID}\" column (the header row names the columns: {})",
+            known_columns()
+        )));
+    };
+    let mut records = Vec::new();
+    for result in reader.records() {
+        let row_record =
+            result.map_err(|e| Error::invalid_argument(format!("the CSV is broken: {e}")))?;
+        let row = row_record.position().map_or(0, |p| p.line() as usize);
+        let mut record = Record {
+            row,
+            user_id: None,
+            fields: Map::new(),
+            error: None,
+        };
+        for (i, cell) in row_record.iter().enumerate() {
+            let name = headers[i].trim();
+            if i == user_id_column {
+                match parse_user_id(&Value::String(cell.trim().to_string())) {
+                    Ok(id) => record.user_id = Some(id),
+                    Err(message) => record.fail(USER_ID, message),
+                }
+            } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
+                record
+                    .fields
+                    .insert(name.to_string(), csv_value(name, cell));
+            }
+        }
+        check_fields(&mut record);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// A CSV cell as its wire value: `pbxCreationLimit` is an integer or `unlimited`.
+fn csv_value(name: &str, cell: &str) -> Value {
+    if name != PBX_LIMIT_FIELD {
+        return Value::String(cell.to_string());
+    }
+    let trimmed = cell.trim();
+    if trimmed.eq_ignore_ascii_case("unlimited") {
+        return Value::String(String::new());
+    }
+    match trimmed.parse::<i64>() {
+        Ok(n) => Value::from(n),
+        // Left as text: the update rules refuse it, naming the field.
+        Err(_) => Value::String(cell.to_string()),
+    }
+}
+
+fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let row = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut record = Record {
+            row,
+            user_id: None,
+            fields: Map::new(),
+            error: None,
+        };
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(map)) => {
+                for (key, value) in map {
+                    if key == USER_ID {
+                        match parse_user_id(&value) {
+                            Ok(id) => record.user_id = Some(id),
+                            Err(message) => record.fail(USER_ID, message),
+                        }
+                    } else if ERROR_COLUMNS.contains(&key.as_str()) {
+                    } else if is_update_field(&key) {
+                        record.fields.insert(key, value);
+                    } else {
+                        let message = format!(
+                            "unknown field \"{}\" (known: {})",
+                            crate::response::cut(&key, 64),
+                            known_columns()
+                        );
+                        record.fail(&key, message);
+                    }
+                }
+                if record.user_id.is_none() && record.error.is_none() {
+                    record.fail(USER_ID, format!("no \"{USER_ID}\""));
+                }
+            }
+            Ok(_) => record.fail("", "the line is JSON but not an object".to_string()),
+            Err(e) => record.fail("", format!("the line is not JSON: {e}")),
+        }
+        check_fields(&mut record);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+fn parse_user_id(value: &Value) -> std::result::Result<i64, String> {
+    let id = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match id {
+        Some(id) if id > 0 => Ok(id),
+        _ => Err(format!(
+            "\"{USER_ID}\" must be a positive integer, got {}",
+            crate::response::cut(&value.to_string(), 40)
+        )),
+    }
+}
+
+impl Record {
+    fn fail(&mut self, column: &str, message: String) {
+        if self.error.is_none() {
+            self.error = Some(RecordError {
+                column: column.to_string(),
+                message,
+            });
+        }
+    }
+}
+
+/// Applies the update rules, field by field so that the error names its column, then to
+/// the whole record (an empty record, the size limit).
+fn check_fields(record: &mut Record) {
+    if record.error.is_some() {
+        return;
+    }
+    for (name, value) in &record.fields {
+        let single: Map<String, Value> = [(name.clone(), value.clone())].into_iter().collect();
+        if let Err(e) = UserUpdate::from_map(&single) {
+            record.error = Some(RecordError {
+                column: name.clone(),
+                message: e.message().to_string(),
+            });
+            return;
+        }
+    }
+    if record.fields.is_empty() {
+        record.fail(
+            "",
+            "the record sets no field (every cell after userId is empty)".to_string(),
+        );
+        return;
+    }
+    if let Err(e) = UserUpdate::from_map(&record.fields) {
+        record.fail("", e.message().to_string());
+    }
+}
+
+/// Every record of a user id given more than once is invalid: which one is meant is unknown.
+fn mark_duplicates(records: &mut [Record]) {
+    let mut rows: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        if let Some(id) = record.user_id {
+            rows.entry(id).or_default().push(i);
+        }
+    }
+    for indexes in rows.values().filter(|v| v.len() > 1) {
+        let all_rows: Vec<String> = indexes
+            .iter()
+            .map(|i| records[*i].row.to_string())
+            .collect();
+        for i in indexes {
+            let message = format!(
+                "\"{USER_ID}\" {} appears in more than one record (rows {})",
+                records[*i].user_id.unwrap_or(0),
+                all_rows.join(", ")
+            );
+            records[*i].error = Some(RecordError {
+                column: USER_ID.to_string(),
+                message,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(text: &str) -> Result<Records> {
+        parse_records(text.as_bytes(), Format::Csv)
+    }
+
+    #[test]
+    fn csv_cells_become_wire_values() {
+        let records = csv(
+            "\u{feff}userId,company,pbxCreationLimit,remark\n13329,ACME,unlimited,\n13330,,5,hi\n",
+        )
+        .unwrap();
+        let [a, b] = &records.records[..] else {
+            panic!("{records:?}")
+        };
+        assert_eq!((a.row, a.user_id, a.error.as_ref()), (2, Some(13329), None));
+        assert_eq!(a.fields["company"], "ACME");
+        assert_eq!(a.fields["pbxCreationLimit"], "");
+        assert!(
+            !a.fields.contains_key("remark"),
+            "an empty cell leaves the field alone"
+        );
+        assert_eq!(b.fields["pbxCreationLimit"], 5);
+        assert!(!b.fields.contains_key("company"));
+        assert_eq!(records.input_hash.len(), 64);
+    }
+
+    #[test]
+    fn bad_records_name_their_row_and_column_and_the_rest_stay() {
+        let records = csv(
+            "userId,twoFactorAuthenticationEnable,pbxCreationLimit\n1,enable,\n2,,0\nx,disable,\n4,,\n5,disable,\n5,,7\n6,,9\n",
+        )
+        .unwrap();
+        let errors: Vec<_> = records
+            .records
+            .iter()
+            .map(|r| (r.row, r.error.as_ref().map(|e| e.column.as_str())))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (2, Some("twoFactorAuthenticationEnable")),
+                (3, Some("pbxCreationLimit")),
+                (4, Some("userId")),
+                (5, Some("")),
+                (6, Some("userId")),
+                (7, Some("userId")),
+                (8, None),
+            ]
+        );
+        let duplicate = records.records[4].error.as_ref().unwrap();
+        assert!(duplicate.message.contains("rows 6, 7"), "{duplicate:?}");
+    }
+
+    #[test]
+    fn an_unusable_input_is_refused_whole() {
+        for (text, why) in [
+            ("company\nACME\n", "no \"userId\" column"),
+            ("userId,compny\n1,ACME\n", "unknown column \"compny\""),
+            ("userId,company\n1,ACME,extra\n", "the CSV is broken"),
+        ] {
+            let err = csv(text).unwrap_err();
+            assert!(err.message().contains(why), "{err}");
+        }
+        let err = parse_records(b"userId,company\n1,\xff\n", Format::Csv).unwrap_err();
+        assert!(err.message().contains("not UTF-8 (line 2)"), "{err}");
+    }
+
+    #[test]
+    fn jsonl_keeps_wire_values_and_reports_bad_lines() {
+        let text = "{\"userId\":1,\"company\":\"\"}\n\n{\"userId\":2,\"pbxCreationLimit\":\"\"}\nnot json\n{\"userId\":3,\"compny\":\"x\"}\n{\"company\":\"x\"}\n";
+        let records = parse_records(text.as_bytes(), Format::Jsonl).unwrap();
+        let summary: Vec<_> = records
+            .records
+            .iter()
+            .map(|r| (r.row, r.user_id, r.error.as_ref().map(|e| e.column.clone())))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (1, Some(1), None),
+                (3, Some(2), None),
+                (4, None, Some(String::new())),
+                (5, Some(3), Some("compny".into())),
+                (6, None, Some("userId".into())),
+            ]
+        );
+        assert_eq!(
+            records.records[0].fields["company"], "",
+            "\"\" clears the field"
+        );
+    }
+
+    #[test]
+    fn the_failed_rows_columns_are_read_back_and_ignored() {
+        let records =
+            csv("userId,company,errorCode,errorMessage\n1,ACME,YCM_ERR_TIMEOUT,slow\n").unwrap();
+        assert_eq!(records.records[0].error, None);
+        assert_eq!(records.records[0].fields.len(), 1);
+    }
+}

@@ -1,0 +1,242 @@
+//! The report of a run: one row per record (`userId`, `outcome`, the changed fields, `code`,
+//! `message`, `requestId`, `attempts`), written as JSONL or CSV, and the failed-rows file:
+//! every record that did not end `updated` or `unchanged`, in the input's own format, with
+//! the columns `errorCode` and `errorMessage` added (the records reader ignores them, so the
+//! file can be fed back in as it is).
+
+use super::plan::PlanItem;
+use super::records::{Format, ERROR_COLUMNS, USER_ID};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// How one record ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The changed fields were sent and accepted.
+    Updated,
+    /// Nothing to send.
+    Unchanged,
+    /// The record breaks a local rule; nothing was sent.
+    Invalid,
+    /// No such user; nothing was sent.
+    UnknownUser,
+    /// A saved plan's "before" values no longer hold; left alone.
+    Conflict,
+    /// The update failed (see `code` and `message`).
+    Failed,
+    /// The run stopped before this record's turn.
+    NotAttempted,
+}
+
+impl Outcome {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Invalid => "invalid",
+            Outcome::UnknownUser => "unknown_user",
+            Outcome::Conflict => "conflict",
+            Outcome::Failed => "failed",
+            Outcome::NotAttempted => "not_attempted",
+        }
+    }
+
+    /// Whether the record needs the user's attention (everything but updated/unchanged).
+    pub fn is_problem(self) -> bool {
+        !matches!(self, Outcome::Updated | Outcome::Unchanged)
+    }
+}
+
+/// One record's row of the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    /// The record's row in the input.
+    pub row: usize,
+    /// The user.
+    #[serde(rename = "userId")]
+    pub user_id: Option<i64>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The fields sent (or that would have been), by wire name.
+    pub changed: Vec<String>,
+    /// The status code name (`YCM_OK`, `YCM_ERR_TIMEOUT`, ...); empty when nothing was sent.
+    pub code: String,
+    /// Why it ended so, when not `updated`/`unchanged`.
+    pub message: String,
+    /// The envelope's `requestId` of the update.
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+    /// HTTP attempts made for the record.
+    pub attempts: u32,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The caller's cancel flag.
+    Cancelled,
+    /// The progress callback asked to abort.
+    Aborted,
+    /// The server refused the credentials (YCM blocks an IP after 5 failed
+    /// authentications: nothing more is sent).
+    CredentialsRefused,
+    /// `max_failures` records failed.
+    MaxFailures,
+    /// The server kept throttling after every retry.
+    RateLimited,
+}
+
+/// The outcome of a run, one row per record in input order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The rows.
+    pub rows: Vec<ReportRow>,
+    /// Set when the run stopped early.
+    pub stopped: Option<StopReason>,
+    /// HTTP 429 responses met.
+    pub throttled: u64,
+}
+
+impl Report {
+    /// The number of rows per outcome.
+    pub fn counts(&self) -> BTreeMap<Outcome, usize> {
+        let mut counts = BTreeMap::new();
+        for row in &self.rows {
+            *counts.entry(row.outcome).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The report as JSON (rows, counts, stop reason).
+    pub fn to_json(&self) -> String {
+        let counts: Map<String, Value> = self
+            .counts()
+            .into_iter()
+            .map(|(o, n)| (o.as_str().to_string(), Value::from(n)))
+            .collect();
+        serde_json::json!({
+            "rows": self.rows,
+            "counts": counts,
+            "stopped": self.stopped,
+            "throttled": self.throttled,
+        })
+        .to_string()
+    }
+
+    /// One JSON object per row.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for row in &self.rows {
+            out.push_str(&serde_json::to_string(row).expect("a row serialises"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A CSV with a header row; `changed` joins the field names with `;`.
+    pub fn to_csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let header = [
+            "row",
+            USER_ID,
+            "outcome",
+            "changed",
+            "code",
+            "message",
+            "requestId",
+            "attempts",
+        ];
+        writer.write_record(header).expect("writes to memory");
+        for r in &self.rows {
+            writer
+                .write_record([
+                    r.row.to_string(),
+                    r.user_id.map(|id| id.to_string()).unwrap_or_default(),
+                    r.outcome.as_str().to_string(),
+                    r.changed.join(";"),
+                    r.code.clone(),
+                    r.message.clone(),
+                    r.request_id.clone(),
+                    r.attempts.to_string(),
+                ])
+                .expect("writes to memory");
+        }
+        String::from_utf8(writer.into_inner().expect("flushes to memory")).expect("CSV of UTF-8")
+    }
+
+    /// The records that did not end `updated` or `unchanged`, in `format`, with the desired
+    /// values of `items` (the plan's, in the same order as the rows) and the error columns.
+    pub fn failed_rows(&self, items: &[PlanItem], format: Format) -> String {
+        let failed: Vec<(&ReportRow, &PlanItem)> = self
+            .rows
+            .iter()
+            .zip(items)
+            .filter(|(row, _)| row.outcome.is_problem())
+            .collect();
+        match format {
+            Format::Jsonl => {
+                let mut out = String::new();
+                for (row, item) in failed {
+                    let mut object = Map::new();
+                    if let Some(id) = item.user_id {
+                        object.insert(USER_ID.into(), Value::from(id));
+                    }
+                    object.extend(item.desired.clone());
+                    object.insert(ERROR_COLUMNS[0].into(), Value::from(error_code(row)));
+                    object.insert(ERROR_COLUMNS[1].into(), Value::from(row.message.clone()));
+                    out.push_str(&Value::Object(object).to_string());
+                    out.push('\n');
+                }
+                out
+            }
+            Format::Csv => {
+                let mut columns: Vec<String> = Vec::new();
+                for (_, item) in &failed {
+                    for name in item.desired.keys() {
+                        if !columns.contains(name) {
+                            columns.push(name.clone());
+                        }
+                    }
+                }
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                let mut header = vec![USER_ID.to_string()];
+                header.extend(columns.iter().cloned());
+                header.extend(ERROR_COLUMNS.iter().map(|c| c.to_string()));
+                writer.write_record(&header).expect("writes to memory");
+                for (row, item) in failed {
+                    let mut cells = vec![item.user_id.map(|id| id.to_string()).unwrap_or_default()];
+                    for name in &columns {
+                        cells.push(match item.desired.get(name) {
+                            None => String::new(),
+                            Some(Value::String(s))
+                                if s.is_empty() && name == "pbxCreationLimit" =>
+                            {
+                                "unlimited".into()
+                            }
+                            Some(Value::String(s)) => s.clone(),
+                            Some(other) => other.to_string(),
+                        });
+                    }
+                    cells.push(error_code(row));
+                    cells.push(row.message.clone());
+                    writer.write_record(&cells).expect("writes to memory");
+                }
+                String::from_utf8(writer.into_inner().expect("flushes to memory"))
+                    .expect("CSV of UTF-8")
+            }
+        }
+    }
+}
+
+/// The error code column of a failed row: the status code, else the outcome.
+fn error_code(row: &ReportRow) -> String {
+    if row.code.is_empty() || row.code == "YCM_OK" {
+        row.outcome.as_str().to_string()
+    } else {
+        row.code.clone()
+    }
+}

@@ -9,6 +9,14 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 /// A credential. Never printed, zeroed on drop.
+///
+/// # Example
+///
+/// ```
+/// let secret = ycm::Secret::new("eyJhbGciOi...");
+/// assert_eq!(format!("{secret:?}"), "[REDACTED]");
+/// assert_eq!(secret.expose(), "eyJhbGciOi...");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
 

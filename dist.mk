@@ -160,5 +160,5 @@ docs: release dist-venv
 	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc -p yeastar-ycm --no-deps $(CAPI)
 	rm -rf $(CURDIR)/target/doc/python
 	cd $(PY_DIR) && YCM_LIBRARY=$(LIB_SO) $(DIST_PY_BIN) -m pdoc --docformat restructuredtext \
-	  -o $(CURDIR)/target/doc/python ycm
+	  -o $(CURDIR)/target/doc/python ycm ycm.aio
 	@echo "docs: target/doc/ycm/index.html, target/doc/python/ycm.html"

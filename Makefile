@@ -1,5 +1,6 @@
-# ycm: build, demo, test, bench, header, install. `make help` lists the targets.
-# The C layer's rules live in bindings/c/c.mk, the Python package's in bindings/python/python.mk.
+# ycm: build, demo, test, bench, header, install, dist. `make help` lists the targets.
+# The C layer's rules live in bindings/c/c.mk, the Python package's in bindings/python/python.mk,
+# installing and packaging (install, uninstall, dist, dist-test) in dist.mk.
 
 CARGO      ?= cargo
 PYTHON     ?= python3
@@ -10,8 +11,23 @@ LIB_SO     := $(RELEASE)/libycm.so
 LIB_A      := $(RELEASE)/libycm.a
 MOCK_BIN   := $(RELEASE)/ycm-mock
 HEADER     := $(CURDIR)/include/ycm.h
+# The package version, and the shared library's names after cargo-c's conventions: the
+# SONAME carries the major version, or 0.MINOR while the major is 0 (0.0.PATCH for 0.0.x),
+# since a 0.x minor release may break the ABI; the file carries the whole version.
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(CURDIR)/Cargo.toml | head -1)
+V_MAJOR    := $(word 1,$(subst ., ,$(VERSION)))
+V_MINOR    := $(word 2,$(subst ., ,$(VERSION)))
+V_PATCH    := $(word 3,$(subst ., ,$(VERSION)))
+SOVERSION  := $(if $(filter-out 0,$(V_MAJOR)),$(V_MAJOR),$(if $(filter-out 0,$(V_MINOR)),0.$(V_MINOR),0.0.$(V_PATCH)))
+SONAME     := libycm.so.$(SOVERSION)
+REALNAME   := libycm.so.$(VERSION)
+# rustc's own link line for libycm.a (`--print native-static-libs`), captured by `make
+# release`; ycm.pc's Libs.private and the CMake static target come from it.
+NATIVE_LIBS := $(RELEASE)/ycm-native-static-libs.txt
+# The C side of the build (cbindgen, the header): the `capi` feature, on in every build here.
+CAPI       := --features yeastar-ycm/capi
 
-.PHONY: help all build release header header-check lint rust-test loom test demo bench install clean
+.PHONY: help all build release header header-check lint rust-test loom test demo bench clean
 
 help:
 	@echo "make demo      build everything, start ycm-mock, update user 13329 from C and Python"
@@ -20,57 +36,69 @@ help:
 	@echo "make soak      RSS after 10,000 and 1,000,000 calls on one client (SOAK_CALLS=N to shorten)"
 	@echo "make header    regenerate include/ycm.h"
 	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
-	@echo "make install   install the library, header and pkg-config file under PREFIX=$(PREFIX)"
+	@echo "make install   install the built (make release) library, headers, ycm.pc and CMake package"
+	@echo "               under DESTDIR/PREFIX (PREFIX=$(PREFIX), LIBDIR, INCLUDEDIR); never runs cargo"
+	@echo "make uninstall remove what make install installed (same variables)"
+	@echo "make dist      stripped libraries (debug info apart), the Python sdist and manylinux wheel"
+	@echo "make dist-test install into a temporary prefix and venvs, build C/C++ users, run them on ycm-mock"
+	@echo "make docs      rustdoc and the Python API reference (pdoc)"
 
 all: release
 
 build:
-	$(CARGO) build --workspace
+	$(CARGO) build --workspace $(CAPI)
+
+# The crate's only declared crate type is rlib (what a Rust dependent builds); the C
+# libraries come from `cargo rustc --crate-type cdylib,staticlib`, as cargo-c builds them,
+# into target/release/libycm.so (SONAME $(SONAME)) and libycm.a. rustc's note with the
+# static link line is replayed by cargo on a fresh build too, so it is always captured.
+CAPI_RUSTC := $(CARGO) rustc --release --lib -p yeastar-ycm --features capi \
+	--crate-type cdylib,staticlib -- --print native-static-libs -C link-arg=-Wl,-soname,$(SONAME)
 
 release:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release -p ycm-mock
+	@mkdir -p $(RELEASE)
+	@echo "$(CAPI_RUSTC)"
+	@$(CAPI_RUSTC) 2>$(RELEASE)/.capi-build.log; rc=$$?; cat $(RELEASE)/.capi-build.log >&2; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  libs=$$(sed -n 's/^note: native-static-libs: *//p' $(RELEASE)/.capi-build.log | tail -n 1); \
+	  [ -n "$$libs" ] || { echo "make release: rustc printed no native-static-libs line" >&2; exit 1; }; \
+	  printf '%s\n' "$$libs" > $(NATIVE_LIBS).tmp && mv $(NATIVE_LIBS).tmp $(NATIVE_LIBS)
 
 # build.rs generates the header into OUT_DIR on every build; this also writes include/ycm.h.
 header:
-	YCM_WRITE_HEADER=1 $(CARGO) build --lib
+	YCM_WRITE_HEADER=1 $(CARGO) build --lib $(CAPI)
 
 # Fails when the committed include/ycm.h differs from a fresh generation or from Cargo.toml's
 # version (also part of rust-test).
 header-check:
-	$(CARGO) test --test header
+	$(CARGO) test --test header $(CAPI)
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --workspace --no-deps
+	$(CARGO) clippy --workspace --all-targets $(CAPI) -- -D warnings
+	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --workspace --no-deps $(CAPI)
 
 rust-test:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace $(CAPI)
 
 # Model-checks the shared token renewal (src/token_cache.rs) with loom; its own target dir
 # because the cfg changes every crate's build.
 loom:
 	RUSTFLAGS="--cfg ycm_loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --lib token_cache
 
-test: lint header-check rust-test loom c-test py-test
+test: lint header-check rust-test loom c-test py-test dist-test
 	@echo "make test: all suites passed"
 
 demo: release c-build py-venv
 	@scripts/demo.sh
 
-install: release
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 $(HEADER) bindings/c/include/ycm.hpp $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
-		bindings/c/ycm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ycm.pc
-
 clean: bench-clean
 	$(CARGO) clean
-	rm -rf bindings/c/build $(VENV)
+	rm -rf bindings/c/build $(VENV) bindings/python/build
 
 include bindings/c/c.mk
 include bindings/python/python.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
+include dist.mk

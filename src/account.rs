@@ -9,9 +9,23 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// Largest page size the list endpoint accepts.
+///
+/// # Example
+///
+/// ```
+/// assert!(ycm::ListQuery::new(ycm::MAX_PAGE_SIZE, 1, None).is_ok());
+/// ```
 pub const MAX_PAGE_SIZE: u32 = 50;
 
 /// The kind of a YCM user account.
+///
+/// # Example
+///
+/// ```
+/// use ycm::UserType;
+/// assert_eq!(UserType::Reseller.as_str(), "Reseller");
+/// assert_eq!(UserType::Other("Partner".into()).as_str(), "Partner");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum UserType {
     /// `"My Colleague"`: a member of the provider's own team.
@@ -49,6 +63,15 @@ impl<'de> Deserialize<'de> for UserType {
 }
 
 /// A YCM user as the read endpoints describe it.
+///
+/// # Example
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// let user: ycm::User = client.get_user(13329)?.value;
+/// println!("{} {} <{}> at {}", user.first_name, user.last_name, user.email, user.company);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -95,6 +118,18 @@ pub struct User {
 }
 
 /// One page of users.
+///
+/// # Example
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// let page = client.list_users(&ycm::ListQuery::new(50, 1, None)?)?.value;
+/// println!("page {} of {} users", page.page_number, page.total);
+/// for user in &page.list {
+///     println!("{} {}", user.user_id, user.company);
+/// }
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserPage {
@@ -110,6 +145,15 @@ pub struct UserPage {
 }
 
 /// Checked arguments of a list call.
+///
+/// # Example
+///
+/// ```
+/// let query = ycm::ListQuery::new(20, 1, Some("userId"))?;
+/// assert!(ycm::ListQuery::new(ycm::MAX_PAGE_SIZE + 1, 1, None).is_err());
+/// # let _ = query;
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
     /// 1..=50.

@@ -19,6 +19,20 @@ use std::sync::Arc;
 use ureq::http::Method;
 
 /// A YCM API client. Thread-safe: share one across threads.
+///
+/// # Example
+///
+/// ```no_run
+/// use ycm::{Auth, Client, Config, Secret, UserUpdate};
+/// let config = Config::new(
+///     "https://ycm.yeastar.com",
+///     Auth::ClientCredentials { client_id: "ID".into(), client_secret: Secret::new("SECRET") },
+/// )?;
+/// let client = Client::new(config)?;
+/// let done = client.update_user(13329, &UserUpdate::new().company("New Company Name"))?;
+/// println!("requestId {}", done.info.request_id);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 pub struct Client {
     config: Config,
     transport: Transport,
@@ -34,6 +48,15 @@ impl std::fmt::Debug for Client {
 }
 
 /// The result of a successful update.
+///
+/// # Example
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// let done = client.update_user_json(13329, r#"{"remark": "moved to EU"}"#)?;
+/// println!("{} at {} after {} attempt(s)", done.info.request_id, done.info.time, done.info.attempts);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Updated {
     /// What is known about the exchange: HTTP status, attempts, `requestId`, `time`.
@@ -41,6 +64,15 @@ pub struct Updated {
 }
 
 /// A read's typed value and its call information.
+///
+/// # Example
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// let read = client.get_user(13329)?;
+/// println!("{} (requestId {}, HTTP {})", read.value.company, read.info.request_id, read.info.http_status);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Read<T> {
     /// The value read.
@@ -209,6 +241,23 @@ impl Client {
 }
 
 /// The calls of a [`Client`] made with a [`Cancel`] (see [`Client::with_cancel`]).
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use ycm::{Cancel, Client, UserUpdate};
+/// # let client = Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// let cancel = Cancel::new();
+/// let stopper = cancel.clone();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(Duration::from_secs(2));
+///     stopper.cancel(); // the call below returns Code::Cancelled at once
+/// });
+/// let result = client.with_cancel(&cancel).update_user(13329, &UserUpdate::new().remark("x"));
+/// # let _ = result;
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct Cancellable<'a> {
     client: &'a Client,

@@ -34,6 +34,20 @@ const PATH_ROOM: usize = 64;
 pub const MAX_BASE_URL_BYTES: usize = MAX_URI_BYTES - PATH_ROOM;
 
 /// How the client authenticates.
+///
+/// # Example
+///
+/// ```
+/// use ycm::{Auth, Config, Secret};
+/// let token = Auth::AccessToken(Secret::new("eyJhbGciOi..."));
+/// let credentials = Auth::ClientCredentials {
+///     client_id: "ID".into(),
+///     client_secret: Secret::new("SECRET"),
+/// };
+/// Config::new("https://ycm.yeastar.com", token)?;
+/// Config::new("https://ycm.yeastar.com", credentials)?;
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub enum Auth {
     /// A ready access token (YCM tokens live 30 minutes; swap it with
@@ -50,6 +64,23 @@ pub enum Auth {
 
 /// Everything a client needs, validated. Build it with [`Config::new`] and the `with_*`
 /// methods, or parse it with [`Config::from_json`].
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use ycm::{Auth, Code, Config, Secret};
+/// let config = Config::new("https://ycm.yeastar.com", Auth::AccessToken(Secret::new("eyJ...")))?
+///     .timeout(Duration::from_secs(10))
+///     .retries(3, Duration::from_millis(200), Duration::from_secs(5));
+/// assert_eq!(config.base_url(), "https://ycm.yeastar.com");
+/// let same = Config::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// # let _ = same;
+/// // Plain HTTP is refused unless asked for (ycm-mock on loopback):
+/// let refused = Config::new("http://ycm.example.com", Auth::AccessToken(Secret::new("t")));
+/// assert_eq!(refused.unwrap_err().code(), Code::InvalidArgument);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) base_url: Url,
@@ -66,6 +97,13 @@ pub struct Config {
 }
 
 /// The keys `config_json` accepts.
+///
+/// # Example
+///
+/// ```
+/// assert!(ycm::CONFIG_KEYS.contains(&"base_url"));
+/// assert!(ycm::CONFIG_KEYS.contains(&"access_token"));
+/// ```
 pub const CONFIG_KEYS: [&str; 14] = [
     "base_url",
     "access_token",

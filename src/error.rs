@@ -8,6 +8,15 @@
 use std::fmt;
 
 /// Stable numeric error codes, grouped in ranges by cause. Numbers are never reused.
+///
+/// # Example
+///
+/// ```
+/// use ycm::Code;
+/// assert_eq!(Code::InvalidBody.number(), 4);
+/// assert_eq!(Code::from_number(4), Some(Code::InvalidBody));
+/// assert_eq!(Code::InvalidBody.name(), "YCM_ERR_INVALID_BODY");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 #[non_exhaustive]
@@ -128,6 +137,17 @@ impl Code {
 }
 
 /// What is known about the HTTP exchange behind a result, success or failure.
+///
+/// # Example
+///
+/// ```no_run
+/// # let client = ycm::Client::from_json(r#"{"base_url": "https://ycm.yeastar.com", "access_token": "eyJ..."}"#)?;
+/// match client.get_user(13329) {
+///     Ok(read) => println!("requestId {}", read.info.request_id),
+///     Err(e) => eprintln!("{e} (HTTP {}, {} attempts)", e.info().http_status, e.info().attempts),
+/// }
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallInfo {
     /// HTTP status of the last response; 0 when none was received.
@@ -147,6 +167,16 @@ pub struct CallInfo {
 /// The error of every fallible ycm call: a stable [`Code`], a message that names what was
 /// wrong (the argument, field and rule, or the failure and the request), and what is known
 /// about the exchange.
+///
+/// # Example
+///
+/// ```
+/// use ycm::{Code, UserUpdate};
+/// let err = UserUpdate::new().set("colour", "blue").unwrap_err();
+/// assert_eq!(err.code(), Code::InvalidBody);
+/// assert_eq!(err.info().attempts, 0); // refused before anything was sent
+/// println!("{err}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     code: Code,
@@ -210,4 +240,13 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Result alias used throughout the crate.
+///
+/// # Example
+///
+/// ```
+/// fn company(client: &ycm::Client) -> ycm::Result<String> {
+///     Ok(client.get_user(13329)?.value.company)
+/// }
+/// # let _ = company;
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -46,4 +46,10 @@ pub use secret::Secret;
 pub use user::{PbxCreationLimit, UserUpdate, MAX_BODY_BYTES, MAX_PBX_CREATION_LIMIT};
 
 /// The library version, `MAJOR.MINOR.PATCH`.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(ycm::VERSION.split('.').count(), 3);
+/// ```
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,8 +8,21 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 /// Largest update body accepted, in bytes of JSON.
+///
+/// # Example
+///
+/// ```
+/// let huge = "x".repeat(ycm::MAX_BODY_BYTES);
+/// assert!(ycm::UserUpdate::new().remark(huge).check().is_err());
+/// ```
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest `pbxCreationLimit` (the API's Integer is a signed 32-bit number).
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(ycm::MAX_PBX_CREATION_LIMIT, i64::from(i32::MAX));
+/// ```
 pub const MAX_PBX_CREATION_LIMIT: i64 = i32::MAX as i64;
 
 /// The string fields of an update, with their wire names.
@@ -29,6 +42,17 @@ pub const TWO_FACTOR_FIELD: &str = "twoFactorAuthenticationEnable";
 pub const PBX_LIMIT_FIELD: &str = "pbxCreationLimit";
 
 /// A reseller's Cloud PBX creation limit.
+///
+/// # Example
+///
+/// ```
+/// use ycm::{PbxCreationLimit, UserUpdate};
+/// let update = UserUpdate::new().pbx_creation_limit(PbxCreationLimit::AtMost(20));
+/// assert_eq!(update.pbx_limit(), Some(PbxCreationLimit::AtMost(20)));
+/// let unlimited = UserUpdate::new().pbx_creation_limit(PbxCreationLimit::Unlimited);
+/// assert!(unlimited.checked_json()?.contains(r#""pbxCreationLimit":"""#));
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PbxCreationLimit {
     /// No limit (sent as the empty string `""`).
@@ -38,6 +62,17 @@ pub enum PbxCreationLimit {
 }
 
 /// A checked update of a YCM user: at least one field, every field valid.
+///
+/// # Example
+///
+/// ```
+/// use ycm::UserUpdate;
+/// let update = UserUpdate::new().company("New Company Name").set("firstName", "Ann")?;
+/// update.check()?;
+/// assert_eq!(update.get("company"), Some("New Company Name"));
+/// assert!(UserUpdate::new().check().is_err()); // at least one field
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserUpdate {
     strings: Vec<(&'static str, String)>,

@@ -1,7 +1,7 @@
 # The C layer's rules, included by the top Makefile (paths relative to the repo root; CARGO,
 # RELEASE, LIB_SO, LIB_A, MOCK_BIN and HEADER come from there).
 #
-#   make c-build          cargo build --release --workspace, then the examples and tests
+#   make c-build          make release (ycm-mock, libycm.so, libycm.a), then the examples and tests
 #                         into bindings/c/build/ (linked against the release libycm.so)
 #   make c-test           c-test-asan + c-test-valgrind
 #   make c-test-asan      tests built with -fsanitize=address,undefined, static libycm.a
@@ -67,8 +67,7 @@ c_run_all = status=0; $(foreach t,$(C_TESTS),echo "-- $(if $(2),valgrind )$(1)/$
 .PHONY: c-build c-bins c-asan-bins c-test c-test-asan c-test-valgrind c-clean c-tools
 
 # cargo decides what is stale in Rust; make then relinks what depends on the libraries.
-c-build:
-	$(CARGO) build --release --workspace
+c-build: release
 	@$(MAKE) --no-print-directory c-bins
 
 c-bins: $(C_PLAIN_BINS)

@@ -41,13 +41,14 @@ cd $(PY_DIR) && YCM_LIBRARY=$(LIB_SO) YCM_MOCK_BIN=$${YCM_MOCK_BIN:-$(MOCK_BIN)}
 	$(PY_VENV_PY) -m pytest -q -p no:cacheprovider
 endef
 
-# The installed package must carry its own, current libycm.so: no YCM_LIBRARY, no
-# PYTHONPATH, run from a directory outside the checkout, and the bundled copy must be the
-# library just built.
+# The installed package must carry its own, current libycm.so: run from a directory outside
+# the checkout with no YCM_LIBRARY and no PYTHONPATH, the bundled copy must be the library
+# just built (given to setup.py as YCM_LIBRARY, so pip compiles nothing; `make dist-test`
+# builds from the sdist instead).
 define PY_INSTALL_CHECK
 @set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 $(PYTHON) -m venv "$$tmp/venv"; \
-env -u YCM_LIBRARY "$$tmp/venv/bin/python" $(PY_PIP) $(CURDIR)/$(PY_DIR); \
+YCM_LIBRARY=$(LIB_SO) "$$tmp/venv/bin/python" $(PY_PIP) $(CURDIR)/$(PY_DIR); \
 cd "$$tmp"; \
 env -u YCM_LIBRARY -u PYTHONPATH "$$tmp/venv/bin/python" -c 'import ycm; print(ycm.__version__)'; \
 bundled=$$(env -u YCM_LIBRARY -u PYTHONPATH "$$tmp/venv/bin/python" -c \

@@ -14,6 +14,13 @@
 #ifndef YCM_HPP
 #define YCM_HPP
 
+// The wrapper is specified and tested as C++17 (the C tests build it with -std=c++17) and
+// may use any of it: an older standard is refused here, with the fix, rather than failing
+// later in a template error.
+#if !defined(__cplusplus) || __cplusplus < 201703L
+#error "ycm.hpp needs C++17 or newer (-std=c++17); from C, include ycm.h instead"
+#endif
+
 #include "ycm.h"
 
 #include <cstdint>

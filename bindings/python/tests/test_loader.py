@@ -74,3 +74,15 @@ def test_checkout_library_is_the_fallback(tmp_path: Path) -> None:
     if os.environ.get("CARGO_TARGET_DIR"):
         checkout = Path(os.environ["CARGO_TARGET_DIR"]).resolve() / "release" / "libycm.so"
     assert result.stdout.strip() == str(checkout)
+
+
+def test_library_of_another_version_is_refused(tmp_path: Path) -> None:
+    """The package and the library it loads are one version: a copy of the package that
+    says 9.9.9 refuses the current library with an ImportError naming both versions."""
+    root = copy_package(tmp_path)
+    version_file = root / "ycm" / "_version.py"
+    version_file.write_text(version_file.read_text().replace(ycm.__version__, "9.9.9"))
+    result = run("import ycm", root, str(ycm.library_path), tmp_path)
+    assert result.returncode != 0
+    assert "ImportError: ycm:" in result.stderr
+    assert f"is libycm {ycm.__version__}, but this package (yeastar-ycm) is 9.9.9" in result.stderr

@@ -15,7 +15,7 @@ Search order for the library (the first that exists wins; no search path is ever
 1. ``libycm.so`` next to this file (bundled by ``pip install``),
 2. the file named by the environment variable ``YCM_LIBRARY``,
 3. ``target/release/libycm.so`` of the ycm checkout this package sits in (the directory
-   two levels above ``bindings/python``, when its ``Cargo.toml`` is the crate ``ycm``;
+   two levels above ``bindings/python``, when its ``Cargo.toml`` is the crate ``yeastar-ycm``;
    ``$CARGO_TARGET_DIR`` is honoured).
 """
 
@@ -41,6 +41,8 @@ from ctypes import (
 )
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+
+from ._version import __version__ as PACKAGE_VERSION
 
 LIBRARY_FILE = "libycm.so"
 LIBRARY_ENV = "YCM_LIBRARY"
@@ -188,7 +190,7 @@ def _checkout_library(package_dir: Path) -> Optional[Path]:
     except OSError:
         return None
     package = text.split("[package]", 1)
-    name_line = re.compile(r'^\s*name\s*=\s*"ycm"\s*$', re.MULTILINE)
+    name_line = re.compile(r'^\s*name\s*=\s*"yeastar-ycm"\s*$', re.MULTILINE)
     if len(package) != 2 or not name_line.search(package[1].split("\n[", 1)[0]):
         return None
     # Like cargo, a relative CARGO_TARGET_DIR is relative to the working directory.
@@ -226,6 +228,24 @@ def find_library() -> Tuple[Optional[Path], List[str]]:
     return None, searched
 
 
+def _check_version(lib: ctypes.CDLL, path: Path) -> None:
+    """The library must be the version of this package: the declarations above describe
+    that one ABI, and 0.x releases may change it."""
+    try:
+        fn = lib.ycm_version
+    except AttributeError as exc:
+        raise ImportError(f"ycm: {path} has no symbol ycm_version: it is not libycm") from exc
+    fn.restype = c_char_p
+    fn.argtypes = []
+    found = (fn() or b"").decode("utf-8", "replace")
+    if found != PACKAGE_VERSION:
+        raise ImportError(
+            f"ycm: {path} is libycm {found}, but this package (yeastar-ycm) is "
+            f"{PACKAGE_VERSION}: reinstall yeastar-ycm, or point {LIBRARY_ENV} at a libycm "
+            f"{PACKAGE_VERSION}"
+        )
+
+
 def _load() -> Tuple[ctypes.CDLL, Path]:
     path, searched = find_library()
     if path is None:
@@ -239,6 +259,7 @@ def _load() -> Tuple[ctypes.CDLL, Path]:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
         raise ImportError(f"ycm: cannot load {path}: {exc}") from exc
+    _check_version(lib, path)
     for name, (restype, argtypes) in SIGNATURES.items():
         try:
             fn = getattr(lib, name)

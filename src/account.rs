@@ -227,6 +227,48 @@ mod tests {
     }
 
     #[test]
+    fn user_has_exactly_the_readable_update_fields() {
+        use crate::fields::{by_wire, Readable, FIELDS};
+        // The read-only members of a user, which are no update field.
+        const READ_ONLY: [&str; 4] = ["userId", "createdCloudPbx", "userType", "createdReseller"];
+        let mut get = serde_json::json!({"userId": 1, "userType": "Reseller"});
+        let mut list = get.clone();
+        for field in FIELDS {
+            if field.readable.by_get() {
+                get[field.wire] = Value::from(field.snake);
+            }
+            if field.readable.by_list() {
+                list[field.wire] = Value::from(field.snake);
+            }
+        }
+        // What each read documents parses, and every readable field lands in its member.
+        for (read, json, by) in [
+            ("get", get, Readable::by_get as fn(Readable) -> bool),
+            ("list", list, Readable::by_list),
+        ] {
+            let user: User = serde_json::from_value(json).expect(read);
+            let back = serde_json::to_value(&user).unwrap();
+            let keys: Vec<&String> = back.as_object().unwrap().keys().collect();
+            for key in &keys {
+                assert!(
+                    READ_ONLY.contains(&key.as_str()) || by_wire(key).is_some(),
+                    "User member {key} is neither read-only nor a row of fields::FIELDS"
+                );
+            }
+            for field in FIELDS {
+                let value = &back[field.wire];
+                if by(field.readable) {
+                    assert_eq!(value, field.snake, "{read}: {}", field.wire);
+                } else {
+                    // Not returned by this read (pbxCreationLimit by none): an Option, so
+                    // "not returned" stays distinct from "empty".
+                    assert_eq!(value, &Value::Null, "{read}: {}", field.wire);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn list_arguments_are_checked() {
         assert_eq!(
             ListQuery::new(50, 2, Some("-userId")).unwrap().path(),

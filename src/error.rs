@@ -7,76 +7,101 @@
 
 use std::fmt;
 
-/// Stable numeric error codes, grouped in ranges by cause. Numbers are never reused.
-///
-/// # Example
-///
-/// ```
-/// use ycm::Code;
-/// assert_eq!(Code::InvalidBody.number(), 4);
-/// assert_eq!(Code::from_number(4), Some(Code::InvalidBody));
-/// assert_eq!(Code::InvalidBody.name(), "YCM_ERR_INVALID_BODY");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum Code {
+/// Declares every code once: its doc comment, variant, number, C name and one-sentence
+/// description. From that list it generates [`Code`] (with [`Code::ALL`] in declaration
+/// order), [`Code::name`] and [`Code::description`]. The C enum `ycm_code` in
+/// `ffi/status.rs` stays hand-written (cbindgen does not expand macros) and its tests
+/// compare it with [`Code::ALL`] both ways, as the Python and README tests do.
+macro_rules! codes {
+    ($(
+        $(#[doc = $doc:literal])+
+        $variant:ident = $number:literal, $name:literal, $description:literal;
+    )+) => {
+        /// Stable numeric error codes, grouped in ranges by cause. Numbers are never reused.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use ycm::Code;
+        /// assert_eq!(Code::InvalidBody.number(), 4);
+        /// assert_eq!(Code::from_number(4), Some(Code::InvalidBody));
+        /// assert_eq!(Code::InvalidBody.name(), "YCM_ERR_INVALID_BODY");
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[doc = $doc])+ $variant = $number, )+
+        }
+
+        impl Code {
+            /// Every code, in numeric order.
+            pub const ALL: [Code; [$($number),+].len()] = [$(Code::$variant),+];
+
+            /// The C name of the code, for example `"YCM_ERR_TIMEOUT"`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)+
+                }
+            }
+
+            /// One sentence describing the code.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $description,)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
     /// Success.
-    Ok = 0,
+    Ok = 0, "YCM_OK", "The call succeeded.";
     /// A required argument was missing (NULL from C).
-    NullArgument = 1,
+    NullArgument = 1, "YCM_ERR_NULL_ARGUMENT",
+        "A required argument was NULL; nothing was sent.";
     /// A bad argument: base URL, user id, token characters, page size, configuration.
-    InvalidArgument = 2,
+    InvalidArgument = 2, "YCM_ERR_INVALID_ARGUMENT",
+        "An argument or configuration value was invalid; nothing was sent.";
     /// A string argument was not valid UTF-8.
-    InvalidUtf8 = 3,
+    InvalidUtf8 = 3, "YCM_ERR_INVALID_UTF8",
+        "A string argument was not valid UTF-8; nothing was sent.";
     /// The update body was refused: not JSON, not an object, empty, unknown field, wrong type,
     /// bad value or too large.
-    InvalidBody = 4,
+    InvalidBody = 4, "YCM_ERR_INVALID_BODY",
+        "The update body broke a YCM rule; nothing was sent.";
     /// Could not connect: DNS failure, connection refused, unreachable.
-    Connect = 10,
+    Connect = 10, "YCM_ERR_CONNECT",
+        "Could not connect to the server (DNS, refused or unreachable).";
     /// The call ran out of time.
-    Timeout = 11,
+    Timeout = 11, "YCM_ERR_TIMEOUT", "The call did not finish within its time budget.";
     /// TLS handshake or certificate verification failed.
-    Tls = 12,
+    Tls = 12, "YCM_ERR_TLS", "The TLS handshake or certificate verification failed.";
     /// The connection failed during the exchange: reset, truncated, other I/O.
-    Io = 13,
+    Io = 13, "YCM_ERR_IO",
+        "The connection failed during the exchange (reset, truncated or other I/O error).";
     /// The server answered with a non-2xx status and no YCM envelope.
-    Http = 20,
+    Http = 20, "YCM_ERR_HTTP",
+        "The server answered with an HTTP error status and no YCM envelope.";
     /// The access token or the client credentials were rejected.
-    Unauthorized = 21,
+    Unauthorized = 21, "YCM_ERR_UNAUTHORIZED",
+        "The access token or client credentials were rejected.";
     /// The server was still throttling after the retry budget.
-    RateLimited = 22,
+    RateLimited = 22, "YCM_ERR_RATE_LIMITED",
+        "The server kept throttling the client after every retry.";
     /// The server answered with a YCM envelope whose status is `Failed`.
-    Api = 23,
+    Api = 23, "YCM_ERR_API",
+        "YCM answered with status \"Failed\" (see api_errcode and the message).";
     /// The response could not be understood: not JSON, fields missing, too large.
-    BadResponse = 24,
+    BadResponse = 24, "YCM_ERR_BAD_RESPONSE", "The server's response could not be understood.";
     /// The caller stopped the call (its [`crate::Cancel`] was triggered).
-    Cancelled = 30,
+    Cancelled = 30, "YCM_ERR_CANCELLED", "The call was stopped by the caller.";
     /// A bug in ycm: a caught panic or a broken invariant.
-    Internal = 90,
+    Internal = 90, "YCM_ERR_INTERNAL", "An internal error in ycm (a bug); please report it.";
 }
 
 impl Code {
-    /// Every code, in numeric order.
-    pub const ALL: [Code; 16] = [
-        Code::Ok,
-        Code::NullArgument,
-        Code::InvalidArgument,
-        Code::InvalidUtf8,
-        Code::InvalidBody,
-        Code::Connect,
-        Code::Timeout,
-        Code::Tls,
-        Code::Io,
-        Code::Http,
-        Code::Unauthorized,
-        Code::RateLimited,
-        Code::Api,
-        Code::BadResponse,
-        Code::Cancelled,
-        Code::Internal,
-    ];
-
     /// The stable number of this code.
     pub fn number(self) -> u32 {
         self as u32
@@ -85,54 +110,6 @@ impl Code {
     /// The code with this number, if there is one.
     pub fn from_number(number: u32) -> Option<Code> {
         Code::ALL.into_iter().find(|code| code.number() == number)
-    }
-
-    /// The C name of the code, for example `"YCM_ERR_TIMEOUT"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Code::Ok => "YCM_OK",
-            Code::NullArgument => "YCM_ERR_NULL_ARGUMENT",
-            Code::InvalidArgument => "YCM_ERR_INVALID_ARGUMENT",
-            Code::InvalidUtf8 => "YCM_ERR_INVALID_UTF8",
-            Code::InvalidBody => "YCM_ERR_INVALID_BODY",
-            Code::Connect => "YCM_ERR_CONNECT",
-            Code::Timeout => "YCM_ERR_TIMEOUT",
-            Code::Tls => "YCM_ERR_TLS",
-            Code::Io => "YCM_ERR_IO",
-            Code::Http => "YCM_ERR_HTTP",
-            Code::Unauthorized => "YCM_ERR_UNAUTHORIZED",
-            Code::RateLimited => "YCM_ERR_RATE_LIMITED",
-            Code::Api => "YCM_ERR_API",
-            Code::BadResponse => "YCM_ERR_BAD_RESPONSE",
-            Code::Cancelled => "YCM_ERR_CANCELLED",
-            Code::Internal => "YCM_ERR_INTERNAL",
-        }
-    }
-
-    /// One sentence describing the code.
-    pub fn description(self) -> &'static str {
-        match self {
-            Code::Ok => "The call succeeded.",
-            Code::NullArgument => "A required argument was NULL; nothing was sent.",
-            Code::InvalidArgument => {
-                "An argument or configuration value was invalid; nothing was sent."
-            }
-            Code::InvalidUtf8 => "A string argument was not valid UTF-8; nothing was sent.",
-            Code::InvalidBody => "The update body broke a YCM rule; nothing was sent.",
-            Code::Connect => "Could not connect to the server (DNS, refused or unreachable).",
-            Code::Timeout => "The call did not finish within its time budget.",
-            Code::Tls => "The TLS handshake or certificate verification failed.",
-            Code::Io => {
-                "The connection failed during the exchange (reset, truncated or other I/O error)."
-            }
-            Code::Http => "The server answered with an HTTP error status and no YCM envelope.",
-            Code::Unauthorized => "The access token or client credentials were rejected.",
-            Code::RateLimited => "The server kept throttling the client after every retry.",
-            Code::Api => "YCM answered with status \"Failed\" (see api_errcode and the message).",
-            Code::BadResponse => "The server's response could not be understood.",
-            Code::Cancelled => "The call was stopped by the caller.",
-            Code::Internal => "An internal error in ycm (a bug); please report it.",
-        }
     }
 }
 
@@ -250,3 +227,39 @@ impl std::error::Error for Error {}
 /// # let _ = company;
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn the_declaration_is_ordered_unique_and_named_by_one_rule() {
+        let numbers: Vec<u32> = Code::ALL.iter().map(|c| c.number()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        let names: HashSet<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        for code in Code::ALL {
+            assert_eq!(Code::from_number(code.number()), Some(code));
+            // The C name is the variant's name in SCREAMING_SNAKE_CASE after YCM_ERR_.
+            let mut screaming = String::new();
+            for c in format!("{code:?}").chars() {
+                if c.is_ascii_uppercase() && !screaming.is_empty() {
+                    screaming.push('_');
+                }
+                screaming.push(c.to_ascii_uppercase());
+            }
+            let expected = match code {
+                Code::Ok => "YCM_OK".to_owned(),
+                _ => format!("YCM_ERR_{screaming}"),
+            };
+            assert_eq!(code.name(), expected);
+            let description = code.description();
+            assert!(
+                description.ends_with('.') && !description.contains('\n'),
+                "{code:?}"
+            );
+        }
+        assert_eq!(Code::from_number(5), None);
+    }
+}

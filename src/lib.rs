@@ -24,6 +24,7 @@ mod client;
 mod config;
 mod error;
 pub mod ffi;
+pub mod fields;
 mod fork;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -25,21 +25,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// ```
 pub const MAX_PBX_CREATION_LIMIT: i64 = i32::MAX as i64;
 
-/// The string fields of an update, with their wire names.
-pub const STRING_FIELDS: [&str; 8] = [
-    "company",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "mobile",
-    "address",
-    "remark",
-];
-/// Wire name of the two-factor field.
-pub const TWO_FACTOR_FIELD: &str = "twoFactorAuthenticationEnable";
-/// Wire name of the PBX creation limit field.
-pub const PBX_LIMIT_FIELD: &str = "pbxCreationLimit";
+/// The string fields of an update, with their wire names (from [`crate::fields::FIELDS`]).
+pub const STRING_FIELDS: [&str; 8] = crate::fields::TEXT_FIELDS;
+/// Wire name of the two-factor field (from [`crate::fields::FIELDS`]).
+pub const TWO_FACTOR_FIELD: &str = crate::fields::DISABLE_ONLY_FIELD;
+/// Wire name of the PBX creation limit field (from [`crate::fields::FIELDS`]).
+pub const PBX_LIMIT_FIELD: &str = crate::fields::LIMIT_FIELD;
 
 /// A reseller's Cloud PBX creation limit.
 ///
@@ -476,6 +467,25 @@ mod tests {
         assert!(refused(r#"{"company":{"company":1}}"#).contains("must be a string"));
         let big = format!(r#"{{"remark":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
         assert!(refused(&big).contains("limit"));
+    }
+
+    #[test]
+    fn builder_methods_are_the_table_s_snake_names() {
+        use crate::fields::{FieldKind, FIELDS};
+        // Each method is given its own name: the body shows which wire field it sets.
+        let built = UserUpdate::new()
+            .company("company")
+            .first_name("first_name")
+            .last_name("last_name")
+            .email("email")
+            .phone("phone")
+            .mobile("mobile")
+            .address("address")
+            .remark("remark");
+        for field in FIELDS.iter().filter(|f| f.kind == FieldKind::Text) {
+            assert_eq!(built.get(field.wire), Some(field.snake), "{}", field.wire);
+        }
+        assert_eq!(STRING_FIELDS.len(), 8);
     }
 
     #[test]

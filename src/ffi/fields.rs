@@ -7,7 +7,8 @@ use super::cancel::{cancel_of, ycm_cancel};
 use super::client::{acquire, calls, ycm_client};
 use super::status::{guard, ycm_status};
 use crate::client::check_user_id;
-use crate::error::{CallInfo, Error, Result};
+use crate::error::{CallInfo, Code, Error, Result};
+use crate::fields::by_c_member;
 use crate::user::{PbxCreationLimit, UserUpdate, MAX_PBX_CREATION_LIMIT};
 use std::ffi::c_char;
 
@@ -52,20 +53,22 @@ pub struct ycm_user_fields {
 /// # Safety
 /// Every non-NULL string pointer is a NUL-terminated string valid for the call.
 unsafe fn to_update(fields: &ycm_user_fields) -> Result<UserUpdate> {
+    // Each string member, named as in the struct; its wire name comes from the one table of
+    // fields (the tests below check that every member and every table row meet).
     let strings = [
-        ("company", fields.company, "fields->company"),
-        ("firstName", fields.first_name, "fields->first_name"),
-        ("lastName", fields.last_name, "fields->last_name"),
-        ("email", fields.email, "fields->email"),
-        ("phone", fields.phone, "fields->phone"),
-        ("mobile", fields.mobile, "fields->mobile"),
-        ("address", fields.address, "fields->address"),
-        ("remark", fields.remark, "fields->remark"),
+        (fields.company, "fields->company"),
+        (fields.first_name, "fields->first_name"),
+        (fields.last_name, "fields->last_name"),
+        (fields.email, "fields->email"),
+        (fields.phone, "fields->phone"),
+        (fields.mobile, "fields->mobile"),
+        (fields.address, "fields->address"),
+        (fields.remark, "fields->remark"),
     ];
     let mut update = UserUpdate::new();
-    for (wire_name, ptr, arg_name) in strings {
+    for (ptr, arg_name) in strings {
         if let Some(value) = optional_str(ptr, arg_name)? {
-            update = update.set(wire_name, value)?;
+            update = update.set(wire_name_of(arg_name)?, value)?;
         }
     }
     if fields.disable_two_factor_authentication != 0 {
@@ -95,6 +98,17 @@ unsafe fn to_update(fields: &ycm_user_fields) -> Result<UserUpdate> {
         update = update.pbx_creation_limit(limit);
     }
     Ok(update) // checked where it is serialised (update_user, checked_json)
+}
+
+/// The wire name of the field a `"fields->member"` argument carries, from the table.
+fn wire_name_of(arg_name: &str) -> Result<&'static str> {
+    let member = arg_name.trim_start_matches("fields->");
+    by_c_member(member).map(|field| field.wire).ok_or_else(|| {
+        Error::new(
+            Code::Internal,
+            format!("internal error: ycm_user_fields.{member} is not in the table of fields"),
+        )
+    })
 }
 
 /// Updates YCM user `user_id` with the fields set in `fields`, checked exactly as
@@ -142,4 +156,80 @@ pub unsafe extern "C" fn ycm_user_fields_to_json(
         unsafe { *out_json = raw };
         Ok(CallInfo::default())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{FieldKind, FIELDS};
+    use serde_json::{json, Value};
+
+    /// The member names of `struct ycm_user_fields` as the committed header declares them
+    /// (tests/header.rs keeps the header equal to a fresh generation from this file).
+    fn header_members() -> Vec<String> {
+        let header = include_str!("../../include/ycm.h");
+        let start = header
+            .find("typedef struct ycm_user_fields {")
+            .expect("the struct");
+        let body = &header[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find("} ycm_user_fields;").unwrap()];
+        let mut code = String::new();
+        for part in body.split("/*") {
+            code.push_str(part.split_once("*/").map_or(part, |(_, rest)| rest));
+        }
+        code.split(';')
+            .filter(|decl| !decl.trim().is_empty())
+            .map(|decl| decl.trim().rsplit([' ', '*']).next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_member_of_the_c_struct_is_a_row_of_the_table_and_back() {
+        let table: Vec<&str> = FIELDS
+            .iter()
+            .flat_map(|f| f.c_members.iter().copied())
+            .collect();
+        assert_eq!(header_members(), table);
+    }
+
+    #[test]
+    fn every_member_carries_the_field_its_row_names() {
+        let names: Vec<std::ffi::CString> = FIELDS
+            .iter()
+            .map(|f| std::ffi::CString::new(f.c_members[0]).unwrap())
+            .collect();
+        let name = |member: &str| {
+            let i = FIELDS
+                .iter()
+                .position(|f| f.c_members[0] == member)
+                .unwrap();
+            names[i].as_ptr()
+        };
+        // Each string member holds its own C name, so the body shows where each one went.
+        let fields = ycm_user_fields {
+            company: name("company"),
+            first_name: name("first_name"),
+            last_name: name("last_name"),
+            email: name("email"),
+            phone: name("phone"),
+            mobile: name("mobile"),
+            address: name("address"),
+            remark: name("remark"),
+            disable_two_factor_authentication: 1,
+            pbx_limit_mode: YCM_PBX_LIMIT_AT_MOST,
+            pbx_limit: 7,
+        };
+        let update = unsafe { to_update(&fields) }.unwrap();
+        let body: Value = serde_json::from_str(&update.checked_json().unwrap()).unwrap();
+        let mut expected = serde_json::Map::new();
+        for field in FIELDS {
+            let value = match field.kind {
+                FieldKind::Text => json!(field.c_members[0]),
+                FieldKind::DisableOnly => json!("disable"),
+                FieldKind::Limit => json!(7),
+            };
+            expected.insert(field.wire.to_owned(), value);
+        }
+        assert_eq!(body, Value::Object(expected));
+    }
 }

@@ -10,6 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// Result codes. The numbers are stable and never reused; they are grouped by cause:
 /// 1-9 the caller's input was refused and nothing was sent, 10-19 no usable HTTP response,
 /// 20-29 the server answered, 30-39 the caller stopped the call, 90-99 the library itself.
+// Written out because cbindgen does not expand the `codes!` declaration of error.rs; the
+// tests below compare this enum (and the header made from it) with `Code::ALL` both ways.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ycm_code {
@@ -165,13 +167,45 @@ mod tests {
     use super::*;
     use std::ffi::CStr;
 
+    /// The `NAME = number` entries of `enum ycm_code` as the committed header declares them
+    /// (tests/header.rs keeps the header equal to a fresh generation from this file).
+    fn header_codes() -> Vec<(String, u32)> {
+        let header = include_str!("../../include/ycm.h");
+        let start = header.find("typedef enum ycm_code {").expect("the enum");
+        let body = &header[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find("} ycm_code;").unwrap()];
+        let mut code = String::new();
+        for part in body.split("/*") {
+            code.push_str(part.split_once("*/").map_or(part, |(_, rest)| rest));
+        }
+        code.split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| {
+                let (name, number) = entry.split_once('=').expect("NAME = number");
+                (
+                    name.trim().to_owned(),
+                    number.trim().parse().expect("a number"),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn codes_keep_their_numbers() {
+        // Rust to C: `From<Code>` is an exhaustive match, and each C variant carries the
+        // number and the name that the declaration in error.rs gives it.
         for code in Code::ALL {
             let c: ycm_code = code.into();
             assert_eq!(c as u32, code.number());
+            assert_eq!(format!("{c:?}"), code.name());
             assert_eq!(c.to_code(), code);
         }
+        // C to Rust: every variant of the C enum is a declared code, and nothing is missing.
+        let declared: Vec<(String, u32)> = Code::ALL
+            .iter()
+            .map(|c| (c.name().to_owned(), c.number()))
+            .collect();
+        assert_eq!(header_codes(), declared);
     }
 
     #[test]

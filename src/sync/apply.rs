@@ -368,7 +368,7 @@ fn run_one(
         let current = match read {
             Ok((Value::Object(values), _)) => Current {
                 values,
-                has_two_factor: false,
+                listed: false,
             },
             Ok(_) => return base_row(item, Outcome::Failed),
             Err(e) if e.info().api_errcode == USER_NOT_FOUND_ERRCODE => {

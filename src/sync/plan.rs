@@ -12,7 +12,7 @@ use crate::account::ListQuery;
 use crate::cancel::Cancel;
 use crate::client::Client;
 use crate::error::{Code, Error, Result};
-use crate::user::{PBX_LIMIT_FIELD, STRING_FIELDS, TWO_FACTOR_FIELD};
+use crate::fields::{self, FieldKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -192,11 +192,12 @@ impl Plan {
     }
 }
 
-/// A user's current state and which of its fields the read returned.
+/// A user's current state, and the kind of read that returned it (which decides which
+/// fields it holds: [`crate::fields::Readable`]).
 pub(crate) struct Current {
     pub values: Map<String, Value>,
-    /// Whether `twoFactorAuthenticationEnable` was part of the read (list reads only).
-    pub has_two_factor: bool,
+    /// Read from a page of the users list (else a single read).
+    pub listed: bool,
 }
 
 /// Reads the users `wanted` names: page by page, unless single reads cost fewer requests.
@@ -236,7 +237,7 @@ fn read_current(
                     *id,
                     Current {
                         values,
-                        has_two_factor: false,
+                        listed: false,
                     },
                 );
             }
@@ -291,8 +292,8 @@ fn read_page(
         users.push((
             id,
             Current {
-                has_two_factor: values.contains_key(TWO_FACTOR_FIELD),
                 values: values.clone(),
+                listed: true,
             },
         ));
     }
@@ -370,21 +371,22 @@ pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> BTreeMap<Str
     changes
 }
 
-/// The current value of a field, when the read returned it (a string field the server
-/// left out reads as "").
+/// The current value of a field, when the kind of read behind `user` returns it (a text
+/// field the server left out reads as "").
 pub(crate) fn readable_value(name: &str, user: &Current) -> Option<Value> {
-    if STRING_FIELDS.contains(&name) {
-        return Some(match user.values.get(name) {
-            Some(Value::String(s)) => Value::String(s.clone()),
-            Some(Value::Null) | None => Value::String(String::new()),
-            Some(other) => other.clone(),
-        });
+    let field = fields::by_wire(name)?;
+    let returned = if user.listed {
+        field.readable.by_list()
+    } else {
+        field.readable.by_get()
+    };
+    if !returned {
+        return None;
     }
-    if name == TWO_FACTOR_FIELD && user.has_two_factor {
-        return user.values.get(name).cloned();
+    match (field.kind, user.values.get(name)) {
+        (FieldKind::Text, Some(Value::Null) | None) => Some(Value::String(String::new())),
+        (_, value) => value.cloned(),
     }
-    debug_assert!(name == PBX_LIMIT_FIELD || name == TWO_FACTOR_FIELD);
-    None
 }
 
 #[cfg(test)]
@@ -392,10 +394,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn current(values: Value, has_two_factor: bool) -> Current {
+    fn current(values: Value, listed: bool) -> Current {
         Current {
             values: values.as_object().unwrap().clone(),
-            has_two_factor,
+            listed,
         }
     }
 

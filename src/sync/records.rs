@@ -10,7 +10,8 @@
 //! are read and ignored, so that file can be fed back in.
 
 use crate::error::{Error, Result};
-use crate::user::{UserUpdate, PBX_LIMIT_FIELD, STRING_FIELDS, TWO_FACTOR_FIELD};
+use crate::fields;
+use crate::user::{UserUpdate, PBX_LIMIT_FIELD};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -135,13 +136,12 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn is_update_field(name: &str) -> bool {
-    STRING_FIELDS.contains(&name) || name == TWO_FACTOR_FIELD || name == PBX_LIMIT_FIELD
+    fields::by_wire(name).is_some()
 }
 
 fn known_columns() -> String {
     let mut names = vec![USER_ID];
-    names.extend(STRING_FIELDS);
-    names.extend([TWO_FACTOR_FIELD, PBX_LIMIT_FIELD]);
+    names.extend(fields::FIELDS.iter().map(|f| f.wire));
     names.join(", ")
 }
 

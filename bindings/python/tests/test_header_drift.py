@@ -280,6 +280,20 @@ def test_version_macros_match_the_library(header_text: str) -> None:
     assert ".".join(parts) == ycm.__version__
 
 
+def test_every_code_has_its_exception_class_and_the_library_s_name(header_text: str) -> None:
+    # ENUMS above compares ycm.Code with the header's enum ycm_code both ways; here every code
+    # but YCM_OK has its own exception class, and the library names each code as the header.
+    from ycm._errors import ERROR_CLASSES
+
+    header_codes = parse_header(header_text).enums["ycm_code"]
+    failures = [c for c in ycm.Code if c is not ycm.Code.OK]
+    assert list(ERROR_CLASSES) == failures
+    assert len(set(ERROR_CLASSES.values())) == len(failures)
+    for code, cls in ERROR_CLASSES.items():
+        assert issubclass(cls, ycm.YcmError) and cls.__doc__, code
+    assert {c.c_name: int(c) for c in ycm.Code} == header_codes
+
+
 MUTATIONS = [
     # (what changes, old text, new text)
     ("a parameter type", "int64_t user_id,\n", "int32_t user_id,\n"),

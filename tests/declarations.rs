@@ -1,0 +1,104 @@
+//! The copies of a declaration that live outside the Rust crate, checked against the one
+//! declaration: the Python keywords `UPDATE_KEYWORDS` (bindings/python/ycm/_client.py) and
+//! the README's field table against `ycm::fields::FIELDS`, the README's code table against
+//! `ycm::Code::ALL`. The files are read as text (no Python needed), so `cargo test` catches
+//! the drift. The Python `Code` enum and exception table are checked against include/ycm.h
+//! by bindings/python/tests/test_header_drift.py.
+
+use ycm::fields::FIELDS;
+use ycm::Code;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The `"key": "value",` entries of the Python dict literal that `start` opens.
+fn python_dict(text: &str, start: &str) -> Vec<(String, String)> {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not found"));
+    let body = &text[from + start.len()..];
+    let body = &body[..body.find('}').expect("the dict literal ends")];
+    body.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let parts: Vec<&str> = line.trim_end_matches(',').split(':').collect();
+            let unquote = |s: &str| {
+                let s = s.trim();
+                assert!(
+                    s.len() >= 2 && s.starts_with('"') && s.ends_with('"'),
+                    "{line}"
+                );
+                s[1..s.len() - 1].to_owned()
+            };
+            assert_eq!(parts.len(), 2, "cannot read the entry {line:?}");
+            (unquote(parts[0]), unquote(parts[1]))
+        })
+        .collect()
+}
+
+/// The rows of the Markdown table that follows `heading`, as lists of cells.
+fn markdown_table(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let from = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading} not found"));
+    text[from..]
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2) // the header row and the |---| line
+        .map(|line| {
+            line.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The `backticked` names of a cell, in order.
+fn backticked(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn python_update_keywords_are_the_table_s_snake_and_wire_names() {
+    let text = read("bindings/python/ycm/_client.py");
+    let keywords = python_dict(&text, "UPDATE_KEYWORDS: Dict[str, str] = {");
+    let table: Vec<(String, String)> = FIELDS
+        .iter()
+        .map(|f| (f.snake.to_owned(), f.wire.to_owned()))
+        .collect();
+    assert_eq!(keywords, table);
+}
+
+#[test]
+fn the_readme_field_table_lists_every_field_in_wire_order() {
+    let rows = markdown_table(&read("README.md"), "## The update body");
+    let named: Vec<String> = rows.iter().flat_map(|row| backticked(&row[0])).collect();
+    let table: Vec<&str> = FIELDS.iter().map(|f| f.wire).collect();
+    assert_eq!(named, table);
+}
+
+#[test]
+fn the_readme_code_table_lists_every_code_with_its_number() {
+    let rows = markdown_table(&read("README.md"), "## Status codes");
+    let listed: Vec<(String, u32)> = rows
+        .iter()
+        .map(|row| {
+            let name = backticked(&row[0]).concat();
+            (name, row[1].parse().expect("a number in the second column"))
+        })
+        .collect();
+    let declared: Vec<(String, u32)> = Code::ALL
+        .iter()
+        .map(|c| (c.name().to_owned(), c.number()))
+        .collect();
+    assert_eq!(listed, declared);
+}

@@ -34,6 +34,7 @@ help:
 	@echo "make test      fmt, clippy, docs, Rust tests, header drift, C tests (ASan+UBSan, valgrind), Python tests"
 	@echo "make bench     benchmarks against peers on the same mock server"
 	@echo "make soak      RSS after 10,000 and 1,000,000 calls on one client (SOAK_CALLS=N to shorten)"
+	@echo "make bench-sync  the bulk-sync figures: latency ideal ratio, rate-limited run, 100,000 records"
 	@echo "make header    regenerate include/ycm.h"
 	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make install   install the built (make release) library, headers, ycm.pc and CMake package"

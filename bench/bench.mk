@@ -27,7 +27,7 @@ BENCH_WRK_SECONDS ?= 2
 SOAK_CALLS        ?= 1000000
 SOAK_FIRST        ?= 10000
 
-.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean soak
+.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean soak bench-sync
 
 bench: release bench-deps bench-py-deps
 	@$(MAKE) --no-print-directory bench-bins
@@ -63,6 +63,10 @@ $(BENCH_BUILD)/bench_ycm: $(BENCH_DIR)/c/bench_ycm.c $(BENCH_DIR)/c/bench_common
 $(BENCH_BUILD)/bench_curl: $(BENCH_DIR)/c/bench_curl.c $(BENCH_DIR)/c/bench_common.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -lcurl -o $@
+
+# The bulk-sync figures of issue 10 (examples/bench_sync.rs), each against its own mock.
+bench-sync: release
+	$(CARGO) run --release --example bench_sync -- $(MOCK_BIN) $(BENCH_SYNC_SCENARIOS)
 
 soak: release
 	@$(MAKE) --no-print-directory $(BENCH_BUILD)/soak

@@ -51,11 +51,7 @@ async fn user(State(shared): State<Arc<Shared>>, Path(raw_id): Path<String>) -> 
     let Ok(id) = raw_id.parse::<i64>() else {
         return error(StatusCode::NOT_FOUND, "no such user");
     };
-    let found = shared
-        .lock()
-        .users
-        .get(&id)
-        .map(crate::users::User::to_json);
+    let found = shared.lock().users.get(id).map(crate::users::User::to_json);
     match found {
         Some(user) => json_response(StatusCode::OK, &user),
         None => error(StatusCode::NOT_FOUND, "no such user"),
@@ -85,6 +81,6 @@ async fn expire(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
-    shared.lock().reset();
+    shared.reset();
     ok()
 }

@@ -9,11 +9,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::envelope::{
-    success, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER, ERR_INVALID_TOKEN,
-    ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
+    success, success_with_json_data, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER,
+    ERR_INVALID_TOKEN, ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
 };
 use crate::state::Shared;
 use crate::users::{self, User};
@@ -75,7 +75,7 @@ pub(crate) async fn get_user(
 ) -> ApiResult {
     authorize(&shared, &headers)?;
     let id = parse_user_id(&raw_id)?;
-    let user = shared.lock().users.get(&id).map(User::to_json);
+    let user = shared.lock().users.get(id).map(User::to_json);
     user.map(|u| success(Some(u)))
         .ok_or_else(|| user_not_found(id))
 }
@@ -125,37 +125,23 @@ pub(crate) async fn list_users(
         Some(field) => (true, field),
         None => (false, sort),
     };
-    if !users::SORT_FIELDS.contains(&field) {
+    let Some(&field) = users::SORT_FIELDS.iter().find(|&&f| f == field) else {
         return Err(invalid_parameter(format_args!(
             "sort field {field:?} is unknown (use one of {}, optionally prefixed by '-')",
             users::SORT_FIELDS.join(", ")
         )));
-    }
+    };
 
-    let mut all: Vec<User> = shared.lock().users.values().cloned().collect();
-    // A stable sort on top of the userId order, so ties stay in userId order either way.
-    all.sort_by(|a, b| {
-        let ord = users::compare(field, a, b).unwrap_or(std::cmp::Ordering::Equal);
-        if descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
-    let total = all.len();
     let start = page_number.saturating_sub(1).saturating_mul(page_size);
-    let list: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(page_size)
-        .map(User::to_json)
-        .collect();
-    Ok(success(Some(json!({
-        "pageSize": page_size,
-        "pageNumber": page_number,
-        "total": total,
-        "list": list,
-    }))))
+    // Only the page itself is copied out (see `UserTable::page`).
+    let (total, list) = {
+        let mut inner = shared.lock();
+        let list = inner.users.page(field, descending, start, page_size);
+        (inner.users.len(), list)
+    };
+    Ok(success_with_json_data(&format!(
+        r#"{{"pageSize":{page_size},"pageNumber":{page_number},"total":{total},"list":{list}}}"#
+    )))
 }
 
 /// `PUT /dm/open_api/v1/users/{userId}`.
@@ -188,7 +174,7 @@ pub(crate) async fn update_user(
     let id = parse_user_id(&raw_id)?;
     let update = users::validate_update(&fields).map_err(invalid_parameter)?;
     let mut inner = shared.lock();
-    let user = inner.users.get_mut(&id).ok_or_else(|| user_not_found(id))?;
+    let user = inner.users.get_mut(id).ok_or_else(|| user_not_found(id))?;
     users::apply_update(user, update).map_err(|(code, msg)| Failure::business(code, msg))?;
     drop(inner);
     Ok(success(None))

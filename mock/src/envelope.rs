@@ -73,6 +73,22 @@ pub(crate) fn success(data: Option<Value>) -> Response {
     json_response(StatusCode::OK, &Value::Object(map))
 }
 
+/// HTTP 200 with a Success envelope whose `data` is `data_json`, JSON text the caller
+/// serialised itself (same key order as [`success`]).
+pub(crate) fn success_with_json_data(data_json: &str) -> Response {
+    let body = format!(
+        r#"{{"requestId":"{}","status":"Success","time":{},"data":{data_json}}}"#,
+        request_id(),
+        now_secs()
+    );
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// A Failed envelope with `errcode` and `errmsg`, sent with the given HTTP status.
 pub(crate) fn failed(status: StatusCode, errcode: i64, errmsg: impl Into<String>) -> Response {
     let mut map = base("Failed");

@@ -32,6 +32,7 @@ use tokio::sync::oneshot;
 pub use faults::Faults;
 pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
 pub use tls::TlsIdentity;
+pub use users::{DEFAULT_USERS, MAX_USERS};
 
 use state::Shared;
 
@@ -57,6 +58,10 @@ pub struct MockConfig {
     pub log_requests: bool,
     /// Serve HTTPS with this certificate and key instead of plain HTTP (default `None`).
     pub tls: Option<TlsIdentity>,
+    /// How many users to seed, in all (default [`DEFAULT_USERS`], at most [`MAX_USERS`]):
+    /// the fixed users 13329, 13330, 13331 first (the first `users` of them when fewer),
+    /// then generated ids 20001 upward. The same on every start and after every reset.
+    pub users: usize,
 }
 
 impl Default for MockConfig {
@@ -70,6 +75,7 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             log_requests: false,
             tls: None,
+            users: DEFAULT_USERS,
         }
     }
 }
@@ -110,8 +116,15 @@ impl MockServer {
     /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and starts serving on a runtime of
     /// its own, over HTTPS when [`MockConfig::tls`] is set. Fails only when the address
     /// cannot be bound, the runtime cannot start, or the TLS certificate or key is unusable
-    /// (`ErrorKind::InvalidData`).
+    /// (`ErrorKind::InvalidData`), or [`MockConfig::users`] is above [`MAX_USERS`]
+    /// (`ErrorKind::InvalidInput`).
     pub fn start(addr: &str, config: MockConfig) -> std::io::Result<MockServer> {
+        if config.users > MAX_USERS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("cannot seed {} users (at most {MAX_USERS})", config.users),
+            ));
+        }
         let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let https = acceptor.is_some();
         let listener = std::net::TcpListener::bind(addr)?;
@@ -170,7 +183,7 @@ impl MockServer {
 
     /// The stored user `id`, in the shape of the GET endpoint's `data`.
     pub fn user(&self, id: i64) -> Option<serde_json::Value> {
-        self.shared.lock().users.get(&id).map(users::User::to_json)
+        self.shared.lock().users.get(id).map(users::User::to_json)
     }
 
     /// Replaces the fault settings.
@@ -188,9 +201,10 @@ impl MockServer {
         self.shared.lock().tokens.expire_access();
     }
 
-    /// Clears counters, log and faults and reseeds the users (issued tokens survive).
+    /// Clears counters, log and faults and reseeds the same [`MockConfig::users`] users
+    /// (issued tokens survive).
     pub fn reset(&self) {
-        self.shared.lock().reset();
+        self.shared.reset();
     }
 
     /// Stops the server: in-flight requests get up to two seconds, then everything is

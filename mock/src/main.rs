@@ -44,6 +44,21 @@ struct Args {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "PATH", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Seed N users in all: 13329, 13330, 13331, then generated ids 20001 upward
+    /// (deterministic; at most 1000000).
+    #[arg(long, default_value_t = ycm_mock::DEFAULT_USERS, value_name = "N", value_parser = parse_users)]
+    users: usize,
+}
+
+/// `--users N`: a whole number up to [`ycm_mock::MAX_USERS`].
+fn parse_users(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(n) if n <= ycm_mock::MAX_USERS => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of users from 0 to {}",
+            ycm_mock::MAX_USERS
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -66,6 +81,7 @@ fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         log_requests: !args.quiet,
         tls,
+        users: args.users,
         ..MockConfig::default()
     };
     let server = match MockServer::start(&args.addr, config) {

@@ -3,14 +3,14 @@
 //! for short, non-async sections (never across a sleep or an await). Also defines the
 //! public `Stats` and `LoggedRequest` records.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
 use crate::tokens::TokenStore;
-use crate::users::{self, User};
+use crate::users::UserTable;
 use crate::MockConfig;
 
 /// The request log keeps at most this many entries (the oldest are dropped first), so a
@@ -68,7 +68,7 @@ pub(crate) enum RequestKind {
 
 /// Everything mutable.
 pub(crate) struct Inner {
-    pub users: BTreeMap<i64, User>,
+    pub users: UserTable,
     pub tokens: TokenStore,
     pub faults: Faults,
     pub stats: Stats,
@@ -76,9 +76,9 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    fn new() -> Inner {
+    fn new(users: UserTable) -> Inner {
         Inner {
-            users: users::seed(),
+            users,
             tokens: TokenStore::default(),
             faults: Faults::default(),
             stats: Stats::default(),
@@ -109,9 +109,10 @@ impl Inner {
         self.log.push_back(entry);
     }
 
-    /// Clears counters, log and faults and reseeds the users; issued tokens survive.
-    pub(crate) fn reset(&mut self) {
-        self.users = users::seed();
+    /// Clears counters, log and faults and stores `users` (a fresh seed); issued tokens
+    /// survive.
+    pub(crate) fn reset(&mut self, users: UserTable) {
+        self.users = users;
         self.faults = Faults::default();
         self.stats = Stats::default();
         self.log.clear();
@@ -126,10 +127,18 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: MockConfig) -> Shared {
+        let users = crate::users::seed(config.users);
         Shared {
             config,
-            inner: Mutex::new(Inner::new()),
+            inner: Mutex::new(Inner::new(users)),
         }
+    }
+
+    /// Reseeds the configured users and clears counters, log and faults. The seed is built
+    /// before the lock is taken, so a large one does not stall requests meanwhile.
+    pub(crate) fn reset(&self) {
+        let users = crate::users::seed(self.config.users);
+        self.lock().reset(users);
     }
 
     /// Locks the state. A panic while holding the lock cannot leave it half-updated in a

@@ -24,28 +24,30 @@ const MAX_PAGE_SIZE: usize = 50;
 /// What every handler here returns.
 type ApiResult = Result<Response, Failure>;
 
-/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
-    let unauthorized =
-        |msg: &str| Failure::with_status(StatusCode::UNAUTHORIZED, ERR_INVALID_TOKEN, msg);
+/// The token of an `Authorization: Bearer <token>` header, or why there is none (the
+/// `errmsg` of the 401).
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized(
-            "missing Authorization header (expected: Bearer <access token>)",
-        ));
+        return Err("missing Authorization header (expected: Bearer <access token>)");
     };
-    let token = value
+    value
         .to_str()
         .ok()
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty() && !token.contains(char::is_whitespace));
-    match token {
-        None => Err(unauthorized(
-            "malformed Authorization header (expected: Bearer <access token>)",
-        )),
-        Some(token) if shared.access_token_ok(token) => Ok(()),
-        Some(_) => Err(unauthorized("invalid or expired access token")),
+        .filter(|token| !token.is_empty() && !token.contains(char::is_whitespace))
+        .ok_or("malformed Authorization header (expected: Bearer <access token>)")
+}
+
+/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`.
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
+    let unauthorized =
+        |msg: &str| Failure::with_status(StatusCode::UNAUTHORIZED, ERR_INVALID_TOKEN, msg);
+    match bearer_token(headers) {
+        Err(msg) => Err(unauthorized(msg)),
+        Ok(token) if shared.access_token_ok(token) => Ok(()),
+        Ok(_) => Err(unauthorized("invalid or expired access token")),
     }
 }
 
@@ -176,6 +178,7 @@ pub(crate) async fn update_user(
     let mut inner = shared.lock();
     let user = inner.users.get_mut(id).ok_or_else(|| user_not_found(id))?;
     users::apply_update(user, update).map_err(|(code, msg)| Failure::business(code, msg))?;
+    *inner.updates_by_user.entry(id).or_default() += 1;
     drop(inner);
     Ok(success(None))
 }

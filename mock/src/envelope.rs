@@ -20,6 +20,8 @@ pub(crate) const ERR_INVALID_PARAMETER: i64 = 10002;
 pub(crate) const ERR_MALFORMED_JSON: i64 = 10003;
 /// The access token is missing, malformed, unknown, revoked or expired.
 pub(crate) const ERR_INVALID_TOKEN: i64 = 10004;
+/// The client's token bucket is empty (HTTP 429, with `Retry-After`).
+pub(crate) const ERR_RATE_LIMITED: i64 = 10007;
 /// No user has the requested id.
 pub(crate) const ERR_USER_NOT_FOUND: i64 = 20001;
 /// `pbxCreationLimit` is below the number of Cloud PBXs the reseller already created.

@@ -13,6 +13,7 @@ pub mod fault_matrix;
 mod faults;
 mod oauth;
 mod pipeline;
+mod ratelimit;
 mod redact;
 pub mod scripted;
 mod state;
@@ -20,6 +21,7 @@ mod tls;
 mod tokens;
 mod users;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -30,6 +32,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 
 pub use faults::Faults;
+pub use ratelimit::RateLimit;
 pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
 pub use tls::TlsIdentity;
 pub use users::{DEFAULT_USERS, MAX_USERS};
@@ -62,6 +65,9 @@ pub struct MockConfig {
     /// the fixed users 13329, 13330, 13331 first (the first `users` of them when fewer),
     /// then generated ids 20001 upward. The same on every start and after every reset.
     pub users: usize,
+    /// YCM's rate limit, a token bucket per client (default `None`: unlimited). Can be
+    /// changed at run time with [`MockServer::set_rate_limit`]; a reset restores this one.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for MockConfig {
@@ -76,6 +82,7 @@ impl Default for MockConfig {
             log_requests: false,
             tls: None,
             users: DEFAULT_USERS,
+            rate_limit: None,
         }
     }
 }
@@ -191,6 +198,48 @@ impl MockServer {
         self.shared.lock().faults = faults;
     }
 
+    /// How many PUT requests named each user id (any outcome: applied, refused, faulted or
+    /// rate limited); ids never PUT are absent.
+    pub fn puts_by_user(&self) -> BTreeMap<i64, u64> {
+        self.shared.lock().puts_by_user.clone()
+    }
+
+    /// How many updates were applied (Success answers) to each user; ids never updated are
+    /// absent.
+    pub fn updates_by_user(&self) -> BTreeMap<i64, u64> {
+        self.shared.lock().updates_by_user.clone()
+    }
+
+    /// PUT requests that named user `id` (any outcome), 0 when none.
+    pub fn puts_of(&self, id: i64) -> u64 {
+        self.shared
+            .lock()
+            .puts_by_user
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Updates applied to user `id`, 0 when none.
+    pub fn updates_of(&self, id: i64) -> u64 {
+        self.shared
+            .lock()
+            .updates_by_user
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Replaces the rate limit (`None`: unlimited); every bucket starts full again.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.lock().limiter.set(limit);
+    }
+
+    /// The rate limit in force.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.lock().limiter.limit()
+    }
+
     /// Every issued access and refresh token stops working (the static token still works).
     pub fn revoke_tokens(&self) {
         self.shared.lock().tokens.revoke_all();
@@ -201,8 +250,8 @@ impl MockServer {
         self.shared.lock().tokens.expire_access();
     }
 
-    /// Clears counters, log and faults and reseeds the same [`MockConfig::users`] users
-    /// (issued tokens survive).
+    /// Clears counters (per-user ones too), log and faults, reseeds the same [`MockConfig::users`] users and
+    /// restores [`MockConfig::rate_limit`] with full buckets (issued tokens survive).
     pub fn reset(&self) {
         self.shared.reset();
     }

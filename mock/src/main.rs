@@ -48,6 +48,10 @@ struct Args {
     /// (deterministic; at most 1000000).
     #[arg(long, default_value_t = ycm_mock::DEFAULT_USERS, value_name = "N", value_parser = parse_users)]
     users: usize,
+    /// YCM's rate limit, a token bucket per client: at most BURST tokens, refilled at RATE
+    /// per INTERVAL_S seconds, one per API request (e.g. 50/100/1).
+    #[arg(long, value_name = "BURST/RATE/INTERVAL_S")]
+    rate_limit: Option<ycm_mock::RateLimit>,
 }
 
 /// `--users N`: a whole number up to [`ycm_mock::MAX_USERS`].
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         log_requests: !args.quiet,
         tls,
         users: args.users,
+        rate_limit: args.rate_limit,
         ..MockConfig::default()
     };
     let server = match MockServer::start(&args.addr, config) {

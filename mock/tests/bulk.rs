@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::http::{read_response, Resp};
-use ycm_mock::{MockConfig, MockServer};
+use ycm_mock::{MockConfig, MockServer, RateLimit};
 
 mod support {
     pub mod http;
@@ -20,7 +20,6 @@ mod support {
 
 const UA: &str = "ycm-mock-bulk-tests/1.0";
 const STATIC_TOKEN: &str = "ycm-mock-token";
-#[allow(dead_code)] // the rate-limit tests use it
 const CREDENTIALS: &str =
     "grant_type=client_credentials&client_id=ycm-mock-client&client_secret=ycm-mock-secret";
 
@@ -78,7 +77,6 @@ impl Conn {
         )
     }
 
-    #[allow(dead_code)] // the rate-limit tests use it
     fn token(&mut self) -> Resp {
         self.send(
             "POST",
@@ -365,11 +363,315 @@ fn the_binary_seeds_users_n_and_refuses_bad_values() {
     }
 }
 
-#[allow(dead_code)]
-fn counts(map: &Value) -> BTreeMap<String, u64> {
+fn counts(map: &Value) -> BTreeMap<i64, u64> {
     map.as_object()
         .expect("object")
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_u64().expect("count")))
+        .map(|(k, v)| (k.parse().expect("id key"), v.as_u64().expect("count")))
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// --rate-limit
+
+fn limited(spec: &str) -> MockConfig {
+    MockConfig {
+        rate_limit: Some(spec.parse().expect("rate limit")),
+        ..MockConfig::default()
+    }
+}
+
+const USER: &str = "/dm/open_api/v1/users/13329";
+
+/// Asserts the rate limiter's answer; returns the `Retry-After` seconds.
+fn assert_429(resp: &Resp) -> u64 {
+    assert_eq!(resp.status, 429, "body: {}", resp.text());
+    let v = resp.json();
+    assert_eq!(v["status"], "Failed", "{v}");
+    assert_eq!(v["errcode"], 10007, "{v}");
+    assert_eq!(v["requestId"].as_str().map(str::len), Some(32), "{v}");
+    assert!(v["time"].is_i64(), "{v}");
+    let msg = v["errmsg"].as_str().expect("errmsg");
+    assert!(msg.starts_with("rate limited"), "{msg}");
+    assert!(
+        !msg.contains(STATIC_TOKEN),
+        "no secret in the message: {msg}"
+    );
+    resp.header("Retry-After")
+        .expect("Retry-After")
+        .parse()
+        .expect("whole seconds")
+}
+
+#[test]
+fn a_burst_then_429_with_retry_after_and_a_failed_envelope() {
+    let srv = start(limited("5/1/3")); // 5 at once, then one every 3 s
+    let mut conn = Conn::open(srv.addr());
+    for i in 0..5 {
+        success(&conn.get(USER, STATIC_TOKEN));
+        assert_eq!(srv.stats().rate_limited, 0, "request {i}");
+    }
+    let retry_after = assert_429(&conn.get(USER, STATIC_TOKEN));
+    assert!((2..=3).contains(&retry_after), "rounded up: {retry_after}");
+    assert_429(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "x"}"#));
+    assert_ne!(srv.user(13329).expect("user")["remark"], "x", "not applied");
+    let stats = srv.stats();
+    assert_eq!((stats.rate_limited, stats.requests), (2, 7));
+    assert_eq!(stats.unauthorized, 0);
+
+    // Admin requests never take a token and are never refused.
+    for _ in 0..20 {
+        assert_eq!(conn.admin("GET", "/__mock/stats", "").status, 200);
+        assert_eq!(conn.admin("GET", "/__mock/users/13329", "").status, 200);
+    }
+    assert_eq!(srv.stats().requests, 7);
+    // A bad token takes nothing: 401, not 429.
+    assert_eq!(conn.get(USER, "not-a-token").status, 401);
+    // The log has the 429s.
+    let statuses: Vec<u16> = srv.log().iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429, 401]);
+}
+
+#[test]
+fn the_bucket_refills_at_rate_per_interval_and_never_above_burst() {
+    let srv = start(limited("2/4/1")); // one token every 250 ms
+    let mut conn = Conn::open(srv.addr());
+    success(&conn.get(USER, STATIC_TOKEN));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(
+        assert_429(&conn.get(USER, STATIC_TOKEN)),
+        1,
+        "250 ms, rounded up to 1 s"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    // Long idle: the bucket holds `burst`, not more.
+    std::thread::sleep(Duration::from_millis(1200));
+    success(&conn.get(USER, STATIC_TOKEN));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(srv.stats().rate_limited, 3);
+}
+
+#[test]
+fn buckets_are_per_client_and_the_token_endpoint_is_limited_too() {
+    let srv = start(limited("3/1/60"));
+    let mut conn = Conn::open(srv.addr());
+    // The static token's bucket.
+    for _ in 0..3 {
+        success(&conn.get(USER, STATIC_TOKEN));
+    }
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    // The OAuth client's bucket is untouched: the token request takes one of its 3 ...
+    let pair = conn.token();
+    assert_eq!(pair.status, 200, "{}", pair.text());
+    let access = pair.json()["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    // ... and requests with the issued token share it with the token endpoint.
+    success(&conn.get(USER, &access));
+    success(&conn.get(USER, &access));
+    assert_429(&conn.get(USER, &access));
+    assert_429(&conn.token());
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(srv.stats().rate_limited, 4);
+}
+
+#[test]
+fn the_limit_is_set_read_switched_off_and_reset_at_run_time() {
+    let srv = start(limited("2/1/60"));
+    let mut conn = Conn::open(srv.addr());
+    let current = conn.admin("GET", "/__mock/rate-limit", "").json();
+    assert_eq!(
+        current,
+        serde_json::json!({"burst": 2, "rate": 1, "interval_s": 1.0 * 60.0})
+    );
+    success(&conn.get(USER, STATIC_TOKEN));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+
+    // Off: everything passes.
+    assert_eq!(conn.admin("POST", "/__mock/rate-limit", "null").status, 200);
+    assert_eq!(
+        conn.admin("GET", "/__mock/rate-limit", "").json(),
+        Value::Null
+    );
+    assert_eq!(srv.rate_limit(), None);
+    for _ in 0..10 {
+        success(&conn.get(USER, STATIC_TOKEN));
+    }
+    // A new limit through the admin interface, object or string form; buckets start full.
+    let set = conn.admin(
+        "POST",
+        "/__mock/rate-limit",
+        r#"{"burst": 1, "rate": 1, "interval_s": 60}"#,
+    );
+    assert_eq!(set.status, 200, "{}", set.text());
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(assert_429(&conn.get(USER, STATIC_TOKEN)), 60);
+    assert_eq!(
+        conn.admin("POST", "/__mock/rate-limit", r#""3/1/60""#)
+            .status,
+        200
+    );
+    assert_eq!(srv.rate_limit(), Some("3/1/60".parse().expect("spec")));
+    for bad in [
+        "{nope",
+        r#"{"burst": 0, "rate": 1, "interval_s": 1}"#,
+        r#""1/1""#,
+        "5",
+    ] {
+        let resp = conn.admin("POST", "/__mock/rate-limit", bad);
+        assert_eq!(resp.status, 400, "{bad}: {}", resp.text());
+    }
+    assert_eq!(
+        srv.rate_limit(),
+        Some("3/1/60".parse().expect("spec")),
+        "unchanged"
+    );
+    // The Rust API.
+    srv.set_rate_limit(Some(
+        RateLimit::new(1, 1, Duration::from_secs(60)).expect("limit"),
+    ));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    // A reset restores the configured limit with full buckets and clears the counter.
+    assert_eq!(conn.admin("POST", "/__mock/reset", "").status, 200);
+    assert_eq!(srv.rate_limit(), Some("2/1/60".parse().expect("spec")));
+    assert_eq!(srv.stats().rate_limited, 0);
+    success(&conn.get(USER, STATIC_TOKEN));
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    // And with no configured limit, a reset switches a run-time one off.
+    let unlimited = start(MockConfig::default());
+    unlimited.set_rate_limit(Some("1/1/60".parse().expect("spec")));
+    unlimited.reset();
+    assert_eq!(unlimited.rate_limit(), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-user PUT counters
+
+#[test]
+fn puts_and_applied_updates_are_counted_per_user() {
+    let srv = start(with_users(1000));
+    let mut conn = Conn::open(srv.addr());
+    success(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "one"}"#));
+    success(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "two"}"#));
+    success(&conn.put(20999 - 3, STATIC_TOKEN, r#"{"company": "Big"}"#));
+    // Refused PUTs are sent but not applied.
+    assert_eq!(
+        conn.put(13330, STATIC_TOKEN, r#"{"nickname": "x"}"#).json()["errcode"],
+        10002
+    );
+    assert_eq!(
+        conn.put(13330, STATIC_TOKEN, r#"{"pbxCreationLimit": 5}"#)
+            .json()["errcode"],
+        20003
+    );
+    assert_eq!(
+        conn.put(99999, STATIC_TOKEN, r#"{"remark": "x"}"#).json()["errcode"],
+        20001
+    );
+    assert_eq!(
+        conn.put(13331, "bad-token", r#"{"remark": "x"}"#).status,
+        401
+    );
+    // Reads and other paths are not PUTs.
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(
+        conn.send(
+            "PUT",
+            "/dm/open_api/v1/users/abc",
+            &[("User-Agent", UA)],
+            ""
+        )
+        .status,
+        401
+    );
+
+    let expected_puts =
+        BTreeMap::from([(13329, 2), (13330, 2), (13331, 1), (20996, 1), (99999, 1)]);
+    let expected_updates = BTreeMap::from([(13329, 2), (20996, 1)]);
+    assert_eq!(srv.puts_by_user(), expected_puts);
+    assert_eq!(srv.updates_by_user(), expected_updates);
+    assert_eq!((srv.puts_of(13329), srv.updates_of(13329)), (2, 2));
+    assert_eq!((srv.puts_of(13330), srv.updates_of(13330)), (2, 0));
+    assert_eq!((srv.puts_of(20001), srv.updates_of(20001)), (0, 0));
+
+    let all = conn.admin("GET", "/__mock/updates", "").json();
+    assert_eq!(counts(&all["puts_by_user"]), expected_puts);
+    assert_eq!(counts(&all["updates_by_user"]), expected_updates);
+    assert_eq!(
+        conn.admin("GET", "/__mock/updates/13330", "").json(),
+        serde_json::json!({"userId": 13330, "puts": 2, "updates": 0})
+    );
+    assert_eq!(
+        conn.admin("GET", "/__mock/updates/20001", "").json(),
+        serde_json::json!({"userId": 20001, "puts": 0, "updates": 0})
+    );
+    assert_eq!(conn.admin("GET", "/__mock/updates/x", "").status, 404);
+    let stats = srv.stats();
+    assert_eq!(
+        stats.update_user, 8,
+        "every PUT request, the bad path included"
+    );
+
+    srv.reset();
+    assert!(srv.puts_by_user().is_empty() && srv.updates_by_user().is_empty());
+    assert_eq!(
+        conn.admin("GET", "/__mock/updates", "").json(),
+        serde_json::json!({"puts_by_user": {}, "updates_by_user": {}})
+    );
+}
+
+#[test]
+fn rate_limited_and_faulted_puts_count_as_sent_not_applied() {
+    let srv = start(limited("2/1/60"));
+    let mut conn = Conn::open(srv.addr());
+    success(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "a"}"#));
+    srv.set_faults(ycm_mock::Faults {
+        fail_next: 1,
+        fail_status: 503,
+        ..ycm_mock::Faults::default()
+    });
+    assert_eq!(
+        conn.put(13329, STATIC_TOKEN, r#"{"remark": "b"}"#).status,
+        503
+    );
+    success(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "c"}"#));
+    assert_429(&conn.put(13329, STATIC_TOKEN, r#"{"remark": "d"}"#));
+    assert_eq!((srv.puts_of(13329), srv.updates_of(13329)), (4, 2));
+    assert_eq!(srv.user(13329).expect("user")["remark"], "c");
+}
+
+#[test]
+fn the_binary_applies_its_rate_limit_and_refuses_a_bad_one() {
+    let (mut child, addr) = spawn_binary(&["--users", "5", "--rate-limit", "2/1/60"]);
+    let mut conn = Conn::open(addr);
+    let v = success(&conn.get("/dm/open_api/v2/users?pageSize=50", STATIC_TOKEN));
+    assert_eq!(v["data"]["total"], 5);
+    success(&conn.put(20002, STATIC_TOKEN, r#"{"remark": "x"}"#));
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    let all = conn.admin("GET", "/__mock/updates", "").json();
+    assert_eq!(
+        counts(&all["updates_by_user"]),
+        BTreeMap::from([(20002, 1)])
+    );
+    assert_eq!(
+        conn.admin("GET", "/__mock/stats", "").json()["rate_limited"],
+        1
+    );
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+
+    for bad in ["50/100", "0/1/1", "1/1/0", "a/b/c"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
+            .args(["--addr", "127.0.0.1:0", "--rate-limit", bad])
+            .output()
+            .expect("run ycm-mock");
+        assert_eq!(out.status.code(), Some(2), "--rate-limit {bad}: {out:?}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The admin interface under `/__mock/` for tests that run the binary (C, Python): read the
-//! counters, the request log and a stored user; set faults; revoke or expire tokens; reset
-//! the server. No authentication, not counted in `Stats`, not logged, and faults never
+//! counters (per user too), the request log and a stored user; set faults and the rate
+//! limit; revoke or expire tokens; reset the server. No authentication, not counted in `Stats`, not logged, and faults never
 //! apply to it.
 
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::envelope::json_response;
 use crate::faults::Faults;
+use crate::ratelimit::RateLimit;
 use crate::state::Shared;
 
 /// The `/__mock/...` routes.
@@ -24,6 +25,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/__mock/log", get(log))
         .route("/__mock/users/{id}", get(user))
         .route("/__mock/faults", post(set_faults))
+        .route("/__mock/updates", get(updates))
+        .route("/__mock/updates/{id}", get(updates_of))
+        .route("/__mock/rate-limit", get(rate_limit).post(set_rate_limit))
         .route("/__mock/revoke", post(revoke))
         .route("/__mock/expire", post(expire))
         .route("/__mock/reset", post(reset))
@@ -51,11 +55,7 @@ async fn user(State(shared): State<Arc<Shared>>, Path(raw_id): Path<String>) -> 
     let Ok(id) = raw_id.parse::<i64>() else {
         return error(StatusCode::NOT_FOUND, "no such user");
     };
-    let found = shared
-        .lock()
-        .users
-        .get(&id)
-        .map(crate::users::User::to_json);
+    let found = shared.lock().users.get(id).map(crate::users::User::to_json);
     match found {
         Some(user) => json_response(StatusCode::OK, &user),
         None => error(StatusCode::NOT_FOUND, "no such user"),
@@ -74,6 +74,52 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     ok()
 }
 
+async fn updates(State(shared): State<Arc<Shared>>) -> Response {
+    let body = {
+        let inner = shared.lock();
+        json!({
+            "puts_by_user": inner.puts_by_user,
+            "updates_by_user": inner.updates_by_user,
+        })
+    };
+    json_response(StatusCode::OK, &body)
+}
+
+async fn updates_of(State(shared): State<Arc<Shared>>, Path(raw_id): Path<String>) -> Response {
+    let Ok(id) = raw_id.parse::<i64>() else {
+        return error(StatusCode::NOT_FOUND, "not a user id");
+    };
+    let inner = shared.lock();
+    let count = |map: &std::collections::BTreeMap<i64, u64>| map.get(&id).copied().unwrap_or(0);
+    let body = json!({
+        "userId": id,
+        "puts": count(&inner.puts_by_user),
+        "updates": count(&inner.updates_by_user),
+    });
+    drop(inner);
+    json_response(StatusCode::OK, &body)
+}
+
+async fn rate_limit(State(shared): State<Arc<Shared>>) -> Response {
+    let limit = shared.lock().limiter.limit();
+    json_response(StatusCode::OK, &json!(limit))
+}
+
+/// Body: a `RateLimit` (`{"burst", "rate", "interval_s"}` or `"BURST/RATE/INTERVAL_S"`), or
+/// `null` / nothing to switch the limit off. Every bucket starts full again.
+async fn set_rate_limit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let limit: Option<RateLimit> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(limit) => limit,
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("bad rate limit: {e}")),
+        }
+    };
+    shared.lock().limiter.set(limit);
+    ok()
+}
+
 async fn revoke(State(shared): State<Arc<Shared>>) -> Response {
     shared.lock().tokens.revoke_all();
     ok()
@@ -85,6 +131,6 @@ async fn expire(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
-    shared.lock().reset();
+    shared.reset();
     ok()
 }

@@ -9,11 +9,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::envelope::{
-    success, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER, ERR_INVALID_TOKEN,
-    ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
+    success, success_with_json_data, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER,
+    ERR_INVALID_TOKEN, ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
 };
 use crate::state::Shared;
 use crate::users::{self, User};
@@ -24,28 +24,30 @@ const MAX_PAGE_SIZE: usize = 50;
 /// What every handler here returns.
 type ApiResult = Result<Response, Failure>;
 
-/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
-    let unauthorized =
-        |msg: &str| Failure::with_status(StatusCode::UNAUTHORIZED, ERR_INVALID_TOKEN, msg);
+/// The token of an `Authorization: Bearer <token>` header, or why there is none (the
+/// `errmsg` of the 401).
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized(
-            "missing Authorization header (expected: Bearer <access token>)",
-        ));
+        return Err("missing Authorization header (expected: Bearer <access token>)");
     };
-    let token = value
+    value
         .to_str()
         .ok()
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty() && !token.contains(char::is_whitespace));
-    match token {
-        None => Err(unauthorized(
-            "malformed Authorization header (expected: Bearer <access token>)",
-        )),
-        Some(token) if shared.access_token_ok(token) => Ok(()),
-        Some(_) => Err(unauthorized("invalid or expired access token")),
+        .filter(|token| !token.is_empty() && !token.contains(char::is_whitespace))
+        .ok_or("malformed Authorization header (expected: Bearer <access token>)")
+}
+
+/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`.
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
+    let unauthorized =
+        |msg: &str| Failure::with_status(StatusCode::UNAUTHORIZED, ERR_INVALID_TOKEN, msg);
+    match bearer_token(headers) {
+        Err(msg) => Err(unauthorized(msg)),
+        Ok(token) if shared.access_token_ok(token) => Ok(()),
+        Ok(_) => Err(unauthorized("invalid or expired access token")),
     }
 }
 
@@ -75,7 +77,7 @@ pub(crate) async fn get_user(
 ) -> ApiResult {
     authorize(&shared, &headers)?;
     let id = parse_user_id(&raw_id)?;
-    let user = shared.lock().users.get(&id).map(User::to_json);
+    let user = shared.lock().users.get(id).map(User::to_json);
     user.map(|u| success(Some(u)))
         .ok_or_else(|| user_not_found(id))
 }
@@ -125,37 +127,23 @@ pub(crate) async fn list_users(
         Some(field) => (true, field),
         None => (false, sort),
     };
-    if !users::SORT_FIELDS.contains(&field) {
+    let Some(&field) = users::SORT_FIELDS.iter().find(|&&f| f == field) else {
         return Err(invalid_parameter(format_args!(
             "sort field {field:?} is unknown (use one of {}, optionally prefixed by '-')",
             users::SORT_FIELDS.join(", ")
         )));
-    }
+    };
 
-    let mut all: Vec<User> = shared.lock().users.values().cloned().collect();
-    // A stable sort on top of the userId order, so ties stay in userId order either way.
-    all.sort_by(|a, b| {
-        let ord = users::compare(field, a, b).unwrap_or(std::cmp::Ordering::Equal);
-        if descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
-    let total = all.len();
     let start = page_number.saturating_sub(1).saturating_mul(page_size);
-    let list: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(page_size)
-        .map(User::to_json)
-        .collect();
-    Ok(success(Some(json!({
-        "pageSize": page_size,
-        "pageNumber": page_number,
-        "total": total,
-        "list": list,
-    }))))
+    // Only the page itself is copied out (see `UserTable::page`).
+    let (total, list) = {
+        let mut inner = shared.lock();
+        let list = inner.users.page(field, descending, start, page_size);
+        (inner.users.len(), list)
+    };
+    Ok(success_with_json_data(&format!(
+        r#"{{"pageSize":{page_size},"pageNumber":{page_number},"total":{total},"list":{list}}}"#
+    )))
 }
 
 /// `PUT /dm/open_api/v1/users/{userId}`.
@@ -188,8 +176,9 @@ pub(crate) async fn update_user(
     let id = parse_user_id(&raw_id)?;
     let update = users::validate_update(&fields).map_err(invalid_parameter)?;
     let mut inner = shared.lock();
-    let user = inner.users.get_mut(&id).ok_or_else(|| user_not_found(id))?;
+    let user = inner.users.get_mut(id).ok_or_else(|| user_not_found(id))?;
     users::apply_update(user, update).map_err(|(code, msg)| Failure::business(code, msg))?;
+    *inner.updates_by_user.entry(id).or_default() += 1;
     drop(inner);
     Ok(success(None))
 }

@@ -20,6 +20,8 @@ pub(crate) const ERR_INVALID_PARAMETER: i64 = 10002;
 pub(crate) const ERR_MALFORMED_JSON: i64 = 10003;
 /// The access token is missing, malformed, unknown, revoked or expired.
 pub(crate) const ERR_INVALID_TOKEN: i64 = 10004;
+/// The client's token bucket is empty (HTTP 429, with `Retry-After`).
+pub(crate) const ERR_RATE_LIMITED: i64 = 10007;
 /// No user has the requested id.
 pub(crate) const ERR_USER_NOT_FOUND: i64 = 20001;
 /// `pbxCreationLimit` is below the number of Cloud PBXs the reseller already created.
@@ -71,6 +73,22 @@ pub(crate) fn success(data: Option<Value>) -> Response {
         map.insert("data".into(), data);
     }
     json_response(StatusCode::OK, &Value::Object(map))
+}
+
+/// HTTP 200 with a Success envelope whose `data` is `data_json`, JSON text the caller
+/// serialised itself (same key order as [`success`]).
+pub(crate) fn success_with_json_data(data_json: &str) -> Response {
+    let body = format!(
+        r#"{{"requestId":"{}","status":"Success","time":{},"data":{data_json}}}"#,
+        request_id(),
+        now_secs()
+    );
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// A Failed envelope with `errcode` and `errmsg`, sent with the given HTTP status.

@@ -13,6 +13,7 @@ pub mod fault_matrix;
 mod faults;
 mod oauth;
 mod pipeline;
+mod ratelimit;
 mod redact;
 pub mod scripted;
 mod state;
@@ -20,6 +21,7 @@ mod tls;
 mod tokens;
 mod users;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -30,8 +32,10 @@ use axum::Router;
 use tokio::sync::oneshot;
 
 pub use faults::Faults;
+pub use ratelimit::RateLimit;
 pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
 pub use tls::TlsIdentity;
+pub use users::{DEFAULT_USERS, MAX_USERS};
 
 use state::Shared;
 
@@ -57,6 +61,13 @@ pub struct MockConfig {
     pub log_requests: bool,
     /// Serve HTTPS with this certificate and key instead of plain HTTP (default `None`).
     pub tls: Option<TlsIdentity>,
+    /// How many users to seed, in all (default [`DEFAULT_USERS`], at most [`MAX_USERS`]):
+    /// the fixed users 13329, 13330, 13331 first (the first `users` of them when fewer),
+    /// then generated ids 20001 upward. The same on every start and after every reset.
+    pub users: usize,
+    /// YCM's rate limit, a token bucket per client (default `None`: unlimited). Can be
+    /// changed at run time with [`MockServer::set_rate_limit`]; a reset restores this one.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for MockConfig {
@@ -70,6 +81,8 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             log_requests: false,
             tls: None,
+            users: DEFAULT_USERS,
+            rate_limit: None,
         }
     }
 }
@@ -110,8 +123,15 @@ impl MockServer {
     /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and starts serving on a runtime of
     /// its own, over HTTPS when [`MockConfig::tls`] is set. Fails only when the address
     /// cannot be bound, the runtime cannot start, or the TLS certificate or key is unusable
-    /// (`ErrorKind::InvalidData`).
+    /// (`ErrorKind::InvalidData`), or [`MockConfig::users`] is above [`MAX_USERS`]
+    /// (`ErrorKind::InvalidInput`).
     pub fn start(addr: &str, config: MockConfig) -> std::io::Result<MockServer> {
+        if config.users > MAX_USERS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("cannot seed {} users (at most {MAX_USERS})", config.users),
+            ));
+        }
         let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let https = acceptor.is_some();
         let listener = std::net::TcpListener::bind(addr)?;
@@ -170,12 +190,54 @@ impl MockServer {
 
     /// The stored user `id`, in the shape of the GET endpoint's `data`.
     pub fn user(&self, id: i64) -> Option<serde_json::Value> {
-        self.shared.lock().users.get(&id).map(users::User::to_json)
+        self.shared.lock().users.get(id).map(users::User::to_json)
     }
 
     /// Replaces the fault settings.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.lock().faults = faults;
+    }
+
+    /// How many PUT requests named each user id (any outcome: applied, refused, faulted or
+    /// rate limited); ids never PUT are absent.
+    pub fn puts_by_user(&self) -> BTreeMap<i64, u64> {
+        self.shared.lock().puts_by_user.clone()
+    }
+
+    /// How many updates were applied (Success answers) to each user; ids never updated are
+    /// absent.
+    pub fn updates_by_user(&self) -> BTreeMap<i64, u64> {
+        self.shared.lock().updates_by_user.clone()
+    }
+
+    /// PUT requests that named user `id` (any outcome), 0 when none.
+    pub fn puts_of(&self, id: i64) -> u64 {
+        self.shared
+            .lock()
+            .puts_by_user
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Updates applied to user `id`, 0 when none.
+    pub fn updates_of(&self, id: i64) -> u64 {
+        self.shared
+            .lock()
+            .updates_by_user
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Replaces the rate limit (`None`: unlimited); every bucket starts full again.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.lock().limiter.set(limit);
+    }
+
+    /// The rate limit in force.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.lock().limiter.limit()
     }
 
     /// Every issued access and refresh token stops working (the static token still works).
@@ -188,9 +250,10 @@ impl MockServer {
         self.shared.lock().tokens.expire_access();
     }
 
-    /// Clears counters, log and faults and reseeds the users (issued tokens survive).
+    /// Clears counters (per-user ones too), log and faults, reseeds the same [`MockConfig::users`] users and
+    /// restores [`MockConfig::rate_limit`] with full buckets (issued tokens survive).
     pub fn reset(&self) {
-        self.shared.lock().reset();
+        self.shared.reset();
     }
 
     /// Stops the server: in-flight requests get up to two seconds, then everything is

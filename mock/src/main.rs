@@ -44,6 +44,25 @@ struct Args {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "PATH", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Seed N users in all: 13329, 13330, 13331, then generated ids 20001 upward
+    /// (deterministic; at most 1000000).
+    #[arg(long, default_value_t = ycm_mock::DEFAULT_USERS, value_name = "N", value_parser = parse_users)]
+    users: usize,
+    /// YCM's rate limit, a token bucket per client: at most BURST tokens, refilled at RATE
+    /// per INTERVAL_S seconds, one per API request (e.g. 50/100/1).
+    #[arg(long, value_name = "BURST/RATE/INTERVAL_S")]
+    rate_limit: Option<ycm_mock::RateLimit>,
+}
+
+/// `--users N`: a whole number up to [`ycm_mock::MAX_USERS`].
+fn parse_users(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(n) if n <= ycm_mock::MAX_USERS => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of users from 0 to {}",
+            ycm_mock::MAX_USERS
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -66,6 +85,8 @@ fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         log_requests: !args.quiet,
         tls,
+        users: args.users,
+        rate_limit: args.rate_limit,
         ..MockConfig::default()
     };
     let server = match MockServer::start(&args.addr, config) {

@@ -1,6 +1,7 @@
 //! The path every API request takes before and after its handler: count it, take its
 //! fault (if any), wait the configured latency (without holding the state lock), reject a
-//! missing `User-Agent`, run the handler, then log the request with its secrets redacted by
+//! missing `User-Agent`, take a token from the client's rate-limit bucket (HTTP 429 with
+//! `Retry-After` and a Failed envelope when it is empty), run the handler, then log the request with its secrets redacted by
 //! [`crate::redact`] (in memory, and on stderr when `log_requests` is set). Admin requests (`/__mock/...`)
 //! pass straight through, uncounted and unlogged.
 
@@ -14,8 +15,9 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::envelope::{failed, ERR_BAD_REQUEST};
+use crate::envelope::{failed, ERR_BAD_REQUEST, ERR_RATE_LIMITED};
 use crate::faults::{fail_response, truncated_response, FaultAction};
+use crate::ratelimit::{retry_after_secs, BucketKey};
 use crate::redact;
 use crate::state::{LoggedRequest, RequestKind, Shared};
 
@@ -46,6 +48,11 @@ fn classify(method: &Method, path: &str) -> RequestKind {
     } else {
         RequestKind::Other
     }
+}
+
+/// The id a `PUT /dm/open_api/v1/users/{id}` names, when it is an integer.
+fn put_user_id(path: &str) -> Option<i64> {
+    path.strip_prefix("/dm/open_api/v1/users/")?.parse().ok()
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -81,6 +88,11 @@ pub(crate) async fn api_pipeline(
     let (action, latency) = {
         let mut inner = shared.lock();
         inner.count(kind);
+        if kind == RequestKind::UpdateUser {
+            if let Some(id) = put_user_id(&path) {
+                *inner.puts_by_user.entry(id).or_default() += 1;
+            }
+        }
         let latency = inner
             .faults
             .latency_ms
@@ -114,10 +126,13 @@ pub(crate) async fn api_pipeline(
                 ERR_BAD_REQUEST,
                 "missing required header: User-Agent",
             ),
-            Ok(bytes) => {
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
-            }
+            Ok(bytes) => match rate_limited(&shared, &path, &parts.headers) {
+                Some(response) => response,
+                None => {
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+            },
         },
     };
 
@@ -141,6 +156,50 @@ pub(crate) async fn api_pipeline(
         status,
     });
     response
+}
+
+/// Takes a token from the bucket of the request's client, or answers 429 when it is empty.
+/// The token endpoints use the bucket of the OAuth client (the mock has one), as do requests
+/// with an issued access token; the static token has a bucket of its own. A request with no
+/// accepted credential takes nothing: its handler answers 401.
+fn rate_limited(shared: &Shared, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let client = || BucketKey::Client(shared.config.client_id.clone());
+    let mut inner = shared.lock();
+    let limit = inner.limiter.limit()?;
+    let key = if is_token_path(path) {
+        client()
+    } else {
+        match crate::api::bearer_token(headers) {
+            Ok(token) if shared.config.access_token.as_deref() == Some(token) => {
+                BucketKey::StaticToken
+            }
+            Ok(token) if inner.tokens.access_is_valid(token) => client(),
+            _ => return None,
+        }
+    };
+    let wait = inner
+        .limiter
+        .take(key.clone(), std::time::Instant::now())
+        .err()?;
+    inner.stats.rate_limited += 1;
+    drop(inner);
+    let mut response = failed(
+        StatusCode::TOO_MANY_REQUESTS,
+        ERR_RATE_LIMITED,
+        format!(
+            "rate limited: the token bucket of {key} is empty (burst {}, {} requests per {} s); \
+             next token in {} ms",
+            limit.burst,
+            limit.rate,
+            limit.interval.as_secs_f64(),
+            wait.as_millis().max(1)
+        ),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs(wait)),
+    );
+    Some(response)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The server's shared state: configuration, stored users, issued tokens, fault settings,
-//! counters and the request log, all behind one `std::sync::Mutex` that is only ever held
+//! the rate limiter's buckets, counters and the request log, all behind one `std::sync::Mutex` that is only ever held
 //! for short, non-async sections (never across a sleep or an await). Also defines the
 //! public `Stats` and `LoggedRequest` records.
 
@@ -9,8 +9,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
+use crate::ratelimit::Limiter;
 use crate::tokens::TokenStore;
-use crate::users::{self, User};
+use crate::users::UserTable;
 use crate::MockConfig;
 
 /// The request log keeps at most this many entries (the oldest are dropped first), so a
@@ -32,6 +33,10 @@ pub struct Stats {
     pub update_user: u64,
     /// Responses with HTTP status 401 (rejected token or client credentials).
     pub unauthorized: u64,
+    /// HTTP 429 answers of the rate limiter (an empty token bucket; injected faults with
+    /// status 429 are not counted here).
+    #[serde(default)]
+    pub rate_limited: u64,
 }
 
 /// One API request as the server saw it, with every secret redacted.
@@ -68,20 +73,29 @@ pub(crate) enum RequestKind {
 
 /// Everything mutable.
 pub(crate) struct Inner {
-    pub users: BTreeMap<i64, User>,
+    pub users: UserTable,
     pub tokens: TokenStore,
     pub faults: Faults,
+    pub limiter: Limiter,
     pub stats: Stats,
+    /// Every PUT request per path id (any outcome), kept apart from `Stats` so reading the
+    /// scalar counters stays cheap after a 100,000-user run.
+    pub puts_by_user: BTreeMap<i64, u64>,
+    /// Successful (applied) updates per user.
+    pub updates_by_user: BTreeMap<i64, u64>,
     pub log: VecDeque<LoggedRequest>,
 }
 
 impl Inner {
-    fn new() -> Inner {
+    fn new(users: UserTable, limiter: Limiter) -> Inner {
         Inner {
-            users: users::seed(),
+            users,
             tokens: TokenStore::default(),
             faults: Faults::default(),
+            limiter,
             stats: Stats::default(),
+            puts_by_user: BTreeMap::new(),
+            updates_by_user: BTreeMap::new(),
             log: VecDeque::new(),
         }
     }
@@ -109,11 +123,15 @@ impl Inner {
         self.log.push_back(entry);
     }
 
-    /// Clears counters, log and faults and reseeds the users; issued tokens survive.
-    pub(crate) fn reset(&mut self) {
-        self.users = users::seed();
+    /// Clears counters, log and faults, stores `users` (a fresh seed) and puts back the
+    /// configured rate limit with full buckets; issued tokens survive.
+    pub(crate) fn reset(&mut self, users: UserTable, limiter: Limiter) {
+        self.users = users;
+        self.limiter = limiter;
         self.faults = Faults::default();
         self.stats = Stats::default();
+        self.puts_by_user.clear();
+        self.updates_by_user.clear();
         self.log.clear();
     }
 }
@@ -126,10 +144,20 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: MockConfig) -> Shared {
+        let users = crate::users::seed(config.users);
+        let limiter = Limiter::new(config.rate_limit);
         Shared {
             config,
-            inner: Mutex::new(Inner::new()),
+            inner: Mutex::new(Inner::new(users, limiter)),
         }
+    }
+
+    /// Reseeds the configured users and clears counters, log and faults. The seed is built
+    /// before the lock is taken, so a large one does not stall requests meanwhile.
+    pub(crate) fn reset(&self) {
+        let users = crate::users::seed(self.config.users);
+        self.lock()
+            .reset(users, Limiter::new(self.config.rate_limit));
     }
 
     /// Locks the state. A panic while holding the lock cannot leave it half-updated in a

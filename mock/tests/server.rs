@@ -796,6 +796,7 @@ fn admin_endpoints_mirror_the_library_api() {
             list_users: 0,
             update_user: 1,
             unauthorized: 1,
+            rate_limited: 0,
         }
     );
     let log = admin(&srv, "GET", "/__mock/log", "").json();

@@ -1,10 +1,11 @@
 //! The rate limiter every worker of a run shares: a token bucket in YCM's own terms
 //! ([`Rate`]: `requests` per `interval`, `burst`), consulted before every HTTP attempt,
 //! that also listens to the server. A 429 pauses every worker until its `Retry-After` (1 s
-//! when absent) and lowers the rate (multiplicative decrease: to 90% of what the server let
-//! through in the last second); successes then raise it again by 5% a second (additive in
-//! time, capped by the configured rate), so that after the first 429 the run settles just
-//! under the server's limit instead of meeting it again and again. Without a configured rate
+//! when absent) and lowers the rate (multiplicative decrease: to 85% of what the server let
+//! through in the last second); the rate then rises again with time, by 25% a second after
+//! the first 429 (when the run is young, what got through is a poor estimate of the
+//! server's limit) and by 2% a second after later ones (capped by the configured rate), so
+//! the run settles just under the server's limit instead of meeting it again and again. Without a configured rate
 //! the limiter lets everything through until the first 429. A stop (cancellation, refused
 //! credentials, `max_failures`) wakes every waiting worker at once.
 
@@ -36,9 +37,11 @@ const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 /// Longest pause believed (a larger `Retry-After` is capped; the run's workers would idle).
 const MAX_PAUSE: Duration = Duration::from_secs(120);
 /// Multiplicative decrease after a 429.
-const DECREASE: f64 = 0.9;
-/// Recovery per second, as a fraction of the current rate.
-const RECOVERY_PER_SECOND: f64 = 0.05;
+const DECREASE: f64 = 0.85;
+/// Recovery per second, as a fraction of the current rate: after the first 429, and after
+/// later ones.
+const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
+const RECOVERY_PER_SECOND: f64 = 0.02;
 /// The window over which what the server let through is measured.
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -60,6 +63,8 @@ struct State {
     paused_until: Option<Instant>,
     /// When the current rate was last lowered (one decrease per pause).
     lowered: Option<Instant>,
+    /// Pauses so far (each a run of 429s within one `Retry-After`).
+    episodes: u32,
     /// Times of the recent successful responses (the last [`WINDOW`]).
     successes: VecDeque<Instant>,
 }
@@ -80,6 +85,7 @@ impl Limiter {
                 refilled: Instant::now(),
                 paused_until: None,
                 lowered: None,
+                episodes: 0,
                 successes: VecDeque::new(),
             }),
             wake: Condvar::new(),
@@ -124,7 +130,12 @@ impl State {
         if self.rate.is_finite() {
             let ceiling = self.cap.map_or(f64::INFINITY, |c| c.per_second());
             if self.lowered.is_some() {
-                self.rate = (self.rate * (1.0 + RECOVERY_PER_SECOND * elapsed)).min(ceiling);
+                let recovery = if self.episodes <= 1 {
+                    FIRST_RECOVERY_PER_SECOND
+                } else {
+                    RECOVERY_PER_SECOND
+                };
+                self.rate = (self.rate * (1.0 + recovery * elapsed)).min(ceiling);
             }
             self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
         }
@@ -189,6 +200,7 @@ impl Pace for Limiter {
             state.burst = state.burst.min(state.rate.max(1.0));
             state.tokens = 0.0;
             state.lowered = Some(now);
+            state.episodes += 1;
         }
         self.wake.notify_all();
     }

@@ -247,7 +247,7 @@ mod tests {
         limiter.after_response(429, Some(Duration::from_millis(200)));
         assert_eq!(limiter.throttled(), 2);
         assert!(
-            (limiter.current_rate() - 45.0).abs() < 1e-6,
+            (limiter.current_rate() - 50.0 * DECREASE).abs() < 1e-6,
             "{}",
             limiter.current_rate()
         );

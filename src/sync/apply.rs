@@ -354,6 +354,24 @@ fn run_one(
     unit: &Work,
     journal: Option<&Mutex<Journal>>,
 ) -> ReportRow {
+    let row = check_and_send(client, pace, item, unit, journal);
+    if let Some(journal) = journal {
+        if let Err(e) = lock(journal).done(&unit.desired, &row) {
+            return failed_row(item, &e, row.attempts);
+        }
+    }
+    row
+}
+
+/// The checks a unit asks for (a changed user is a conflict; one already as desired needs
+/// nothing), then the update, journalled `sent` just before it leaves.
+fn check_and_send(
+    client: &Client,
+    pace: &Arc<dyn Pace>,
+    item: &PlanItem,
+    unit: &Work,
+    journal: Option<&Mutex<Journal>>,
+) -> ReportRow {
     let Some(user_id) = item.user_id else {
         return base_row(item, Outcome::Invalid);
     };

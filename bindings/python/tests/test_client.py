@@ -305,8 +305,10 @@ def test_invalid_utf8_strings() -> None:
 def test_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", ycm.__version__)
     assert ycm.__version__ == _ffi.version()
-    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
-    match = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    # The version is declared once, in the crate's Cargo.toml (pyproject.toml takes it
+    # dynamically from ycm/_version.py, which setup.py checks against the library).
+    cargo = (Path(__file__).resolve().parents[3] / "Cargo.toml").read_text()
+    match = re.search(r'^version = "([^"]+)"', cargo, re.MULTILINE)
     assert match and match.group(1) == ycm.__version__
     assert Path(ycm.library_path).is_absolute() and Path(ycm.library_path).is_file()
 

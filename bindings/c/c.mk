@@ -34,6 +34,9 @@ C_CFLAGS    := -std=c11 $(C_WARN) -g -O1 -Iinclude -I$(C_DIR)/include -I$(C_TEST
 C_CXXFLAGS  := -std=c++17 $(C_WARN) -g -O1 -Iinclude -I$(C_DIR)/include -I$(C_TESTS_DIR)
 C_SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 C_LINK_SO   := -L$(RELEASE) -lycm -Wl,-rpath,$(RELEASE) -lpthread
+# What the plain binaries load at run time: libycm.so's SONAME, found through the rpath
+# (make release builds the library under its plain name only).
+C_SONAME_LINK := $(RELEASE)/$(SONAME)
 C_LINK_A    := $(LIB_A) -lpthread -ldl -lm
 
 # The suppressions cover two false positives of ring's assembly in the TLS stack only
@@ -70,7 +73,10 @@ c_run_all = status=0; $(foreach t,$(C_TESTS),echo "-- $(if $(2),valgrind )$(1)/$
 c-build: release
 	@$(MAKE) --no-print-directory c-bins
 
-c-bins: $(C_PLAIN_BINS)
+c-bins: $(C_PLAIN_BINS) $(C_SONAME_LINK)
+
+$(C_SONAME_LINK): $(LIB_SO)
+	ln -sfn $(notdir $(LIB_SO)) $@
 
 c-asan-bins: $(C_ASAN_BINS)
 

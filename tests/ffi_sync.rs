@@ -188,7 +188,7 @@ fn bad_utf8_and_bad_format_names_are_refused_before_anything_is_sent() {
     let client = client_of(&server);
     let bad_text = b"userId,company\n20001,\xff\n\0";
     let bad = bad_text.as_ptr() as *const c_char;
-    let bad_name = b"cs\xfe\0".as_ptr() as *const c_char;
+    let bad_name = c"cs\xfe".as_ptr();
     let (text, csv) = (c(RECORDS), c("csv"));
     unsafe {
         let mut out = ptr::null_mut();

@@ -259,20 +259,22 @@ struct Callbacks {
 /// # Safety
 /// `callbacks` is NULL or points to a `ycm_sync_callbacks` of at least its `size` bytes.
 unsafe fn read_callbacks(callbacks: *const ycm_sync_callbacks) -> Result<Callbacks> {
-    let Some(given) = callbacks.as_ref() else {
+    if callbacks.is_null() {
         return Ok(Callbacks {
             on_event: None,
             user_data: std::ptr::null_mut(),
             cancel: std::ptr::null(),
         });
-    };
+    }
+    // Only `size` is known to be there until it has been checked.
+    let size = std::ptr::addr_of!((*callbacks).size).read();
     let ours = std::mem::size_of::<ycm_sync_callbacks>();
-    if (given.size as usize) < ours {
+    if (size as usize) < ours {
         return Err(Error::invalid_argument(format!(
-            "callbacks->size is {}; set it to sizeof(ycm_sync_callbacks) ({ours})",
-            given.size
+            "callbacks->size is {size}; set it to sizeof(ycm_sync_callbacks) ({ours})"
         )));
     }
+    let given = &*callbacks;
     Ok(Callbacks {
         on_event: given.on_event,
         user_data: given.user_data,

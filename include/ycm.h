@@ -141,6 +141,43 @@ typedef enum ycm_log_level {
 } ycm_log_level;
 
 /*
+ The kind of a `ycm_sync_event`.
+ */
+typedef enum ycm_sync_event_kind {
+  /*
+   The run starts: `total` updates to send (after the journal's skips) out of
+   `records` records.
+   */
+  YCM_SYNC_STARTED = 1,
+  /*
+   One update ended: `done` of `total`, for `user_id`, with `outcome` and `row_json`.
+   */
+  YCM_SYNC_DONE = 2,
+  /*
+   The run stops early; `outcome` is the reason: "cancelled", "aborted",
+   "credentials_refused", "max_failures" or "rate_limited". DONE events of the calls
+   still in flight may follow.
+   */
+  YCM_SYNC_STOPPING = 3,
+} ycm_sync_event_kind;
+
+/*
+ What an event callback returns: go on, or stop the run. Any other value is read as
+ `YCM_ABORT`.
+ */
+typedef enum ycm_control {
+  /*
+   Go on.
+   */
+  YCM_CONTINUE = 0,
+  /*
+   Stop scheduling: the calls in flight end and are recorded, the rest of the plan is
+   reported `not_attempted`, and the report says `"stopped":"aborted"`.
+   */
+  YCM_ABORT = 1,
+} ycm_control;
+
+/*
  A cancellation flag for calls (`ycm_update_user_with_cancel` and the other
  `_with_cancel` functions). Opaque.
 
@@ -158,6 +195,15 @@ typedef struct ycm_cancel ycm_cancel;
  is freed keep what they use alive and finish normally; no call may start after it.
  */
 typedef struct ycm_client ycm_client;
+
+/*
+ A sync plan: what a run would change, record by record. Opaque; made by `ycm_sync_plan`
+ or `ycm_plan_from_json`, freed with `ycm_plan_free`.
+
+ Thread-safety: immutable once made; any number of threads may read it (`ycm_plan_to_json`,
+ `ycm_sync_apply`) at once. Free it once, after the calls using it have returned.
+ */
+typedef struct ycm_plan ycm_plan;
 
 /*
  The outcome of a call, returned by value. Plain data: no pointer to free.
@@ -300,6 +346,85 @@ typedef struct ycm_log_record {
  `ycm_set_log_callback`.
  */
 typedef void (*ycm_log_fn)(const struct ycm_log_record *record, void *user_data);
+
+/*
+ One progress event of `ycm_sync_apply`, valid only during the callback (copy what you
+ keep). Strings are NUL-terminated UTF-8, never NULL. Fields are only ever appended;
+ `size` is `sizeof(ycm_sync_event)` as the library was built, so a caller compiled
+ against an older header reads only what it knows.
+ */
+typedef struct ycm_sync_event {
+  /*
+   Size of this struct in the library.
+   */
+  uint32_t size;
+  /*
+   What happened.
+   */
+  enum ycm_sync_event_kind kind;
+  /*
+   Updates ended so far (DONE: this one included).
+   */
+  uint64_t done;
+  /*
+   Updates the run tries.
+   */
+  uint64_t total;
+  /*
+   Records in the plan, in all.
+   */
+  uint64_t records;
+  /*
+   DONE: the record's user (0 when its id was unreadable); 0 otherwise.
+   */
+  int64_t user_id;
+  /*
+   DONE: how the record ended ("updated", "failed", "conflict", "unknown_user",
+   "not_attempted", ...); STOPPING: the reason; "" for STARTED.
+   */
+  const char *outcome;
+  /*
+   DONE: the record's report row as JSON (`{"row":2,"userId":13329,"outcome":"updated",
+   "changed":["company"],"code":"YCM_OK","message":"","requestId":"...","attempts":1}`);
+   "" otherwise.
+   */
+  const char *row_json;
+} ycm_sync_event;
+
+/*
+ An event callback: receives one event and the `user_data` of `ycm_sync_callbacks`, and
+ returns `YCM_CONTINUE` (0) or `YCM_ABORT` (1; any value but 0 aborts). It runs on the
+ thread that called `ycm_sync_apply`, one event at a time, and must not call into the
+ client of the run.
+ */
+typedef int (*ycm_sync_event_fn)(const struct ycm_sync_event *event, void *user_data);
+
+/*
+ The callbacks of `ycm_sync_apply`, allocated by the caller. Set `size` to
+ `sizeof(ycm_sync_callbacks)`; fields are only ever appended, and the library reads only
+ the fields that `size` covers (a smaller `size` than this version's is refused).
+ */
+typedef struct ycm_sync_callbacks {
+  /*
+   `sizeof(ycm_sync_callbacks)` as the caller was compiled.
+   */
+  uint32_t size;
+  /*
+   Receives the progress events; NULL: none.
+   */
+  ycm_sync_event_fn on_event;
+  /*
+   Passed back to `on_event` untouched.
+   */
+  void *user_data;
+  /*
+   NULL, or a flag that stops scheduling when triggered (from any thread); one made by
+   `ycm_cancel_new_on_signal` also stops the run when a signal handler runs on the
+   calling thread during the run (Ctrl-C in an interpreter). Calls in flight end and are
+   recorded; the report says `"stopped":"cancelled"`.
+   */
+  const struct ycm_cancel *cancel;
+} ycm_sync_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -508,6 +633,93 @@ const char *ycm_version(void);
 struct ycm_status ycm_set_log_callback(ycm_log_fn callback,
                                        enum ycm_log_level min_level,
                                        void *user_data);
+
+/*
+ Parses records offline (nothing is sent): `text` in `format`, "csv" (a header row of
+ wire names: "userId" and any update field; an empty cell leaves the field alone;
+ "pbxCreationLimit" an integer or "unlimited"; a UTF-8 BOM accepted) or "jsonl" (one
+ object per line with wire values). On success `*out_records_json` receives, freed with
+ `ycm_string_free`, `{"format":"csv","input_hash":"<sha256 hex of text>","records":[{"row":2,
+ "userId":13329,"fields":{...wire values...},"error":null}]}`; a record that breaks a rule
+ has `"error":{"column":"pbxCreationLimit","message":"..."}` (`column` "" when the record
+ as a whole is at fault) and an unreadable id `"userId":null`. An input unusable as a
+ whole (no "userId" column, an unknown column, broken CSV) gives
+ `YCM_ERR_INVALID_ARGUMENT` naming its row and column; text that is not UTF-8 gives
+ `YCM_ERR_INVALID_UTF8` naming the line; a format other than "csv" or "jsonl" gives
+ `YCM_ERR_INVALID_ARGUMENT`. Thread-safe.
+ */
+struct ycm_status ycm_records_parse(const char *text, const char *format, char **out_records_json);
+
+/*
+ Plans a sync: parses `records_text` in `format` as `ycm_records_parse` does, reads the
+ current state of the records' users (pages of 50 sorted by userId, or single reads when
+ the input is small) and compares it field by field. Nothing is updated. `cancel` (NULL:
+ not cancellable) stops the reads, as `ycm_update_user_with_cancel` describes. On success
+ `*out_plan` receives a plan to free with `ycm_plan_free`; a failed read fails the call
+ with that read's status. Thread-safe.
+ */
+struct ycm_status ycm_sync_plan(const struct ycm_client *client,
+                                const char *records_text,
+                                const char *format,
+                                const struct ycm_cancel *cancel,
+                                struct ycm_plan **out_plan);
+
+/*
+ The plan as JSON (`{"format_version":1,"input_hash":"...","input_format":"csv","items":[{
+ "row":2,"userId":13329,"action":"update","changes":{"company":{"before":"Old",
+ "after":"New"}},"desired":{...}}]}`; actions "update", "unchanged", "invalid",
+ "unknown_user"; a change no read can compare has `"before":null,"not_compared":true`).
+ On success `*out_json` receives it, freed with `ycm_string_free`. Thread-safe.
+ */
+struct ycm_status ycm_plan_to_json(const struct ycm_plan *plan, char **out_json);
+
+/*
+ A plan from the JSON of `ycm_plan_to_json` (possibly made by another process, earlier).
+ When it is applied, every update is first checked against the user's current values: a
+ user whose values no longer match the plan's "before" values is reported "conflict" and
+ left alone. A text that is not such a plan (not JSON, another `format_version`, an
+ update the rules refuse) gives `YCM_ERR_INVALID_ARGUMENT`. On success `*out_plan`
+ receives a plan to free with `ycm_plan_free`. Thread-safe.
+ */
+struct ycm_status ycm_plan_from_json(const char *json, struct ycm_plan **out_plan);
+
+/*
+ Frees a plan. NULL is accepted and ignored. Call it after the calls using the plan have
+ returned.
+ */
+void ycm_plan_free(struct ycm_plan *plan);
+
+/*
+ Applies `plan` with `client`: sends the plan's updates (only the changed fields) with a
+ pool of worker threads, under a shared rate limiter that also pauses every worker on a
+ 429 until its Retry-After. `options_json` (NULL or "{}" for the defaults) is a JSON
+ object: "concurrency" (updates in flight, 1 to 64, default 4), "rate" (requests per
+ "interval_s", >= 1; default no cap), "interval_s" (seconds, > 0, at most 86400, default
+ 60), "burst" (>= 1, default "rate"; only with "rate"), "journal" (a file path: each update
+ is journalled `sent` then `done`, and a rerun with the same journal skips what was done
+ and re-reads what was only sent, so no update is sent twice), "max_failures" (>= 1: stop
+ once this many records failed); a key given as null takes its default; unknown keys and
+ values out of range give `YCM_ERR_INVALID_ARGUMENT` naming the key, and nothing is sent.
+ `callbacks` may be NULL (see `ycm_sync_callbacks`).
+
+ Runs on the calling thread until the run ends: events are delivered on it, one at a
+ time (STARTED, then one DONE per update, with STOPPING when the run stops early); the
+ callback must not call into `client`. Refused credentials stop the whole run at once;
+ one record's failure does not stop it unless "max_failures" is reached. On success
+ `*out_report_json` receives, freed with `ycm_string_free`, `{"rows":[{"row":2,
+ "userId":13329,"outcome":"updated","changed":["company"],"code":"YCM_OK","message":"",
+ "requestId":"...","attempts":1}],"counts":{"updated":N,...},"stopped":null,
+ "throttled":N}` (one row per plan item, in order; "throttled" counts the 429s met). A run
+ that stopped early still returns `YCM_OK`, with "stopped" set to "cancelled", "aborted",
+ "credentials_refused", "max_failures" or "rate_limited". A journal that cannot be opened,
+ is locked by another run or is corrupt fails the call before anything is sent.
+ Thread-safe (two runs on one journal at once: the second is refused).
+ */
+struct ycm_status ycm_sync_apply(const struct ycm_client *client,
+                                 const struct ycm_plan *plan,
+                                 const char *options_json,
+                                 const struct ycm_sync_callbacks *callbacks,
+                                 char **out_report_json);
 
 #ifdef __cplusplus
 }  // extern "C"

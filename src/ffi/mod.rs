@@ -21,6 +21,7 @@ mod fields;
 mod info;
 mod log_callback;
 mod status;
+mod sync;
 
 pub use cancel::*;
 pub use client::*;
@@ -28,3 +29,4 @@ pub use fields::*;
 pub use info::*;
 pub use log_callback::*;
 pub use status::*;
+pub use sync::*;

@@ -17,6 +17,7 @@
 
 mod apply;
 mod journal;
+mod options;
 mod pace;
 mod plan;
 mod records;
@@ -24,6 +25,7 @@ mod report;
 
 pub use apply::{apply, ApplyOptions, Control, Event};
 pub use journal::{desired_hash, Journal, Previous};
+pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
 pub use pace::Rate;
 pub use plan::{Action, Change, Plan, PlanItem, PLAN_FORMAT_VERSION, USER_NOT_FOUND_ERRCODE};
 pub use records::{parse_records, read_records, Format, Record, RecordError, Records};

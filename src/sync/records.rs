@@ -32,6 +32,23 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format of a name: `"csv"` or `"jsonl"` (what the C and Python surfaces take).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "csv" => Some(Format::Csv),
+            "jsonl" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+
+    /// The name of the format: `"csv"` or `"jsonl"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
     /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson`/`.json`.
     pub fn of_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -84,6 +101,36 @@ pub struct Records {
     pub input_hash: String,
     /// The records, valid or not.
     pub records: Vec<Record>,
+}
+
+impl Records {
+    /// The records as JSON: `{"format":"csv","input_hash":"<sha256 hex>","records":[{"row":2,
+    /// "userId":13329,"fields":{...wire values...},"error":null}]}`, an invalid record's
+    /// `error` being `{"column":"pbxCreationLimit","message":"..."}` (`column` is `""` when
+    /// the record as a whole is at fault) and an unreadable id giving `"userId":null`.
+    pub fn to_json(&self) -> String {
+        let records: Vec<Value> = self
+            .records
+            .iter()
+            .map(|record| {
+                serde_json::json!({
+                    "row": record.row,
+                    USER_ID: record.user_id,
+                    "fields": record.fields,
+                    "error": record.error.as_ref().map(|e| serde_json::json!({
+                        "column": e.column,
+                        "message": e.message,
+                    })),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "format": self.format.as_str(),
+            "input_hash": self.input_hash,
+            "records": records,
+        })
+        .to_string()
+    }
 }
 
 /// Reads records from a file; the format comes from its extension.
@@ -446,6 +493,32 @@ mod tests {
             records.records[0].fields["company"], "",
             "\"\" clears the field"
         );
+    }
+
+    #[test]
+    fn records_as_json_keep_rows_wire_values_and_errors() {
+        let records =
+            csv("userId,company,pbxCreationLimit\n13329,ACME,unlimited\n13330,,0\nx,B,\n").unwrap();
+        let json: Value = serde_json::from_str(&records.to_json()).unwrap();
+        assert_eq!(json["format"], "csv");
+        assert_eq!(json["input_hash"], records.input_hash.as_str());
+        let rows = json["records"].as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            serde_json::json!({"row": 2, "userId": 13329,
+                "fields": {"company": "ACME", "pbxCreationLimit": ""}, "error": null})
+        );
+        assert_eq!(rows[1]["error"]["column"], "pbxCreationLimit");
+        assert!(rows[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pbxCreationLimit"));
+        assert_eq!(rows[2]["userId"], Value::Null);
+        assert_eq!(rows[2]["error"]["column"], "userId");
+        assert_eq!(Format::from_name("jsonl"), Some(Format::Jsonl));
+        assert_eq!(Format::from_name("CSV"), None);
+        assert_eq!(Format::Csv.as_str(), "csv");
     }
 
     #[test]

@@ -90,6 +90,20 @@ pub enum StopReason {
     RateLimited,
 }
 
+impl StopReason {
+    /// The name used in reports and events: `cancelled`, `aborted`, `credentials_refused`,
+    /// `max_failures`, `rate_limited`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Cancelled => "cancelled",
+            StopReason::Aborted => "aborted",
+            StopReason::CredentialsRefused => "credentials_refused",
+            StopReason::MaxFailures => "max_failures",
+            StopReason::RateLimited => "rate_limited",
+        }
+    }
+}
+
 /// The outcome of a run, one row per record in input order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -238,5 +252,26 @@ fn error_code(row: &ReportRow) -> String {
         row.outcome.as_str().to_string()
     } else {
         row.code.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reason_names_are_their_json() {
+        for reason in [
+            StopReason::Cancelled,
+            StopReason::Aborted,
+            StopReason::CredentialsRefused,
+            StopReason::MaxFailures,
+            StopReason::RateLimited,
+        ] {
+            assert_eq!(
+                serde_json::to_value(reason).unwrap(),
+                Value::from(reason.as_str())
+            );
+        }
     }
 }

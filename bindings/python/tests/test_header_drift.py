@@ -34,6 +34,7 @@ SCALARS: Dict[str, Any] = {
     "enum ycm_log_level": ctypes.c_int,
     "enum ycm_control": ctypes.c_int,
     "enum ycm_sync_event_kind": ctypes.c_int,
+    "int": ctypes.c_int,
     "bool": ctypes.c_bool,
     "char": ctypes.c_char,
 }
@@ -310,6 +311,12 @@ MUTATIONS = [
     ("a callback parameter", "(const struct ycm_log_record *record, void *user_data);", "(const struct ycm_log_record *record, void *user_data, int32_t x);"),
     ("a callback return type", "typedef void (*ycm_log_fn)", "typedef int32_t (*ycm_log_fn)"),
     ("a log callback argument", "enum ycm_log_level min_level,", "uint32_t min_level,"),
+    ("a sync event field type", "int64_t user_id;", "int32_t user_id;"),
+    ("a new sync event field", "const char *row_json;\n} ycm_sync_event;", "const char *row_json;\n  uint64_t extra;\n} ycm_sync_event;"),
+    ("a sync callback return type", "typedef int (*ycm_sync_event_fn)", "typedef int64_t (*ycm_sync_event_fn)"),
+    ("a control value", "YCM_ABORT = 1,", "YCM_ABORT = 2,"),
+    ("a sync event kind", "YCM_SYNC_STOPPING = 3,", "YCM_SYNC_STOPPING = 4,"),
+    ("a sync plan parameter", "const char *format,\n                                const struct ycm_cancel *cancel,", "int32_t format,\n                                const struct ycm_cancel *cancel,"),
 ]
 
 

@@ -23,6 +23,7 @@ import ctypes
 import enum
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -405,7 +406,8 @@ class SyncPlan:
 
     Attributes:
         items: one :class:`PlanItem` per record.
-        counts: :class:`Action` -> number of items (every action present, 0 included).
+        counts: action -> number of items, every :class:`Action` present (0 included);
+            the keys are the members (str enums): ``counts["update"]`` works too.
         format_version: the plan format.
         input_hash: SHA-256 of the input it was made from.
         input_format: ``"csv"`` or ``"jsonl"``.
@@ -417,7 +419,7 @@ class SyncPlan:
     _native: _NativePlan
     _json: str
     items: Tuple[PlanItem, ...]
-    counts: Mapping[Action, int]
+    counts: Mapping[str, int]
     format_version: int
     input_hash: str
     input_format: RecordsFormat
@@ -432,7 +434,7 @@ class SyncPlan:
             fmt = data["input_format"]
             if fmt not in ("csv", "jsonl"):
                 raise _BadJson("input_format")
-            counts = {action: 0 for action in Action}
+            counts: Dict[str, int] = {action: 0 for action in Action}
             for item in items:
                 counts[item.action] += 1
             values = (int(data["format_version"]), str(data["input_hash"]), fmt)
@@ -478,7 +480,7 @@ class SyncPlan:
         return iter(self.items)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{action.value}={n}" for action, n in self.counts.items())
+        counts = ", ".join(f"{action}={n}" for action, n in self.counts.items())
         return f"<ycm.SyncPlan {len(self.items)} items: {counts}>"
 
 
@@ -557,14 +559,15 @@ class SyncReport:
 
     Attributes:
         items: the results.
-        counts: :class:`Outcome` -> number of results (every outcome present, 0 included).
+        counts: outcome -> number of results, every :class:`Outcome` present (0
+            included); the keys are the members (str enums): ``counts["updated"]`` works too.
         stopped: why the run stopped early (a :class:`StopReason`), None when it ran to its
             end.
         throttled: HTTP 429 answers met.
     """
 
     items: Tuple[SyncResult, ...]
-    counts: Mapping[Outcome, int]
+    counts: Mapping[str, int]
     stopped: Optional[StopReason]
     throttled: int
     json: str = field(repr=False, compare=False, default="")
@@ -587,7 +590,7 @@ def parse_report(text: str) -> SyncReport:
         data = json.loads(text)
         items = tuple(_result(row) for row in data["rows"])
         stopped = data.get("stopped")
-        counts = {outcome: 0 for outcome in Outcome}
+        counts: Dict[str, int] = {outcome: 0 for outcome in Outcome}
         for item in items:
             counts[item.outcome] += 1
         return SyncReport(
@@ -720,6 +723,47 @@ def _receive(event: Any, user_data: Any) -> int:
 _trampoline = _ffi.ycm_sync_event_fn(_receive)  # kept alive for the process's lifetime
 
 
+# A signal handler pending when the library calls the trampoline runs at the function's
+# very first instruction, before its ``try``: ctypes then reports the handler's exception
+# (Ctrl-C's KeyboardInterrupt) as "unraisable" and answers 0 (go on). While runs are under
+# way, a wrapper of ``sys.unraisablehook`` gives such an exception to its run instead, which
+# then aborts at the next event and raises it once the report is back.
+_hook_users = 0
+_previous_hook: Optional[Callable[[Any], Any]] = None
+
+
+def _unraisable(unraisable: Any) -> None:
+    if getattr(unraisable, "object", None) is _receive and unraisable.exc_value is not None:
+        tb = unraisable.exc_traceback
+        while tb is not None and tb.tb_frame.f_code is not _receive.__code__:
+            tb = tb.tb_next
+        key = tb.tb_frame.f_locals.get("user_data") if tb is not None else None
+        run = _runs.get(int(key or 0))
+        if run is not None:
+            if run.error is None:
+                run.error = unraisable.exc_value
+            return
+    (_previous_hook or sys.__unraisablehook__)(unraisable)
+
+
+def _hook_on() -> None:
+    global _hook_users, _previous_hook
+    with _runs_lock:
+        _hook_users += 1
+        if _hook_users == 1 and sys.unraisablehook is not _unraisable:
+            _previous_hook = sys.unraisablehook
+            sys.unraisablehook = _unraisable
+
+
+def _hook_off() -> None:
+    global _hook_users, _previous_hook
+    with _runs_lock:
+        _hook_users -= 1
+        if _hook_users == 0 and sys.unraisablehook is _unraisable:
+            sys.unraisablehook = _previous_hook or sys.__unraisablehook__
+            _previous_hook = None
+
+
 def _integer(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise local_error(
@@ -783,6 +827,7 @@ def apply_native(
         key = _next_run
         _next_run += 1
         _runs[key] = run
+    _hook_on()
     try:
         callbacks = _ffi.ycm_sync_callbacks(
             size=ctypes.sizeof(_ffi.ycm_sync_callbacks),
@@ -795,6 +840,7 @@ def apply_native(
             handle, plan.native, options, ctypes.byref(callbacks), ctypes.byref(out)
         )
     finally:
+        _hook_off()
         with _runs_lock:
             _runs.pop(key, None)
     report = parse_report(_ffi.take_string(out)) if status.code == 0 else None

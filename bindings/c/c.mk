@@ -10,11 +10,13 @@
 # The test binaries (bindings/c/tests/): test_ycm and test_ycm_hpp (the API, C and C++),
 # test_auth (tokens: expiry, renewal, revocation, herd, paging), test_faults (the fault
 # matrix against ycm-fault-server), test_tls (a private CA made with openssl, an HTTPS
-# ycm-mock; header injection), test_secrets (no secret in any message or log) and
-# test_service (fork, free during calls, cancellation, the log callback). Each runs
-# through tests/run.sh against a fresh ycm-mock; C_MOCK_ARGS_<test> gives a test a mock of
-# its own kind. Servers a test starts itself (fault servers, the HTTPS mock, openssl) run
-# natively: valgrind is never given --trace-children.
+# ycm-mock; header injection), test_secrets (no secret in any message or log),
+# test_service (fork, free during calls, cancellation, the log callback) and test_sync
+# (bulk sync: plan and apply, events, abort, a SIGKILLed run resumed from its journal, a
+# 429 storm, refused credentials). Each runs through tests/run.sh against a fresh
+# ycm-mock; C_MOCK_ARGS_<test> gives a test a mock of its own kind. Servers a test
+# starts itself (fault servers, the HTTPS mock, openssl) run natively: valgrind is never
+# given --trace-children.
 #
 # Why ASan links libycm.a and valgrind libycm.so: ASan/UBSan instrument only the C and C++
 # code (the Rust side is not rebuilt with sanitizers), but the ASan runtime intercepts
@@ -34,6 +36,9 @@ C_CFLAGS    := -std=c11 $(C_WARN) -g -O1 -Iinclude -I$(C_DIR)/include -I$(C_TEST
 C_CXXFLAGS  := -std=c++17 $(C_WARN) -g -O1 -Iinclude -I$(C_DIR)/include -I$(C_TESTS_DIR)
 C_SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 C_LINK_SO   := -L$(RELEASE) -lycm -Wl,-rpath,$(RELEASE) -lpthread
+# What the plain binaries load at run time: libycm.so's SONAME, found through the rpath
+# (make release builds the library under its plain name only).
+C_SONAME_LINK := $(RELEASE)/$(SONAME)
 C_LINK_A    := $(LIB_A) -lpthread -ldl -lm
 
 # The suppressions cover two false positives of ring's assembly in the TLS stack only
@@ -48,7 +53,8 @@ C_HARNESS   := $(C_TESTS_DIR)/harness.c $(C_TESTS_DIR)/harness.h
 C_DEPS      := $(HEADER) $(C_DIR)/include/ycm.hpp $(C_TESTS_DIR)/harness.h \
                $(C_TESTS_DIR)/ycm_checks.h
 
-C_TESTS      := test_ycm test_ycm_hpp test_auth test_faults test_tls test_secrets test_service
+C_TESTS      := test_ycm test_ycm_hpp test_auth test_faults test_tls test_secrets test_service \
+                test_sync
 C_PLAIN_BINS := $(C_BUILD)/update_user $(C_BUILD)/update_user_cpp $(C_TESTS:%=$(C_BUILD)/%)
 C_ASAN_BINS  := $(C_TESTS:%=$(C_ASAN)/%)
 
@@ -70,7 +76,10 @@ c_run_all = status=0; $(foreach t,$(C_TESTS),echo "-- $(if $(2),valgrind )$(1)/$
 c-build: release
 	@$(MAKE) --no-print-directory c-bins
 
-c-bins: $(C_PLAIN_BINS)
+c-bins: $(C_PLAIN_BINS) $(C_SONAME_LINK)
+
+$(C_SONAME_LINK): $(LIB_SO)
+	ln -sfn $(notdir $(LIB_SO)) $@
 
 c-asan-bins: $(C_ASAN_BINS)
 

@@ -32,6 +32,9 @@ SCALARS: Dict[str, Any] = {
     "int64_t": ctypes.c_int64,
     "enum ycm_code": ctypes.c_int,
     "enum ycm_log_level": ctypes.c_int,
+    "enum ycm_control": ctypes.c_int,
+    "enum ycm_sync_event_kind": ctypes.c_int,
+    "int": ctypes.c_int,
     "bool": ctypes.c_bool,
     "char": ctypes.c_char,
 }
@@ -40,6 +43,8 @@ SCALARS: Dict[str, Any] = {
 ENUMS: Dict[str, Dict[str, int]] = {
     "ycm_code": {("YCM_OK" if c is ycm.Code.OK else f"YCM_ERR_{c.name}"): int(c) for c in ycm.Code},
     "ycm_log_level": {k: v for k, v in vars(_ffi).items() if k.startswith("YCM_LOG_")},
+    "ycm_control": {"YCM_CONTINUE": _ffi.YCM_CONTINUE, "YCM_ABORT": _ffi.YCM_ABORT},
+    "ycm_sync_event_kind": {k: v for k, v in vars(_ffi).items() if k.startswith("YCM_SYNC_")},
 }
 
 # Macros that are not part of the Python declarations but are known.
@@ -215,7 +220,7 @@ def differences(header: Header) -> List[str]:
         restype, argtypes = _ffi.SIGNATURES[name]
         compare(f"{name} table", (want_ret, want_args), (describe(restype), [describe(a) for a in argtypes]))
 
-    compare("callback types", sorted(header.callbacks), ["ycm_log_fn"])
+    compare("callback types", sorted(header.callbacks), ["ycm_log_fn", "ycm_sync_event_fn"])
     for name, function in header.callbacks.items():
         declared = getattr(_ffi, name, None)
         if declared is None:
@@ -231,7 +236,11 @@ def differences(header: Header) -> List[str]:
         have_fn = (describe(declared._restype_), [describe(a) for a in declared._argtypes_])
         compare(f"callback type {name}", want_fn, have_fn)
 
-    compare("structs", sorted(header.structs), ["ycm_log_record", "ycm_status", "ycm_user_fields"])
+    compare(
+        "structs",
+        sorted(header.structs),
+        ["ycm_log_record", "ycm_status", "ycm_sync_callbacks", "ycm_sync_event", "ycm_user_fields"],
+    )
     for name, fields in header.structs.items():
         structure = getattr(_ffi, name, None)
         if structure is None:
@@ -251,7 +260,7 @@ def differences(header: Header) -> List[str]:
     for name, values in ENUMS.items():
         compare(f"enum {name}", header.enums.get(name), values)
 
-    compare("opaque types", sorted(header.opaque), ["ycm_cancel", "ycm_client"])
+    compare("opaque types", sorted(header.opaque), ["ycm_cancel", "ycm_client", "ycm_plan"])
 
     constants = {k: v for k, v in header.macros.items() if k not in OTHER_MACROS}
     enum_members = {k for values in ENUMS.values() for k in values}
@@ -316,6 +325,12 @@ MUTATIONS = [
     ("a callback parameter", "(const struct ycm_log_record *record, void *user_data);", "(const struct ycm_log_record *record, void *user_data, int32_t x);"),
     ("a callback return type", "typedef void (*ycm_log_fn)", "typedef int32_t (*ycm_log_fn)"),
     ("a log callback argument", "enum ycm_log_level min_level,", "uint32_t min_level,"),
+    ("a sync event field type", "int64_t user_id;", "int32_t user_id;"),
+    ("a new sync event field", "const char *row_json;\n} ycm_sync_event;", "const char *row_json;\n  uint64_t extra;\n} ycm_sync_event;"),
+    ("a sync callback return type", "typedef int (*ycm_sync_event_fn)", "typedef int64_t (*ycm_sync_event_fn)"),
+    ("a control value", "YCM_ABORT = 1,", "YCM_ABORT = 2,"),
+    ("a sync event kind", "YCM_SYNC_STOPPING = 3,", "YCM_SYNC_STOPPING = 4,"),
+    ("a sync plan parameter", "const char *format,\n                                const struct ycm_cancel *cancel,", "int32_t format,\n                                const struct ycm_cancel *cancel,"),
 ]
 
 

@@ -9,6 +9,9 @@ Every failure raises a :class:`YcmError` subclass (one per library code, see
 :class:`Code`); refused input raises before anything is sent. Ctrl-C stops a call at once
 (``KeyboardInterrupt``). Logs go to ``logging.getLogger("ycm")`` (children ``ycm.http``
 and ``ycm.auth``). :mod:`ycm.aio` has the asyncio client.
+
+Bulk sync: :func:`read_records`, :meth:`Client.plan_sync` (a :class:`SyncPlan`),
+:meth:`Client.apply_sync` (a :class:`SyncReport`).
 """
 
 from ._client import Client, validate_user_update
@@ -34,12 +37,29 @@ from ._errors import (
 )
 from ._ffi import library_path, version as _library_version
 from . import _log  # logging.getLogger("ycm") with its NullHandler, and the native bridge
+from ._sync import (
+    Action,
+    Outcome,
+    PlanItem,
+    ProgressEvent,
+    ProgressKind,
+    Record,
+    RecordError,
+    Records,
+    StopReason,
+    SyncPlan,
+    SyncReport,
+    SyncResult,
+    read_records,
+    report_of,
+)
 from ._types import NO_LIMIT, NoLimit, UpdateResult, User, UserPage, UserType
 
 __version__: str = _library_version()
 """The version of the loaded libycm.so (``ycm_version()``)."""
 
 __all__ = [
+    "Action",
     "ApiError",
     "BadResponseError",
     "CancelledError",
@@ -56,7 +76,18 @@ __all__ = [
     "NO_LIMIT",
     "NoLimit",
     "NullArgumentError",
+    "Outcome",
+    "PlanItem",
+    "ProgressEvent",
+    "ProgressKind",
     "RateLimitedError",
+    "Record",
+    "RecordError",
+    "Records",
+    "StopReason",
+    "SyncPlan",
+    "SyncReport",
+    "SyncResult",
     "TimeoutError",
     "TlsError",
     "UnauthorizedError",
@@ -65,7 +96,9 @@ __all__ = [
     "UserPage",
     "UserType",
     "YcmError",
-    "__version__",
     "library_path",
+    "read_records",
+    "report_of",
     "validate_user_update",
+    "__version__",
 ]

@@ -109,6 +109,13 @@ class _SignalFlag:
         return cls.pointer
 
 
+def signal_flag() -> Optional[Any]:
+    """The on-signal flag on the main thread; None on any other thread."""
+    if _thread.get_ident() != _main_thread:
+        return None
+    return _SignalFlag.pointer or _SignalFlag.get()
+
+
 def run(native: Native, handle: Any, out: Optional[ctypes.c_void_p] = None) -> _ffi.ycm_status:
     """Runs ``native(handle, cancel)`` on the calling thread; on the main thread, stoppable
     by a signal.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import _thread
 import ctypes
 import json
+import os
 import time
 import weakref
 from typing import (
@@ -17,6 +18,7 @@ from typing import (
     Callable,
     Dict,
     Generic,
+    Iterable,
     Iterator,
     Literal,
     Mapping,
@@ -27,6 +29,8 @@ from typing import (
 
 from . import _ffi, _log
 from . import _calls
+from . import _sync
+from ._sync import ProgressCallback, Records, SyncPlan, SyncReport
 from ._errors import (
     ClientClosedError,
     Code,
@@ -65,6 +69,11 @@ UPDATE_KEYWORDS: Dict[str, str] = {
 }
 
 PbxLimit = Union[int, NoLimit, Literal[""]]
+
+RecordsLike = Union[Records, str, "os.PathLike[str]", Iterable[Mapping[str, Any]]]
+"""What :meth:`Client.plan_sync` takes: :class:`ycm.Records`, a records file's path, or an
+iterable of mappings ``{"userId": 13329, "company": "ACME", ...}`` (wire names and values,
+as one JSONL line each)."""
 
 
 def _c_string(value: object, name: str) -> bytes:
@@ -306,6 +315,41 @@ def list_users_operation(
         finish,
         out,
     )
+
+
+def plan_sync_operation(records: object) -> Operation[SyncPlan]:
+    data, fmt = _sync.records_input(records)
+    made: Dict[str, Any] = {}
+
+    def call(handle: Any, cancel: Any) -> _ffi.ycm_status:
+        status, made["plan"] = _sync.plan_native(handle, data, fmt, cancel)
+        return status
+
+    return Operation(call, lambda status: SyncPlan(made.pop("plan")))
+
+
+def check_progress(on_progress: object) -> Optional[ProgressCallback]:
+    if on_progress is not None and not callable(on_progress):
+        raise TypeError(f"on_progress must be callable, got {type(on_progress).__name__}")
+    return on_progress
+
+
+def apply_sync_operation(
+    plan: SyncPlan, options: bytes, on_progress: Optional[ProgressCallback]
+) -> Operation[SyncReport]:
+    """The apply as an :class:`Operation` for a cancel that is not the signal flag."""
+    outcome: Dict[str, Any] = {}
+
+    def call(handle: Any, cancel: Any) -> _ffi.ycm_status:
+        status, outcome["report"], outcome["error"] = _sync.apply_native(
+            handle, plan, options, cancel, on_progress
+        )
+        return status
+
+    def finish(status: _ffi.ycm_status) -> SyncReport:
+        return _sync.finish_apply(status, outcome.get("report"), outcome.get("error"))
+
+    return Operation(call, finish)
 
 
 def _update_result(status: _ffi.ycm_status) -> UpdateResult:
@@ -565,6 +609,65 @@ class Client:
         ``"userId"`` (``"-userId"`` for descending) or None for the server's order.
         """
         return self._perform(list_users_operation(page_size, page_number, sort))
+
+    # --- bulk sync -----------------------------------------------------------------------
+
+    def plan_sync(self, records: RecordsLike) -> SyncPlan:
+        """Reads the current state of the records' users and plans each record: an
+        :class:`ycm.SyncPlan` whose items say ``update`` (with the changes), ``unchanged``,
+        ``invalid`` or ``unknown_user``. Nothing is written.
+
+        ``records`` is a :class:`ycm.Records` (from :func:`ycm.read_records`), the path of a
+        records file (``.csv`` or ``.jsonl``), or an iterable of mappings of wire names
+        (``{"userId": 13329, "company": "ACME"}``). An unusable input raises
+        :class:`ycm.InvalidArgumentError` before anything is sent.
+        """
+        return self._perform(plan_sync_operation(records))
+
+    def apply_sync(
+        self,
+        plan_or_records: Union[SyncPlan, RecordsLike],
+        *,
+        concurrency: int = 4,
+        rate: Optional[int] = None,
+        interval_s: float = 60,
+        burst: Optional[int] = None,
+        journal: Union[str, "os.PathLike[str]", None] = None,
+        max_failures: Optional[int] = None,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> SyncReport:
+        """Applies a plan (records are planned first, see :meth:`plan_sync`) and returns the
+        :class:`ycm.SyncReport`, one :class:`ycm.SyncResult` per record.
+
+        ``concurrency`` updates in flight at once; ``rate`` requests per ``interval_s``
+        seconds (with ``burst``) caps the pace client-side; ``journal`` is a file the run
+        appends to and a rerun with the same records resumes from (nothing is sent twice);
+        ``max_failures`` stops the run once that many records failed. A run that stops
+        early (refused credentials, ``max_failures``, a throttling that outlasts the
+        retries) still returns its report, with ``stopped`` set.
+
+        ``on_progress(event)`` gets a :class:`ycm.ProgressEvent` on this thread, one at a
+        time; it must not call this client. An exception it raises aborts the run: no new
+        update is started, those in flight end (and are journalled), and the exception is
+        re-raised with the report as its ``ycm_report`` attribute (:func:`ycm.report_of`).
+        Ctrl-C (on the main thread) stops the run the same way and raises
+        ``KeyboardInterrupt``, also carrying ``ycm_report``.
+        """
+        options = _sync.apply_options(
+            concurrency, rate, interval_s, burst, journal, max_failures
+        )
+        callback = check_progress(on_progress)
+        if isinstance(plan_or_records, SyncPlan):
+            plan = plan_or_records
+        else:
+            plan = self.plan_sync(plan_or_records)
+        _log.refresh()
+        state = self._state
+        handle = state.acquire()
+        try:
+            return _sync.run_on_main_thread(handle, plan, options, callback)
+        finally:
+            state.release()
 
     def iter_users(self, page_size: int = 50, sort: Optional[str] = "userId") -> Iterator[User]:
         """Every user, page by page, fetched lazily as the iteration goes.

@@ -1,14 +1,15 @@
 """The ctypes layer: finds and loads ``libycm.so`` by absolute path, and declares every
-symbol of ``include/ycm.h`` with its ``argtypes`` and ``restype``, the ``ycm_status`` and
-``ycm_user_fields`` structures and the ``YCM_PBX_LIMIT_*`` constants. Nothing else in the
+symbol of ``include/ycm.h`` with its ``argtypes`` and ``restype``, the ``ycm_status``,
+``ycm_user_fields``, ``ycm_log_record``, ``ycm_sync_event`` and ``ycm_sync_callbacks``
+structures, the opaque handles and the ``YCM_*`` constants. Nothing else in the
 package touches ctypes declarations; ``tests/test_header_drift.py`` checks this module
 against the header.
 
 Type conventions: ``const char *`` inputs and static outputs are ``c_char_p``; strings the
 library hands over for the caller to free (``char **out_json``) are received as
 ``c_void_p`` so that the pointer survives for ``ycm_string_free``; ``enum ycm_code`` and
-``enum ycm_log_level`` are a C ``int``; ``void *user_data`` is ``c_void_p``; the log
-callback type ``ycm_log_fn`` is the ``CFUNCTYPE`` :data:`ycm_log_fn`.
+``enum ycm_log_level`` are a C ``int``; ``void *user_data`` is ``c_void_p``; the callback
+types ``ycm_log_fn`` and ``ycm_sync_event_fn`` are the ``CFUNCTYPE`` objects of the same names.
 
 Search order for the library (the first that exists wins; no search path is ever used):
 
@@ -62,6 +63,17 @@ YCM_LOG_WARN = 2
 YCM_LOG_INFO = 3
 YCM_LOG_DEBUG = 4
 YCM_LOG_TRACE = 5
+
+# `enum ycm_control` (what a sync event callback returns) and `enum ycm_sync_event_kind`.
+ycm_control = c_int
+ycm_sync_event_kind = c_int
+
+YCM_CONTINUE = 0
+YCM_ABORT = 1
+
+YCM_SYNC_STARTED = 1
+YCM_SYNC_DONE = 2
+YCM_SYNC_STOPPING = 3
 
 
 # --- structures --------------------------------------------------------------------------
@@ -125,11 +137,47 @@ class ycm_log_record(Structure):
     ]
 
 
+class ycm_plan(Structure):
+    """Opaque sync plan (immutable once made); only ever used through a pointer."""
+
+
+class ycm_sync_event(Structure):
+    """One progress event of ``ycm_sync_apply``, valid only during the callback; fields are
+    only ever appended, and ``size`` says how many this library fills."""
+
+    _fields_ = [
+        ("size", c_uint32),
+        ("kind", ycm_sync_event_kind),
+        ("done", c_uint64),
+        ("total", c_uint64),
+        ("records", c_uint64),
+        ("user_id", c_int64),
+        ("outcome", c_char_p),
+        ("row_json", c_char_p),
+    ]
+
+
 ycm_client_p = POINTER(ycm_client)
 ycm_cancel_p = POINTER(ycm_cancel)
+ycm_plan_p = POINTER(ycm_plan)
 
 # `typedef void (*ycm_log_fn)(const ycm_log_record *record, void *user_data)`
 ycm_log_fn = ctypes.CFUNCTYPE(None, POINTER(ycm_log_record), c_void_p)
+
+# `typedef enum ycm_control (*ycm_sync_event_fn)(const ycm_sync_event *event, void *user_data)`
+ycm_sync_event_fn = ctypes.CFUNCTYPE(ycm_control, POINTER(ycm_sync_event), c_void_p)
+
+
+class ycm_sync_callbacks(Structure):
+    """The progress callback, its ``user_data`` and the run's cancel flag; ``size`` is
+    ``sizeof`` as this package declares it (fields are only ever appended)."""
+
+    _fields_ = [
+        ("size", c_uint32),
+        ("on_event", ycm_sync_event_fn),
+        ("user_data", c_void_p),
+        ("cancel", ycm_cancel_p),
+    ]
 
 # Every exported function: name -> (restype, argtypes). The drift test compares this table
 # with include/ycm.h.
@@ -170,6 +218,18 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "ycm_code_name": (c_char_p, [ycm_code]),
     "ycm_code_description": (c_char_p, [ycm_code]),
     "ycm_version": (c_char_p, []),
+    "ycm_records_parse": (ycm_status, [c_char_p, c_char_p, POINTER(c_void_p)]),
+    "ycm_sync_plan": (
+        ycm_status,
+        [ycm_client_p, c_char_p, c_char_p, ycm_cancel_p, POINTER(ycm_plan_p)],
+    ),
+    "ycm_plan_to_json": (ycm_status, [ycm_plan_p, POINTER(c_void_p)]),
+    "ycm_plan_from_json": (ycm_status, [c_char_p, POINTER(ycm_plan_p)]),
+    "ycm_plan_free": (None, [ycm_plan_p]),
+    "ycm_sync_apply": (
+        ycm_status,
+        [ycm_client_p, ycm_plan_p, c_char_p, POINTER(ycm_sync_callbacks), POINTER(c_void_p)],
+    ),
 }
 
 

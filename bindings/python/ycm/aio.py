@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from typing import Any, AsyncIterator, Mapping, Optional, TypeVar
+import os
+from typing import Any, AsyncIterator, Mapping, Optional, TypeVar, Union
 
 from . import _ffi, _log
 from ._calls import Cancel, block_outside_signals, free_out_string
@@ -29,6 +30,10 @@ from ._client import (
     Client,
     Operation,
     PbxLimit,
+    RecordsLike,
+    apply_sync_operation,
+    check_progress,
+    plan_sync_operation,
     build_update_body,
     get_user_operation,
     list_users_operation,
@@ -37,6 +42,7 @@ from ._client import (
     _user_id,
 )
 from ._errors import check
+from ._sync import ProgressCallback, SyncPlan, SyncReport, apply_options
 from ._types import UpdateResult, User, UserPage
 
 __all__ = ["AsyncClient"]
@@ -229,6 +235,36 @@ class AsyncClient:
     ) -> UserPage:
         """:meth:`ycm.Client.list_users`, awaited."""
         return await self._perform(list_users_operation(page_size, page_number, sort))
+
+    async def plan_sync(self, records: RecordsLike) -> SyncPlan:
+        """:meth:`ycm.Client.plan_sync`, awaited (a records path is read on the loop's
+        thread before anything is submitted)."""
+        return await self._perform(plan_sync_operation(records))
+
+    async def apply_sync(
+        self,
+        plan_or_records: Union[SyncPlan, RecordsLike],
+        *,
+        concurrency: int = 4,
+        rate: Optional[int] = None,
+        interval_s: float = 60,
+        burst: Optional[int] = None,
+        journal: Union[str, "os.PathLike[str]", None] = None,
+        max_failures: Optional[int] = None,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> SyncReport:
+        """:meth:`ycm.Client.apply_sync`, awaited. The run occupies one thread of the pool;
+        ``on_progress`` is called on that thread (not the event loop's: reach the loop with
+        ``loop.call_soon_threadsafe``). Cancelling the task stops scheduling, waits for the
+        updates in flight to end (they are journalled), then raises
+        ``asyncio.CancelledError``."""
+        options = apply_options(concurrency, rate, interval_s, burst, journal, max_failures)
+        callback = check_progress(on_progress)
+        if isinstance(plan_or_records, SyncPlan):
+            plan = plan_or_records
+        else:
+            plan = await self.plan_sync(plan_or_records)
+        return await self._perform(apply_sync_operation(plan, options, callback))
 
     async def iter_users(
         self, page_size: int = 50, sort: Optional[str] = "userId"

@@ -126,7 +126,7 @@ pub enum Users {
         all: bool,
     },
     /// Update one user's fields; only the fields given are sent.
-    Update(Update),
+    Update(Box<Update>),
     /// Every user, to stdout.
     Export {
         /// The format written.

@@ -193,13 +193,16 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
     })
 }
 
+/// A profile found: its name and its keys.
+type Profile = (String, Map<String, Value>);
+
 /// The named profile (or `default`), as a map of config keys; `None` when the file or the
 /// profile does not exist.
 fn load_profile(
     path: &Path,
     named: Option<&str>,
     warn: &mut dyn FnMut(String),
-) -> Result<Option<(String, Map<String, Value>)>, Failure> {
+) -> Result<Option<Profile>, Failure> {
     let shown = path.display();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,

@@ -76,6 +76,18 @@ pub fn install_trace() {
     }));
 }
 
+/// The bar's look: with a total, a bar and `pos/len`; without, a spinner and a count.
+fn style(with_total: bool) -> ProgressStyle {
+    let template = match (with_total, colour()) {
+        (true, true) => "{spinner:.green} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} {msg}",
+        (true, false) => "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
+        (false, _) => "{spinner} [{elapsed_precise}] {pos} {msg}",
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
 /// Progress of a long command: a bar on a terminal, status lines otherwise, or nothing.
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -105,19 +117,7 @@ impl Progress {
         }
         if stderr_is_terminal() {
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-            let template = if colour() {
-                "{spinner:.green} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} {msg}"
-            } else {
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}"
-            };
-            let style = if total.is_some() {
-                ProgressStyle::with_template(template)
-            } else {
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} {msg}")
-            };
-            if let Ok(style) = style {
-                bar.set_style(style.progress_chars("=> "));
-            }
+            bar.set_style(style(total.is_some()));
             bar.set_message(what);
             bar.enable_steady_tick(Duration::from_millis(120));
             *BAR.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
@@ -132,6 +132,7 @@ impl Progress {
     pub fn set_total(&mut self, total: u64) {
         self.total = Some(total);
         if let Some(bar) = &self.bar {
+            bar.set_style(style(true));
             bar.set_length(total);
         }
     }

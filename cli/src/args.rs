@@ -33,7 +33,7 @@ pub struct Cli {
 /// Flags every command takes.
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// The YCM base URL, e.g. https://ycm.example.com (overrides YCM_BASE_URL and the profile).
+    /// The YCM base URL, e.g. `https://ycm.example.com` (overrides YCM_BASE_URL and the profile).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// The profile of the settings file to use (overrides YCM_PROFILE; default "default").

@@ -685,7 +685,7 @@ fn progress_is_a_bar_on_a_terminal() {
         ..Faults::default()
     });
     let out = Command::new("script")
-        .args(["-q", "-e", "-c", &inner])
+        .args(["-q", "-e", "-f", "-c", &inner])
         .arg(&log)
         .env("YCM_ACCESS_TOKEN", TOKEN)
         .env("XDG_CONFIG_HOME", s.path("config"))
@@ -1095,4 +1095,71 @@ fn ctrl_c_during_sync_apply_exits_130_and_the_same_command_resumes_without_sendi
     for id in 20001..20001 + n {
         assert_eq!(s.mock.user(id).unwrap()["company"], format!("Synced {id}"));
     }
+}
+
+/// On a terminal, `sync apply` asks first: "n" sends nothing, "y" applies.
+#[test]
+fn sync_apply_asks_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` for a pty");
+        return;
+    }
+    let s = Setup::new();
+    let file = records(&s, 2, false);
+    let answer = |reply: &str| {
+        let inner = format!(
+            "{} --base-url {} sync apply {} --output json > {}",
+            env!("CARGO_BIN_EXE_ycm"),
+            s.mock.url(),
+            file.display(),
+            s.path("out.json").display()
+        );
+        let mut child = Command::new("script")
+            .args(["-q", "-e", "-f", "-c", &inner])
+            .arg(s.path("typescript"))
+            .env("YCM_ACCESS_TOKEN", TOKEN)
+            .env("XDG_CONFIG_HOME", s.path("config"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Answer once the question is on the terminal.
+        let started = Instant::now();
+        while !std::fs::read_to_string(s.path("typescript"))
+            .unwrap_or_default()
+            .contains("[y/N]")
+        {
+            assert!(started.elapsed() < Duration::from_secs(30), "no question");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{reply}\n").as_bytes())
+            .unwrap();
+        let status = child.wait_with_output().unwrap().status;
+        let shown = std::fs::read_to_string(s.path("typescript")).unwrap();
+        (status.code(), shown)
+    };
+    let (code, shown) = answer("n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains("Apply 2 update(s) to") && shown.contains("not confirmed"),
+        "{shown}"
+    );
+    assert_eq!(s.puts().len(), 0);
+    let (code, shown) = answer("y");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        !shown.contains("\x1b[3"),
+        "no colour with NO_COLOR: {shown:?}"
+    );
+    assert_eq!(s.puts().len(), 2);
+    assert_eq!(
+        json(&std::fs::read_to_string(s.path("out.json")).unwrap())["counts"]["updated"],
+        2
+    );
 }

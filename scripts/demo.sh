@@ -52,7 +52,7 @@ echo
 echo "\$ ycm sync apply records.csv --yes --journal records.journal --output table"
 "$ycm_bin" sync apply "$records" --yes --journal "$mock_dir/records.journal" --output table || true
 echo
-echo "\$ ycm sync plan records.csv --detailed-exitcode   # 0: nothing left to change"
+echo "\$ ycm sync plan records.csv --detailed-exitcode   # 2: updates pending; 0: none; 3: records to look at"
 "$ycm_bin" sync plan "$records" --output table --quiet --detailed-exitcode >/dev/null || echo "    (exit $?: the unknown user remains)"
 
 echo

@@ -10,6 +10,10 @@ RELEASE    := $(CURDIR)/target/release
 LIB_SO     := $(RELEASE)/libycm.so
 LIB_A      := $(RELEASE)/libycm.a
 MOCK_BIN   := $(RELEASE)/ycm-mock
+# The command line (cli/) and what `make cli-docs` generates for it: shell completions and
+# one man page per command.
+CLI_BIN    := $(RELEASE)/ycm
+CLI_DOCS   := $(CURDIR)/target/cli
 HEADER     := $(CURDIR)/include/ycm.h
 # The package version, and the shared library's names after cargo-c's conventions: the
 # SONAME carries the major version, or 0.MINOR while the major is 0 (0.0.PATCH for 0.0.x),
@@ -27,7 +31,7 @@ NATIVE_LIBS := $(RELEASE)/ycm-native-static-libs.txt
 # The C side of the build (cbindgen, the header): the `capi` feature, on in every build here.
 CAPI       := --features yeastar-ycm/capi
 
-.PHONY: help all build release header header-check lint rust-test loom test demo bench clean
+.PHONY: help all build release cli-docs header header-check lint rust-test loom test demo bench clean
 
 help:
 	@echo "make demo      build everything, start ycm-mock, update user 13329 from C and Python"
@@ -37,7 +41,9 @@ help:
 	@echo "make bench-sync  the bulk-sync figures: latency ideal ratio, rate-limited run, 100,000 records"
 	@echo "make header    regenerate include/ycm.h"
 	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
-	@echo "make install   install the built (make release) library, headers, ycm.pc and CMake package"
+	@echo "make cli-docs  shell completions and man pages of the ycm command line into target/cli/"
+	@echo "make install   install the built (make release) library, headers, ycm.pc, CMake package,"
+	@echo "               the ycm command line, its completions and man pages"
 	@echo "               under DESTDIR/PREFIX (PREFIX=$(PREFIX), LIBDIR, INCLUDEDIR); never runs cargo"
 	@echo "make uninstall remove what make install installed (same variables)"
 	@echo "make dist      stripped libraries (debug info apart), the Python sdist and manylinux wheel"
@@ -57,7 +63,8 @@ CAPI_RUSTC := $(CARGO) rustc --release --lib -p yeastar-ycm --features capi \
 	--crate-type cdylib,staticlib -- --print native-static-libs -C link-arg=-Wl,-soname,$(SONAME)
 
 release:
-	$(CARGO) build --release -p ycm-mock
+	$(CARGO) build --release -p ycm-mock -p yeastar-ycm-cli
+	@$(MAKE) --no-print-directory cli-docs
 	@mkdir -p $(RELEASE)
 	@echo "$(CAPI_RUSTC)"
 	@$(CAPI_RUSTC) 2>$(RELEASE)/.capi-build.log; rc=$$?; cat $(RELEASE)/.capi-build.log >&2; \
@@ -65,6 +72,12 @@ release:
 	  libs=$$(sed -n 's/^note: native-static-libs: *//p' $(RELEASE)/.capi-build.log | tail -n 1); \
 	  [ -n "$$libs" ] || { echo "make release: rustc printed no native-static-libs line" >&2; exit 1; }; \
 	  printf '%s\n' "$$libs" > $(NATIVE_LIBS).tmp && mv $(NATIVE_LIBS).tmp $(NATIVE_LIBS)
+
+# Completions (bash, zsh, fish) and man pages (ycm.1, ycm-users.1, ycm-users-get.1, ...)
+# from the same clap definitions as the binary, by cli/examples/cli-docs.rs.
+cli-docs:
+	$(CARGO) run --quiet --release -p yeastar-ycm-cli --example cli-docs -- $(CLI_DOCS)
+	@echo "cli-docs: $(CLI_DOCS)/completions/, $(CLI_DOCS)/man/ ($$(ls $(CLI_DOCS)/man | wc -l) pages)"
 
 # build.rs generates the header into OUT_DIR on every build; this also writes include/ycm.h.
 header:
@@ -92,7 +105,7 @@ test: lint header-check rust-test loom c-test py-test dist-test
 	@echo "make test: all suites passed"
 
 demo: release c-build py-venv
-	@scripts/demo.sh
+	@CLI_BIN=$(CLI_BIN) scripts/demo.sh
 
 clean: bench-clean
 	$(CARGO) clean

@@ -8,8 +8,11 @@
 #   make install        install-files, then under $(DESTDIR): LIBDIR/libycm.so.$(VERSION) with
 #                       the links $(SONAME) and libycm.so, LIBDIR/libycm.a,
 #                       LIBDIR/pkgconfig/ycm.pc, LIBDIR/cmake/yeastar-ycm/ (find_package),
-#                       INCLUDEDIR/ycm.h and ycm.hpp. Needs `make release` first (as the
-#                       user, not root): it never runs cargo, so `sudo make install` works.
+#                       INCLUDEDIR/ycm.h and ycm.hpp; the command line BINDIR/ycm (stripped),
+#                       its man pages MANDIR/man1/ycm*.1 and its completions under DATADIR
+#                       (bash-completion, zsh site-functions, fish vendor_completions.d).
+#                       Needs `make release` first (as the user, not root): it never runs
+#                       cargo, so `sudo make install` works.
 #   make uninstall      removes exactly those files (give it the same PREFIX, LIBDIR,
 #                       INCLUDEDIR and DESTDIR), then the directories it emptied.
 #   make dist           install-files, the crate (`cargo package`), the Python sdist and the
@@ -24,6 +27,9 @@
 PREFIX      ?= /usr/local
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
 CMAKEDIR     = $(LIBDIR)/cmake/yeastar-ycm
 PKGCONFIGDIR = $(LIBDIR)/pkgconfig
 
@@ -65,24 +71,33 @@ D_LIBDIR    = $(DESTDIR)$(LIBDIR)
 D_INCLUDE   = $(DESTDIR)$(INCLUDEDIR)
 D_PKGCONFIG = $(DESTDIR)$(PKGCONFIGDIR)
 D_CMAKE     = $(DESTDIR)$(CMAKEDIR)
+D_BINDIR    = $(DESTDIR)$(BINDIR)
+D_MAN1      = $(DESTDIR)$(MANDIR)/man1
+D_BASHCOMP  = $(DESTDIR)$(DATADIR)/bash-completion/completions
+D_ZSHCOMP   = $(DESTDIR)$(DATADIR)/zsh/site-functions
+D_FISHCOMP  = $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 
 # What install puts where; uninstall removes exactly this list.
 INSTALLED = $(D_LIBDIR)/$(REALNAME) $(D_LIBDIR)/$(SONAME) $(D_LIBDIR)/libycm.so \
             $(D_LIBDIR)/libycm.a $(D_PKGCONFIG)/ycm.pc $(D_INCLUDE)/ycm.h $(D_INCLUDE)/ycm.hpp \
-            $(D_CMAKE)/yeastar-ycm-config.cmake $(D_CMAKE)/yeastar-ycm-config-version.cmake
+            $(D_CMAKE)/yeastar-ycm-config.cmake $(D_CMAKE)/yeastar-ycm-config-version.cmake \
+            $(D_BINDIR)/ycm $(D_BASHCOMP)/ycm $(D_ZSHCOMP)/_ycm $(D_FISHCOMP)/ycm.fish
+# The man pages: one per command, named ycm.1 and ycm-COMMAND[-SUBCOMMAND].1.
+CLI_MAN_GLOB = $(D_MAN1)/ycm.1 $(D_MAN1)/ycm-*.1
 
 # ycm.pc and the CMake files name their directories relative to ${prefix} and to their own
 # location, so an installed tree can be moved (pkg-config --define-prefix, CMake).
 pc_rel = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
 
 install:
-	@missing=""; for f in $(LIB_SO) $(LIB_A) $(NATIVE_LIBS) $(HEADER); do \
+	@missing=""; for f in $(LIB_SO) $(LIB_A) $(NATIVE_LIBS) $(HEADER) $(CLI_BIN) \
+	    $(CLI_DOCS)/man/ycm.1 $(CLI_DOCS)/completions/ycm.bash; do \
 	  [ -f "$$f" ] || missing="$$missing $$f"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "make install: not built:$$missing" >&2; \
 	    echo "make install never runs cargo: build first with 'make release' (as your user), then run 'make install'" >&2; \
 	    exit 1; fi
-	@case "$(PREFIX)$(LIBDIR)$(INCLUDEDIR)" in *" "*) echo "make install: PREFIX, LIBDIR and INCLUDEDIR must not contain spaces" >&2; exit 1;; esac
+	@case "$(PREFIX)$(LIBDIR)$(INCLUDEDIR)$(BINDIR)$(DATADIR)$(MANDIR)" in *" "*) echo "make install: PREFIX, LIBDIR, INCLUDEDIR, BINDIR, DATADIR and MANDIR must not contain spaces" >&2; exit 1;; esac
 	@$(MAKE) --no-print-directory install-files
 	install -d $(D_LIBDIR) $(D_INCLUDE) $(D_PKGCONFIG) $(D_CMAKE)
 	install -m 0755 $(DIST_LIB)/$(REALNAME) $(D_LIBDIR)/$(REALNAME)
@@ -104,12 +119,20 @@ install:
 	sed -e 's|@VERSION@|$(VERSION)|' $(C_PKG_DIR)/cmake/yeastar-ycm-config-version.cmake.in \
 	    > $(D_CMAKE)/yeastar-ycm-config-version.cmake
 	chmod 0644 $(D_CMAKE)/*.cmake
-	@echo "make install: libycm $(VERSION) installed under $(DESTDIR)$(PREFIX) (SONAME $(SONAME))"
+	install -d $(D_BINDIR) $(D_MAN1) $(D_BASHCOMP) $(D_ZSHCOMP) $(D_FISHCOMP)
+	install -m 0755 -s $(CLI_BIN) $(D_BINDIR)/ycm
+	install -m 0644 $(CLI_DOCS)/man/*.1 $(D_MAN1)/
+	install -m 0644 $(CLI_DOCS)/completions/ycm.bash $(D_BASHCOMP)/ycm
+	install -m 0644 $(CLI_DOCS)/completions/_ycm $(D_ZSHCOMP)/_ycm
+	install -m 0644 $(CLI_DOCS)/completions/ycm.fish $(D_FISHCOMP)/ycm.fish
+	@echo "make install: libycm $(VERSION) installed under $(DESTDIR)$(PREFIX) (SONAME $(SONAME)), and the ycm command line"
 
 # Directories are removed only when empty, the package's own CMake directory first.
 uninstall:
-	rm -f $(INSTALLED)
-	-@for d in $(D_CMAKE) $(dir $(D_CMAKE)) $(D_PKGCONFIG) $(D_LIBDIR) $(D_INCLUDE); do \
+	rm -f $(INSTALLED) $(CLI_MAN_GLOB)
+	-@for d in $(D_CMAKE) $(dir $(D_CMAKE)) $(D_PKGCONFIG) $(D_LIBDIR) $(D_INCLUDE) $(D_BINDIR) \
+	  $(D_MAN1) $(DESTDIR)$(MANDIR) $(D_BASHCOMP) $(dir $(D_BASHCOMP)) $(D_ZSHCOMP) $(dir $(D_ZSHCOMP)) \
+	  $(D_FISHCOMP) $(dir $(D_FISHCOMP)) $(DESTDIR)$(DATADIR); do \
 	  [ -d "$$d" ] && rmdir --ignore-fail-on-non-empty "$$d"; done; true
 	@echo "make uninstall: libycm $(VERSION) removed from $(DESTDIR)$(PREFIX)"
 

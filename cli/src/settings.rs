@@ -1,0 +1,295 @@
+//! Settings: where the base URL, the credentials and the client options come from, highest
+//! first: flags; the environment (`YCM_BASE_URL`, `YCM_ACCESS_TOKEN`, `YCM_CLIENT_ID`,
+//! `YCM_CLIENT_SECRET`, `YCM_PROFILE`); the profile in `$XDG_CONFIG_HOME/ycm/config.toml`
+//! (default `~/.config/ycm/config.toml`), one `[profiles.NAME]` table with the keys of the
+//! library's `config_json` plus `client_secret_file`, `[profiles.default]` when none is
+//! named; then the library's defaults. The credentials are taken as a unit from the highest
+//! layer that gives any (an access token from the environment replaces a profile's client
+//! credentials rather than clashing with them). The result is the library's own
+//! `config_json`, so every value is checked by the library, with its messages.
+
+use crate::fail::Failure;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// The keys a profile may hold besides [`ycm::CONFIG_KEYS`].
+pub const CLIENT_SECRET_FILE: &str = "client_secret_file";
+const CREDENTIAL_KEYS: [&str; 4] = [
+    "access_token",
+    "client_id",
+    "client_secret",
+    CLIENT_SECRET_FILE,
+];
+
+/// How the settings were resolved, for `auth check` and messages (no secret in it).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The library's configuration JSON (holds the secret: never print it).
+    pub config_json: String,
+    /// The base URL in use.
+    pub base_url: String,
+    /// `access_token` or `client_credentials`.
+    pub auth: &'static str,
+    /// Where the credentials came from: `environment` or `profile NAME`.
+    pub auth_source: String,
+    /// The profile used, if one was found.
+    pub profile: Option<String>,
+}
+
+/// The inputs of the resolution: flags and an environment reader (tests pass a map).
+pub struct Inputs<'a> {
+    /// `--base-url`.
+    pub base_url: Option<&'a str>,
+    /// `--profile`.
+    pub profile: Option<&'a str>,
+    /// `--timeout-ms`.
+    pub timeout_ms: Option<u64>,
+    /// Reads an environment variable (empty counts as unset).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The settings file: `$XDG_CONFIG_HOME/ycm/config.toml`, else `~/.config/ycm/config.toml`.
+pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if let Some(xdg) = env("XDG_CONFIG_HOME").filter(|x| Path::new(x).is_absolute()) {
+        return Some(Path::new(&xdg).join("ycm").join("config.toml"));
+    }
+    env("HOME").map(|home| {
+        Path::new(&home)
+            .join(".config")
+            .join("ycm")
+            .join("config.toml")
+    })
+}
+
+/// Resolves the settings; `warn` receives the warnings (a settings file others can read).
+pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Resolved, Failure> {
+    let env = inputs.env;
+    let named = inputs
+        .profile
+        .map(str::to_string)
+        .or_else(|| env("YCM_PROFILE"));
+    let path = config_path(env);
+    let profile = match &path {
+        Some(path) => load_profile(path, named.as_deref(), warn)?,
+        None => None,
+    };
+    if let (Some(name), None) = (&named, &profile) {
+        let shown = path.map_or("the settings file".to_string(), |p| {
+            format!("\"{}\"", p.display())
+        });
+        return Err(Failure::usage(format!(
+            "profile \"{name}\" (from {}) is not in {shown}: add a [profiles.{name}] table or name another profile",
+            if inputs.profile.is_some() { "--profile" } else { "YCM_PROFILE" }
+        )));
+    }
+    let (profile_name, table) = match profile {
+        Some((name, table)) => (Some(name), table),
+        None => (None, Map::new()),
+    };
+
+    let mut config = Map::new();
+    // Everything but the credentials and the base URL: the profile's, then flags.
+    for (key, value) in &table {
+        if !CREDENTIAL_KEYS.contains(&key.as_str()) && key != "base_url" {
+            config.insert(key.clone(), value.clone());
+        }
+    }
+    if let Some(ms) = inputs.timeout_ms {
+        config.insert("timeout_ms".into(), Value::from(ms));
+    }
+
+    let base_url = inputs
+        .base_url
+        .map(str::to_string)
+        .or_else(|| env("YCM_BASE_URL"))
+        .or_else(|| table.get("base_url").and_then(Value::as_str).map(str::to_string))
+        .ok_or_else(|| {
+            Failure::usage(
+                "no base URL: give --base-url URL, set YCM_BASE_URL, or put base_url in a profile of the settings file",
+            )
+        })?;
+    config.insert("base_url".into(), Value::from(base_url.clone()));
+
+    let env_token = env("YCM_ACCESS_TOKEN");
+    let env_id = env("YCM_CLIENT_ID");
+    let env_secret = env("YCM_CLIENT_SECRET");
+    let (auth, auth_source) = if env_token.is_some() || env_id.is_some() || env_secret.is_some() {
+        match (env_token, env_id, env_secret) {
+            (Some(token), None, None) => {
+                config.insert("access_token".into(), Value::from(token));
+                ("access_token", "environment".to_string())
+            }
+            (None, Some(id), Some(secret)) => {
+                config.insert("client_id".into(), Value::from(id));
+                config.insert("client_secret".into(), Value::from(secret));
+                ("client_credentials", "environment".to_string())
+            }
+            (Some(_), _, _) => {
+                return Err(Failure::usage(
+                    "the environment sets YCM_ACCESS_TOKEN and YCM_CLIENT_ID/YCM_CLIENT_SECRET: set either the token or the client credentials",
+                ))
+            }
+            (None, _, _) => {
+                return Err(Failure::usage(
+                    "YCM_CLIENT_ID and YCM_CLIENT_SECRET must be set together",
+                ))
+            }
+        }
+    } else {
+        let name = profile_name.clone().unwrap_or_default();
+        let source = format!("profile \"{name}\"");
+        let text = |key: &str| -> Result<Option<String>, Failure> {
+            match table.get(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Failure::usage(format!(
+                    "profile \"{name}\": key \"{key}\" must be a string"
+                ))),
+            }
+        };
+        let secret = match (text("client_secret")?, text(CLIENT_SECRET_FILE)?) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::usage(format!(
+                    "profile \"{name}\" sets both client_secret and client_secret_file: keep one"
+                )))
+            }
+            (Some(secret), None) => Some(secret),
+            (None, Some(file)) => Some(read_secret_file(&name, Path::new(&file), warn)?),
+            (None, None) => None,
+        };
+        match (text("access_token")?, text("client_id")?, secret) {
+            (Some(token), None, None) => {
+                config.insert("access_token".into(), Value::from(token));
+                ("access_token", source)
+            }
+            (None, Some(id), Some(secret)) => {
+                config.insert("client_id".into(), Value::from(id));
+                config.insert("client_secret".into(), Value::from(secret));
+                ("client_credentials", source)
+            }
+            (None, None, None) => {
+                return Err(Failure::usage(
+                    "no credentials: set YCM_ACCESS_TOKEN, or YCM_CLIENT_ID and YCM_CLIENT_SECRET, or put access_token or client_id and client_secret_file in a profile (secrets are never taken as flags)",
+                ))
+            }
+            (Some(_), _, _) => {
+                return Err(Failure::usage(format!(
+                    "profile \"{name}\" sets access_token and client credentials: keep one"
+                )))
+            }
+            (None, _, _) => {
+                return Err(Failure::usage(format!(
+                    "profile \"{name}\": client_id needs client_secret_file (or client_secret), and the other way round"
+                )))
+            }
+        }
+    };
+    Ok(Resolved {
+        config_json: Value::Object(config).to_string(),
+        base_url,
+        auth,
+        auth_source,
+        profile: profile_name,
+    })
+}
+
+/// A profile found: its name and its keys.
+type Profile = (String, Map<String, Value>);
+
+/// The named profile (or `default`), as a map of config keys; `None` when the file or the
+/// profile does not exist.
+fn load_profile(
+    path: &Path,
+    named: Option<&str>,
+    warn: &mut dyn FnMut(String),
+) -> Result<Option<Profile>, Failure> {
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "settings file \"{shown}\" cannot be read: {e}"
+            )))
+        }
+    };
+    warn_if_readable_by_others(path, "settings file", warn);
+    let document: toml::Table = toml::from_str(&text)
+        .map_err(|e| Failure::usage(format!("settings file \"{shown}\" is not valid TOML: {e}")))?;
+    if let Some(key) = document.keys().find(|k| k.as_str() != "profiles") {
+        return Err(Failure::usage(format!(
+            "settings file \"{shown}\": top-level key \"{key}\" is unknown; profiles go in [profiles.NAME] tables"
+        )));
+    }
+    let Some(profiles) = document.get("profiles") else {
+        return Ok(None);
+    };
+    let Some(profiles) = profiles.as_table() else {
+        return Err(Failure::usage(format!(
+            "settings file \"{shown}\": \"profiles\" must be a table of [profiles.NAME] tables"
+        )));
+    };
+    let name = named.unwrap_or("default");
+    let Some(profile) = profiles.get(name) else {
+        return Ok(None);
+    };
+    let Some(profile) = profile.as_table() else {
+        return Err(Failure::usage(format!(
+            "settings file \"{shown}\": profiles.{name} must be a table"
+        )));
+    };
+    let mut map = Map::new();
+    for (key, value) in profile {
+        if !ycm::CONFIG_KEYS.contains(&key.as_str()) && key != CLIENT_SECRET_FILE {
+            return Err(Failure::usage(format!(
+                "settings file \"{shown}\", profile \"{name}\": key \"{key}\" is unknown; known keys: {}, {CLIENT_SECRET_FILE}",
+                ycm::CONFIG_KEYS.join(", ")
+            )));
+        }
+        let value = serde_json::to_value(value).map_err(|e| {
+            Failure::usage(format!(
+                "settings file \"{shown}\", profile \"{name}\": key \"{key}\": {e}"
+            ))
+        })?;
+        map.insert(key.clone(), value);
+    }
+    Ok(Some((name.to_string(), map)))
+}
+
+/// Reads a `client_secret_file`: its first line, without the line end.
+fn read_secret_file(
+    profile: &str,
+    path: &Path,
+    warn: &mut dyn FnMut(String),
+) -> Result<String, Failure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "profile \"{profile}\": client_secret_file \"{shown}\" cannot be read: {e}"
+        ))
+    })?;
+    warn_if_readable_by_others(path, "client_secret_file", warn);
+    let secret = text.lines().next().unwrap_or("").trim_end().to_string();
+    if secret.is_empty() {
+        return Err(Failure::usage(format!(
+            "profile \"{profile}\": client_secret_file \"{shown}\" is empty"
+        )));
+    }
+    Ok(secret)
+}
+
+/// Warns when a file that may hold secrets can be read by its group or by others.
+fn warn_if_readable_by_others(path: &Path, what: &str, warn: &mut dyn FnMut(String)) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode();
+        if mode & 0o044 != 0 {
+            warn(format!(
+                "warning: {what} \"{}\" is readable by {} (mode {:o}); it may hold secrets: chmod 600 it",
+                path.display(),
+                if mode & 0o004 != 0 { "others" } else { "its group" },
+                mode & 0o777
+            ));
+        }
+    }
+}

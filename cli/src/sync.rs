@@ -1,0 +1,379 @@
+//! `ycm sync plan|apply` on the library's bulk engine (`ycm::sync`). A plan is printed (and
+//! saved with `--out`); an apply confirms on a terminal unless `--yes`, refuses without
+//! `--yes` when stdin is not a terminal, shows progress, writes the journal, the report and
+//! the failed rows, prints the summary, and exits 0, 3 (some records need attention), 4
+//! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130 (Ctrl-C). Ctrl-C
+//! stops scheduling; the calls in flight end and are journalled; the same command resumes.
+
+use crate::args::{Apply, OutputFormat, Sync};
+use crate::fail::{self, Failure};
+use crate::output::{self, cell};
+use crate::signal;
+use crate::ui::{self, Progress};
+use crate::Context;
+use serde_json::Value;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use ycm::sync::{
+    apply, read_records, Action, ApplyOptions, Control, Event, Outcome, Plan, Rate, Report,
+    StopReason,
+};
+
+/// Runs a `sync` command.
+pub fn run(context: &Context, command: &Sync) -> Result<u8, Failure> {
+    match command {
+        Sync::Plan {
+            file,
+            out,
+            detailed_exitcode,
+        } => run_plan(context, file, out.as_deref(), *detailed_exitcode),
+        Sync::Apply(args) => run_apply(context, args),
+    }
+}
+
+/// A library error, or exit 130 when Ctrl-C stopped the call.
+fn stopped_or(e: ycm::Error) -> Failure {
+    if signal::interrupted() || e.code() == ycm::Code::Cancelled {
+        let mut failure = Failure::from(e);
+        failure.exit = fail::INTERRUPTED;
+        failure.message = "interrupted while reading the current users; no update was sent".into();
+        return failure;
+    }
+    e.into()
+}
+
+fn counts_text(plan: &Plan) -> String {
+    plan.counts()
+        .iter()
+        .map(|(action, n)| format!("{n} {}", action.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn run_plan(
+    context: &Context,
+    file: &Path,
+    out: Option<&Path>,
+    detailed: bool,
+) -> Result<u8, Failure> {
+    let records = read_records(file)?;
+    let (client, _) = context.client()?;
+    let cancel = signal::install();
+    let plan = Plan::build(&client, &records, Some(&cancel)).map_err(stopped_or)?;
+    if let Some(path) = out {
+        std::fs::write(path, plan.to_json()).map_err(|e| {
+            Failure::error(format!(
+                "--out \"{}\" cannot be written: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    write_plan(&mut stdout, context.format, &plan).map_err(output::write_error)?;
+    context.note(&format!("ycm: plan: {}", counts_text(&plan)));
+    let counts = plan.counts();
+    let pending = counts.get(&Action::Update).copied().unwrap_or(0) > 0;
+    let problems = counts
+        .keys()
+        .any(|a| matches!(a, Action::Invalid | Action::UnknownUser));
+    Ok(if detailed && pending {
+        fail::USAGE
+    } else if problems {
+        fail::PROBLEMS
+    } else {
+        fail::OK
+    })
+}
+
+/// The plan on stdout: the plan's JSON; one item per line; or one row per change.
+fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", plan.to_json()),
+        OutputFormat::Jsonl => {
+            for item in &plan.items {
+                serde_json::to_writer(&mut *out, item)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        OutputFormat::Csv | OutputFormat::Table => {
+            let header: Vec<String> = [
+                "row", "userId", "action", "field", "before", "after", "error",
+            ]
+            .map(String::from)
+            .to_vec();
+            let mut rows = Vec::new();
+            for item in &plan.items {
+                if format == OutputFormat::Table && item.action == Action::Unchanged {
+                    continue;
+                }
+                let base = |field: String, before: String, after: String| {
+                    vec![
+                        item.row.to_string(),
+                        item.user_id.map(|id| id.to_string()).unwrap_or_default(),
+                        item.action.as_str().to_string(),
+                        field,
+                        before,
+                        after,
+                        item.error.clone().unwrap_or_default(),
+                    ]
+                };
+                if item.changes.is_empty() {
+                    rows.push(base(String::new(), String::new(), String::new()));
+                }
+                for (name, change) in &item.changes {
+                    let before = match &change.before {
+                        None => "(not compared)".to_string(),
+                        Some(v) => cell(v),
+                    };
+                    rows.push(base(name.clone(), before, cell(&change.after)));
+                }
+            }
+            if format == OutputFormat::Table {
+                output::table(out, &header, &rows)
+            } else {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(&header)?;
+                for row in rows {
+                    writer.write_record(row)?;
+                }
+                writer.flush()
+            }
+        }
+    }
+}
+
+/// Asks on the terminal; Ctrl-C at the prompt (or end of input) declines.
+fn confirm(question: &str) -> Result<bool, Failure> {
+    ui::line(question);
+    let mut answer = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut byte = [0u8; 1];
+    loop {
+        match stdin.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => answer.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                return Err(interrupted_before_sending())
+            }
+            Err(e) => return Err(Failure::error(format!("cannot read the answer: {e}"))),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
+}
+
+fn interrupted_before_sending() -> Failure {
+    Failure {
+        exit: fail::INTERRUPTED,
+        code: ycm::Code::Cancelled.name().into(),
+        message: "interrupted; no update was sent".into(),
+        info: None,
+    }
+}
+
+/// Refuses a journal that an earlier run started for another input.
+fn check_journal(path: &Path, plan: &Plan) -> Result<(), Failure> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(()); // absent (or unreadable: the library says so when it opens it)
+    };
+    let Some(first) = text.lines().next() else {
+        return Ok(());
+    };
+    let started = serde_json::from_str::<Value>(first).ok().and_then(|h| {
+        h.get("input_hash")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    match started {
+        Some(hash) if hash != plan.input_hash => Err(Failure::usage(format!(
+            "--journal \"{}\" belongs to a run over another input (sha256 {}, this input is {}): give a new journal file, or the input it was started with",
+            path.display(),
+            short(&hash),
+            short(&plan.input_hash)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
+    let interactive = std::io::stdin().is_terminal();
+    if !args.yes && !interactive {
+        return Err(Failure::usage(
+            "sync apply: stdin is not a terminal, so it cannot ask for confirmation: pass --yes to apply without asking",
+        ));
+    }
+    // The plan: read from a file, or made now (reading the current users).
+    let saved = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!("--plan \"{}\" cannot be read: {e}", path.display()))
+            })?;
+            Some(Plan::from_json(&text)?)
+        }
+        None => None,
+    };
+    let records = match (&saved, &args.file) {
+        (None, Some(file)) => Some(read_records(file)?),
+        _ => None,
+    };
+    let (client, resolved) = context.client()?;
+    let cancel = signal::install();
+    let plan = match (saved, records) {
+        (Some(plan), _) => plan,
+        (None, Some(records)) => {
+            Plan::build(&client, &records, Some(&cancel)).map_err(stopped_or)?
+        }
+        (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
+    };
+    if let Some(journal) = &args.journal {
+        check_journal(journal, &plan)?;
+    }
+    let updates = plan.counts().get(&Action::Update).copied().unwrap_or(0);
+    context.note(&format!("ycm: plan: {}", counts_text(&plan)));
+    if !args.yes && updates > 0 {
+        let question = format!("Apply {updates} update(s) to {}? [y/N]", resolved.base_url);
+        if !confirm(&question)? {
+            return Err(Failure::error(
+                "sync apply: not confirmed; nothing was sent",
+            ));
+        }
+    }
+    if signal::interrupted() {
+        return Err(interrupted_before_sending());
+    }
+
+    let options = ApplyOptions {
+        concurrency: args.concurrency as usize,
+        rate: args.rate.map(|rate| Rate {
+            requests: rate.requests,
+            interval: rate.interval,
+            burst: args.burst.unwrap_or(rate.requests),
+        }),
+        journal: args.journal.clone(),
+        max_failures: args.max_failures.map(|n| n as usize),
+        cancel: Some(cancel),
+    };
+    let mut progress = Progress::new("updates", None, context.global.quiet);
+    let quiet = context.global.quiet;
+    let report = apply(&client, &plan, &options, |event| {
+        match event {
+            Event::Started { updates, .. } => progress.set_total(*updates as u64),
+            Event::Done { .. } => progress.advance(1),
+            Event::Stopping { reason } if !quiet => ui::line(&format!(
+                "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
+                stop_text(*reason)
+            )),
+            Event::Stopping { .. } => {}
+        }
+        Control::Continue
+    })?;
+    progress.finish();
+
+    if let Some(path) = &args.report {
+        let text = match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => report.to_csv(),
+            Some("json") => report.to_json(),
+            _ => report.to_jsonl(),
+        };
+        std::fs::write(path, text).map_err(|e| {
+            Failure::error(format!(
+                "--report \"{}\" cannot be written: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    if let Some(path) = &args.failed_out {
+        std::fs::write(path, report.failed_rows(&plan.items, plan.input_format)).map_err(|e| {
+            Failure::error(format!(
+                "--failed-out \"{}\" cannot be written: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    write_report(&mut stdout, context.format, &report).map_err(output::write_error)?;
+    drop(stdout);
+    context.note(&summary(&report, args.journal.as_deref()));
+    Ok(exit_of_report(&report))
+}
+
+fn stop_text(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::Cancelled => "interrupted",
+        StopReason::Aborted => "aborted",
+        StopReason::CredentialsRefused => "the server refused the credentials",
+        StopReason::MaxFailures => "--max-failures reached",
+        StopReason::RateLimited => "the server kept throttling after every retry",
+    }
+}
+
+/// The exit code of a finished or stopped run.
+pub fn exit_of_report(report: &Report) -> u8 {
+    match report.stopped {
+        Some(StopReason::CredentialsRefused) => fail::CREDENTIALS,
+        Some(StopReason::RateLimited | StopReason::MaxFailures) => fail::BUDGET,
+        Some(StopReason::Cancelled | StopReason::Aborted) => fail::INTERRUPTED,
+        None if report.rows.iter().any(|r| r.outcome.is_problem()) => fail::PROBLEMS,
+        None => fail::OK,
+    }
+}
+
+fn summary(report: &Report, journal: Option<&Path>) -> String {
+    let counts = report
+        .counts()
+        .iter()
+        .map(|(outcome, n)| format!("{n} {}", outcome.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!("ycm: sync apply: {counts}");
+    if report.throttled > 0 {
+        text.push_str(&format!("; throttled {} time(s)", report.throttled));
+    }
+    if let Some(reason) = report.stopped {
+        text.push_str(&format!("; stopped: {}", stop_text(reason)));
+        text.push_str(match journal {
+            Some(_) => "; the journal is written: rerun the same command to resume",
+            None => {
+                "; rerun the same command to go on (with --journal a rerun also skips what is done)"
+            }
+        });
+    }
+    text
+}
+
+/// The report on stdout: as JSON, JSONL or CSV, or as a table of the rows that did not end
+/// unchanged.
+fn write_report(out: &mut dyn Write, format: OutputFormat, report: &Report) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", report.to_json()),
+        OutputFormat::Jsonl => out.write_all(report.to_jsonl().as_bytes()),
+        OutputFormat::Csv => out.write_all(report.to_csv().as_bytes()),
+        OutputFormat::Table => {
+            let header: Vec<String> = ["row", "userId", "outcome", "changed", "code", "message"]
+                .map(String::from)
+                .to_vec();
+            let rows: Vec<Vec<String>> = report
+                .rows
+                .iter()
+                .filter(|r| r.outcome != Outcome::Unchanged)
+                .map(|r| {
+                    vec![
+                        r.row.to_string(),
+                        r.user_id.map(|id| id.to_string()).unwrap_or_default(),
+                        r.outcome.as_str().to_string(),
+                        r.changed.join(";"),
+                        r.code.clone(),
+                        r.message.clone(),
+                    ]
+                })
+                .collect();
+            output::table(out, &header, &rows)
+        }
+    }
+}

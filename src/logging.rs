@@ -6,7 +6,7 @@
 //! made from paths, statuses and the library's own texts.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use log::Level;
@@ -47,7 +47,7 @@ pub struct Sink {
     pub receive: Box<dyn Fn(&Record<'_>) + Send + Sync>,
 }
 
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+static SINK: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
 /// The sink's `min_level` as a number (0 when there is no sink), read without a lock.
 static SINK_LEVEL: AtomicUsize = AtomicUsize::new(0);
 
@@ -58,7 +58,7 @@ pub fn set_sink(sink: Option<Sink>) {
         sink.as_ref().map_or(0, |s| s.min_level as usize),
         Ordering::SeqCst,
     );
-    *slot = sink;
+    *slot = sink.map(Arc::new);
 }
 
 /// Whether a record of `level` on `target` would go anywhere.
@@ -69,8 +69,10 @@ pub(crate) fn enabled(level: Level, target: &'static str) -> bool {
 /// Sends a record to the `log` facade and to the sink.
 pub(crate) fn emit(record: &Record<'_>) {
     if record.level as usize <= SINK_LEVEL.load(Ordering::Relaxed) {
-        let slot = SINK.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(sink) = slot.as_ref().filter(|s| record.level <= s.min_level) {
+        // The callback runs without the lock: it may replace the sink, and a slow one holds
+        // up nobody else.
+        let sink = SINK.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(sink) = sink.filter(|s| record.level <= s.min_level) {
             (sink.receive)(record);
         }
     }

@@ -402,11 +402,11 @@ impl Transport for Socket {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let given = Instant::now();
         self.used = true;
         self.watch()?;
         self.flush_pending()?;
         let timeout = timeout.for_read();
-        let given = Instant::now();
         loop {
             let left = timeout.after.saturating_sub(given.elapsed());
             if left.is_zero() {
@@ -458,7 +458,7 @@ impl Transport for Socket {
         if with_attempt(|state| state.fresh_only).unwrap_or(false) {
             return false;
         }
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || self.watched_by.as_ref().is_some_and(Cancel::is_cancelled) {
             return false;
         }
         self.unwatch();

@@ -188,7 +188,11 @@ impl Transport {
                 return Err(self.timed_out(request, call));
             }
             if let Some(pace) = &call.pace {
-                if !pace.before_attempt() {
+                // Waiting for the shared gate is the run's time, not this call's budget.
+                let waiting = Instant::now();
+                let admitted = pace.before_attempt();
+                call.deadline += waiting.elapsed();
+                if !admitted {
                     return Err(Error::with_info(
                         Code::Cancelled,
                         "the run was stopped before this call's next attempt",
@@ -205,7 +209,10 @@ impl Transport {
             let scope = Attempt::begin(call.cancel.as_ref(), fresh_only);
             let outcome = self.attempt(request, remaining);
             let report = scope.finish();
-            call.check_cancelled()?;
+            if outcome.is_err() {
+                // A response that arrived is what happened, cancelled or not.
+                call.check_cancelled()?;
+            }
             if report.interrupted {
                 return Err(call.interrupted());
             }
@@ -229,11 +236,18 @@ impl Transport {
                 }
             }
             fresh_only = false;
+            // Only PUT and GET are sent again; a POST (a token grant) only when it never
+            // reached the server.
+            let idempotent = request.method == Method::PUT || request.method == Method::GET;
             let retry_after = match &outcome {
-                Ok(response) if RETRY_STATUSES.contains(&response.status) => {
+                Ok(response) if idempotent && RETRY_STATUSES.contains(&response.status) => {
                     Some(response.retry_after)
                 }
-                Err(failure) if failure.retryable => Some(None),
+                Err(failure)
+                    if failure.retryable && (idempotent || failure.code == Code::Connect) =>
+                {
+                    Some(None)
+                }
                 _ => None,
             };
             // A 429 under a shared pace is the run's to absorb (every caller paused until
@@ -275,11 +289,19 @@ impl Transport {
             return;
         }
         let (http_status, request_id, message) = match outcome {
-            Ok(response) => (
-                response.status,
-                logging::sniff_request_id(&response.body),
-                "response received",
-            ),
+            Ok(response) => {
+                let id = logging::sniff_request_id(&response.body);
+                // A server echoing the bearer token as the id must not put it in a log.
+                let echoed = request
+                    .authorization
+                    .as_deref()
+                    .is_some_and(|auth| !id.is_empty() && auth.contains(id));
+                (
+                    response.status,
+                    if echoed { "" } else { id },
+                    "response received",
+                )
+            }
             Err(failure) => (failure.http_status, "", failure.message.as_str()),
         };
         logging::emit(&Record {

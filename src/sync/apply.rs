@@ -18,7 +18,7 @@ use crate::transport::Pace;
 use crate::user::UserUpdate;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -155,21 +155,36 @@ pub fn apply(
     let mut stopped: Option<StopReason> = None;
     let mut failures = 0usize;
     let mut done = 0usize;
+    // Two ways to stop: no more scheduling (cancel, abort, max_failures: calls in flight end,
+    // retries included), and no more sending at all (refused credentials).
+    let halt = AtomicBool::new(false);
+    let stop = |reason: StopReason| {
+        halt.store(true, Ordering::SeqCst);
+        if reason == StopReason::CredentialsRefused {
+            limiter.stop();
+        }
+    };
     if on_event(&Event::Started {
         updates,
         records: plan.items.len(),
     }) == Control::Abort
     {
         stopped = Some(StopReason::Aborted);
-        limiter.stop();
+        stop(StopReason::Aborted);
+        on_event(&Event::Stopping {
+            reason: StopReason::Aborted,
+        });
     }
     std::thread::scope(|scope| -> Result<()> {
+        // A panic on this thread (in the caller's callback) must not leave workers sending.
+        let _stop_on_unwind = StopOnDrop(&halt);
         let workers = options.concurrency.min(work.len());
         for _ in 0..workers {
             let events = events.clone();
-            let (work, next, limiter, pace, journal) = (&work, &next, &limiter, &pace, &journal);
+            let (work, next, limiter, pace, journal, halt) =
+                (&work, &next, &limiter, &pace, &journal, &halt);
             scope.spawn(move || loop {
-                if limiter.is_stopped() {
+                if halt.load(Ordering::SeqCst) || limiter.is_stopped() {
                     return;
                 }
                 let Some(unit) = work.get(next.fetch_add(1, Ordering::SeqCst)) else {
@@ -192,7 +207,7 @@ pub fn apply(
                 && (interrupted || options.cancel.as_ref().is_some_and(Cancel::is_cancelled))
             {
                 stopped = Some(StopReason::Cancelled);
-                limiter.stop();
+                stop(StopReason::Cancelled);
                 on_event(&Event::Stopping {
                     reason: StopReason::Cancelled,
                 });
@@ -229,7 +244,7 @@ pub fn apply(
                 });
             if let (None, Some(reason)) = (stopped, reason) {
                 stopped = Some(reason);
-                limiter.stop();
+                stop(reason);
                 on_event(&Event::Stopping { reason });
             }
         }
@@ -278,6 +293,17 @@ fn next_event<T>(
                     return (Err(mpsc::RecvTimeoutError::Timeout), false);
                 }
             }
+        }
+    }
+}
+
+/// Sets the flag when dropped: the workers stop taking work if the caller's thread unwinds.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -354,10 +380,14 @@ fn run_one(
     unit: &Work,
     journal: Option<&Mutex<Journal>>,
 ) -> ReportRow {
-    let row = check_and_send(client, pace, item, unit, journal);
+    let mut row = check_and_send(client, pace, item, unit, journal);
     if let Some(journal) = journal {
         if let Err(e) = lock(journal).done(&unit.desired, &row) {
-            return failed_row(item, &e, row.attempts);
+            // The outcome stands (the server's answer is what happened); say the journal
+            // missed it, so a rerun reads this user again.
+            row.message = format!("{} (not journalled: {})", row.message, e.message())
+                .trim_start()
+                .to_string();
         }
     }
     row
@@ -427,23 +457,16 @@ fn check_and_send(
             return failed_row(item, &e, attempts);
         }
     }
-    let row =
-        match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
-            Ok(updated) => ReportRow {
-                code: Code::Ok.name().to_string(),
-                request_id: updated.info.request_id,
-                attempts: attempts + updated.info.attempts,
-                ..base_row(item, Outcome::Updated)
-            },
-            Err(e) => {
-                let sent = attempts + e.info().attempts;
-                failed_row(item, &e, sent)
-            }
-        };
-    if let Some(journal) = journal {
-        if let Err(e) = lock(journal).done(&unit.desired, &row) {
-            return failed_row(item, &e, row.attempts);
+    match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
+        Ok(updated) => ReportRow {
+            code: Code::Ok.name().to_string(),
+            request_id: updated.info.request_id,
+            attempts: attempts + updated.info.attempts,
+            ..base_row(item, Outcome::Updated)
+        },
+        Err(e) => {
+            let sent = attempts + e.info().attempts;
+            failed_row(item, &e, sent)
         }
     }
-    row
 }

@@ -96,10 +96,22 @@ impl Journal {
                 "journal \"{shown}\" is in use by another run (it is locked)"
             )));
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|e| {
-            Error::invalid_argument(format!("journal \"{shown}\" is not readable UTF-8: {e}"))
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|e| {
+            Error::invalid_argument(format!("journal \"{shown}\" cannot be read: {e}"))
         })?;
+        // A kill in mid-write may cut a character in two: only the torn last line may be
+        // anything but UTF-8, and that line is cut off below.
+        let complete_part = match bytes.iter().rposition(|b| *b == b'\n') {
+            Some(end) => end + 1,
+            None => 0,
+        };
+        let mut text = std::str::from_utf8(&bytes[..complete_part])
+            .map_err(|e| Error::invalid_argument(format!("journal \"{shown}\" is not UTF-8: {e}")))?
+            .to_string();
+        if complete_part < bytes.len() {
+            text.push_str(&String::from_utf8_lossy(&bytes[complete_part..]));
+        }
         let mut journal = Journal {
             file,
             path: path.to_path_buf(),
@@ -146,7 +158,8 @@ impl Journal {
                     )))
                 }
                 Err(_) if last && !complete && i > 0 => {
-                    // A kill in mid-write: cut the torn line off.
+                    // A kill in mid-write: cut the torn line off (its bytes, not its text,
+                    // which may hold a replacement character).
                     let keep = text.len() - line.len();
                     self.file.set_len(keep as u64).map_err(|e| {
                         Error::invalid_argument(format!("journal \"{shown}\" cannot be repaired: {e}"))

@@ -2,10 +2,11 @@
 //! ([`Rate`]: `requests` per `interval`, `burst`), consulted before every HTTP attempt,
 //! that also listens to the server. A 429 pauses every worker until its `Retry-After` (1 s
 //! when absent) and lowers the rate (multiplicative decrease: to 85% of what the server let
-//! through in the last second); the rate then rises again with time, by 25% a second after
-//! the first 429 (when the run is young, what got through is a poor estimate of the
-//! server's limit) and by 2% a second after later ones (capped by the configured rate), so
-//! the run settles just under the server's limit instead of meeting it again and again. Without a configured rate
+//! through in the last second); from the pause's end the rate rises again additively, each
+//! second by 25% of the lowered rate after the first 429 (when the run is young, what got
+//! through is a poor estimate of the server's limit) and by 2% after later ones (capped by
+//! the configured rate), so the run settles just under the server's limit instead of meeting
+//! it again and again. Without a configured rate
 //! the limiter lets everything through until the first 429. A stop (cancellation, refused
 //! credentials, `max_failures`) wakes every waiting worker at once.
 
@@ -38,8 +39,8 @@ const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(120);
 /// Multiplicative decrease after a 429.
 const DECREASE: f64 = 0.85;
-/// Recovery per second, as a fraction of the current rate: after the first 429, and after
-/// later ones.
+/// Recovery per second, as a fraction of the rate set by the decrease: after the first
+/// 429, and after later ones.
 const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
 const RECOVERY_PER_SECOND: f64 = 0.02;
 /// The window over which what the server let through is measured.
@@ -65,6 +66,8 @@ struct State {
     lowered: Option<Instant>,
     /// Pauses so far (each a run of 429s within one `Retry-After`).
     episodes: u32,
+    /// Requests per second added per second since the last decrease (additive recovery).
+    recovery_step: f64,
     /// Times of the recent successful responses (the last [`WINDOW`]).
     successes: VecDeque<Instant>,
 }
@@ -86,6 +89,7 @@ impl Limiter {
                 paused_until: None,
                 lowered: None,
                 episodes: 0,
+                recovery_step: 0.0,
                 successes: VecDeque::new(),
             }),
             wake: Condvar::new(),
@@ -130,12 +134,7 @@ impl State {
         if self.rate.is_finite() {
             let ceiling = self.cap.map_or(f64::INFINITY, |c| c.per_second());
             if self.lowered.is_some() {
-                let recovery = if self.episodes <= 1 {
-                    FIRST_RECOVERY_PER_SECOND
-                } else {
-                    RECOVERY_PER_SECOND
-                };
-                self.rate = (self.rate * (1.0 + recovery * elapsed)).min(ceiling);
+                self.rate = (self.rate + self.recovery_step * elapsed).min(ceiling);
             }
             self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
         }
@@ -194,9 +193,16 @@ impl Pace for Limiter {
         let in_this_pause = state.paused_until.is_some_and(|p| p > now);
         state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
         if !in_this_pause {
+            state.refill(now);
             // What the server let through in the last second, at least one a second.
             let let_through = (state.successes.len() as f64).max(1.0);
             state.rate = (state.rate.min(let_through) * DECREASE).max(0.1);
+            let fraction = if state.episodes == 0 {
+                FIRST_RECOVERY_PER_SECOND
+            } else {
+                RECOVERY_PER_SECOND
+            };
+            state.recovery_step = state.rate * fraction;
             state.burst = state.burst.min(state.rate.max(1.0));
             state.tokens = 0.0;
             state.lowered = Some(now);

@@ -21,6 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 /// Users per page when the plan reads pages.
 const PAGE_SIZE: u32 = 50;
+/// The most users a plan pages through (a larger `total` from a server is refused, not
+/// followed into a loop of millions of requests).
+const MAX_USERS: u64 = 10_000_000;
 /// The `errcode` of a `Failed` envelope for a user that does not exist (ycm-mock's, as in
 /// Yeastar's sibling APIs); an HTTP 404 means the same.
 pub const USER_NOT_FOUND_ERRCODE: i64 = 20001;
@@ -121,18 +124,7 @@ impl Plan {
     /// # Ok::<(), ycm::Error>(())
     /// ```
     pub fn build(client: &Client, records: &Records, cancel: Option<&Cancel>) -> Result<Plan> {
-        let wanted: Vec<i64> = records
-            .records
-            .iter()
-            .filter(|r| r.error.is_none())
-            .filter_map(|r| r.user_id)
-            .collect();
-        let current = read_current(client, &wanted, cancel)?;
-        let items = records
-            .records
-            .iter()
-            .map(|record| plan_record(record, &current))
-            .collect();
+        let items = plan_items(client, &records.records, cancel)?;
         Ok(Plan {
             format_version: PLAN_FORMAT_VERSION,
             input_hash: records.input_hash.clone(),
@@ -200,53 +192,76 @@ pub(crate) struct Current {
     pub listed: bool,
 }
 
-/// Reads the users `wanted` names: page by page, unless single reads cost fewer requests.
-fn read_current(
+/// The item of every record. The current state is read page by page (unless single reads
+/// cost fewer requests), and each user is compared as its page arrives: only one page of
+/// users is held at a time, whatever the size of the input.
+fn plan_items(
     client: &Client,
-    wanted: &[i64],
+    records: &[Record],
     cancel: Option<&Cancel>,
-) -> Result<HashMap<i64, Current>> {
+) -> Result<Vec<PlanItem>> {
+    let mut items: Vec<Option<PlanItem>> = records
+        .iter()
+        .map(|r| r.error.is_some().then(|| plan_record(r, None)))
+        .collect();
+    let index: HashMap<i64, usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.error.is_none())
+        .filter_map(|(i, r)| r.user_id.map(|id| (id, i)))
+        .collect();
+    let settle = |id: i64, current: &Current, items: &mut Vec<Option<PlanItem>>| {
+        if let Some(&i) = index.get(&id) {
+            items[i] = Some(plan_record(&records[i], Some(current)));
+        }
+    };
+    let pending = |items: &Vec<Option<PlanItem>>| items.iter().filter(|i| i.is_none()).count();
+    if index.len() as u32 > PAGE_SIZE {
+        let total = read_page(client, 1, cancel, |id, user| settle(id, user, &mut items))?;
+        if total > MAX_USERS {
+            return Err(Error::new(
+                Code::BadResponse,
+                format!(
+                    "the users list claims {total} users, more than the {MAX_USERS} a plan reads"
+                ),
+            ));
+        }
+        let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
+        if pending(&items) as u64 > pages - 1 {
+            for page in 2..=pages {
+                read_page(client, page as u32, cancel, |id, user| {
+                    settle(id, user, &mut items)
+                })?;
+            }
+        }
+    }
     let calls = match cancel {
         Some(cancel) => client.with_cancel(cancel),
         None => client.without_cancel(),
     };
-    let mut found: HashMap<i64, Current> = HashMap::new();
-    if wanted.is_empty() {
-        return Ok(found);
-    }
-    if wanted.len() as u32 > PAGE_SIZE {
-        let (first, total) = read_page(client, 1, cancel)?;
-        found.extend(first);
-        let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
-        let missing = wanted.iter().filter(|id| !found.contains_key(id)).count() as u64;
-        if missing > pages - 1 {
-            for page in 2..=pages {
-                let (users, _) = read_page(client, page as u32, cancel)?;
-                found.extend(users);
-            }
-            return Ok(found);
-        }
-    }
-    for id in wanted {
-        if found.contains_key(id) {
+    for (&id, &i) in &index {
+        if items[i].is_some() {
             continue;
         }
-        match calls.get_user_data(*id) {
+        match calls.get_user_data(id) {
             Ok((Value::Object(values), _)) => {
-                found.insert(
-                    *id,
-                    Current {
-                        values,
-                        listed: false,
-                    },
-                );
+                let current = Current {
+                    values,
+                    listed: false,
+                };
+                settle(id, &current, &mut items);
             }
             Ok(_) => {}
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(found)
+    // Whoever no read found does not exist.
+    Ok(items
+        .into_iter()
+        .zip(records)
+        .map(|(item, record)| item.unwrap_or_else(|| plan_record(record, None)))
+        .collect())
 }
 
 fn is_not_found(e: &Error) -> bool {
@@ -254,14 +269,16 @@ fn is_not_found(e: &Error) -> bool {
         || e.info().http_status == 404
 }
 
-/// One page of users sorted by `userId`, and the total the server reports.
+/// Reads one page of users sorted by `userId`, handing each to `visit`; returns the total
+/// the server reports.
 fn read_page(
     client: &Client,
     page: u32,
     cancel: Option<&Cancel>,
-) -> Result<(Vec<(i64, Current)>, u64)> {
+    mut visit: impl FnMut(i64, &Current),
+) -> Result<u64> {
     let query = ListQuery::new(PAGE_SIZE, page, Some("userId"))?;
-    let (data, info) = match cancel {
+    let (mut data, info) = match cancel {
         Some(cancel) => client.with_cancel(cancel).list_users_data(&query)?,
         None => client.list_users_data(&query)?,
     };
@@ -276,32 +293,30 @@ fn read_page(
         .get("total")
         .and_then(Value::as_u64)
         .ok_or_else(|| bad("has no \"total\""))?;
-    let list = data
-        .get("list")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("has no \"list\""))?;
-    let mut users = Vec::with_capacity(list.len());
+    let Some(Value::Array(list)) = data.get_mut("list").map(Value::take) else {
+        return Err(bad("has no \"list\""));
+    };
     for user in list {
-        let Some(values) = user.as_object() else {
+        let Value::Object(values) = user else {
             return Err(bad("holds an entry that is not an object"));
         };
         let id = values
             .get("userId")
             .and_then(Value::as_i64)
             .ok_or_else(|| bad("holds a user without a \"userId\""))?;
-        users.push((
+        visit(
             id,
-            Current {
-                values: values.clone(),
+            &Current {
+                values,
                 listed: true,
             },
-        ));
+        );
     }
-    Ok((users, total))
+    Ok(total)
 }
 
-/// The item of one record given the current state of the users.
-fn plan_record(record: &Record, current: &HashMap<i64, Current>) -> PlanItem {
+/// The item of one record given its user's current state (`None`: not found).
+fn plan_record(record: &Record, current: Option<&Current>) -> PlanItem {
     let mut item = PlanItem {
         row: record.row,
         user_id: record.user_id,
@@ -321,7 +336,7 @@ fn plan_record(record: &Record, current: &HashMap<i64, Current>) -> PlanItem {
         });
         return item;
     }
-    let Some(user) = record.user_id.and_then(|id| current.get(&id)) else {
+    let Some(user) = current else {
         item.action = Action::UnknownUser;
         item.error = Some(format!(
             "row {}: user {} does not exist",

@@ -169,6 +169,8 @@ class AsyncClient:
             try:
                 status = await asyncio.shield(waited)
             except asyncio.CancelledError:
+                if future.cancel():
+                    raise  # still queued behind busy workers: it never started
                 cancel.trigger()
                 while not waited.done():
                     try:

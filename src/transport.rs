@@ -250,11 +250,8 @@ impl Transport {
                 }
                 _ => None,
             };
-            // A 429 under a shared pace is the run's to absorb (every caller paused until
-            // its Retry-After, the rate lowered): it costs the call time, not a retry.
-            let paced_429 = call.pace.is_some() && matches!(&outcome, Ok(r) if r.status == 429);
             let wait = match retry_after {
-                Some(server_wait) if paced_429 || retries < self.max_retries => {
+                Some(server_wait) if retries < self.max_retries => {
                     server_wait.unwrap_or_else(|| self.backoff(retries))
                 }
                 _ => return self.finish(outcome, request, call),
@@ -271,9 +268,7 @@ impl Transport {
                 call.check_cancelled()?;
                 return Err(call.interrupted());
             }
-            if !paced_429 {
-                retries += 1;
-            }
+            retries += 1;
         }
     }
 

@@ -72,6 +72,8 @@ release:
 	  libs=$$(sed -n 's/^note: native-static-libs: *//p' $(RELEASE)/.capi-build.log | tail -n 1); \
 	  [ -n "$$libs" ] || { echo "make release: rustc printed no native-static-libs line" >&2; exit 1; }; \
 	  printf '%s\n' "$$libs" > $(NATIVE_LIBS).tmp && mv $(NATIVE_LIBS).tmp $(NATIVE_LIBS)
+	@# What programs linked here load at run time (the C tests, benches and soak use it).
+	@ln -sfn libycm.so $(RELEASE)/$(SONAME)
 
 # Completions (bash, zsh, fish) and man pages (ycm.1, ycm-users.1, ycm-users-get.1, ...)
 # from the same clap definitions as the binary, by cli/examples/cli-docs.rs.

@@ -103,7 +103,7 @@ for round in $(seq 1 "$ROUNDS"); do
         done
     fi
     if [ "$py_ok" = 1 ]; then
-        if [ $((round % 2)) = 1 ]; then porder="ycm requests"; else porder="requests ycm"; fi
+        if [ $((round % 2)) = 1 ]; then porder="ycm ctypes requests"; else porder="requests ctypes ycm"; fi
         for impl in $porder; do
             n=$((PY_REQUESTS + WARMUP))
             PYTHONPATH=$root/bindings/python${PYTHONPATH:+:$PYTHONPATH} YCM_LIBRARY=$LIB_SO \

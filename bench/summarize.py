@@ -241,7 +241,9 @@ def main() -> int:
         w("Skipped: neither peer is available.\n")
     else:
         t = Table(["peer", "req/s", "p50 µs", "p99 µs", "CPU µs/req"])
-        for impl, name in (("py-ycm", "ycm (ctypes)"), ("py-requests", "requests.Session")):
+        for impl, name in (("py-ycm", "ycm.Client.update_user"),
+                           ("py-ctypes", "bare ctypes ycm_update_user"),
+                           ("py-requests", "requests.Session")):
             if f"py:{impl}" in skips:
                 t.add([name, "skipped", "", "", ""])
                 continue
@@ -253,6 +255,10 @@ def main() -> int:
                ratio(med("py", "1", "py-ycm", "cpu_us_per_req"),
                      med("py", "1", "py-requests", "cpu_us_per_req"))])
         w(t.render())
+        over = [None if a is None or b is None else a - b for a, b in
+                [(med("py", "1", "py-ycm", "cpu_us_per_req"), med("py", "1", "py-ctypes", "cpu_us_per_req"))]]
+        if over[0] is not None:
+            w(f"\nThe package's own cost over the bare ctypes call: {over[0]:.1f} µs of CPU per update.")
         w(f"\n{opts.py_requests} requests per run, interpreter {opts.python}.\n")
         for key in ("py:py-ycm", "py:py-requests"):
             if key in skips:

@@ -4,6 +4,15 @@
 //! is installed, to the process-wide [`Sink`] (the C ABI's log callback). Building a record
 //! costs nothing unless one of them wants its level. No record holds a secret: messages are
 //! made from paths, statuses and the library's own texts.
+//!
+//! ```
+//! use ycm::logging::{set_sink, Level, Sink};
+//! set_sink(Some(Sink {
+//!     min_level: Level::Debug,
+//!     receive: Box::new(|r| eprintln!("{} {} -> {} ({} ms)", r.method, r.path, r.http_status, r.elapsed.as_millis())),
+//! }));
+//! set_sink(None); // and back to the `log` facade alone
+//! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};

@@ -173,15 +173,27 @@ fn rate(bin: &str) {
     );
 }
 
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn memory(bin: &str) {
     let mock = Mock::start(bin, &["--users", "100003"]);
     let client = mock.client();
     let input = records(100_000, 1, &client);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
     drop(input);
+    let after_records = rss_kib();
     let started = Instant::now();
     let plan = Plan::build(&client, &records, None).expect("plan");
+    let after_plan = rss_kib();
     drop(records);
+    eprintln!("memory: RSS after reading the records {after_records} KiB, after the plan {after_plan} KiB");
     let options = ApplyOptions {
         concurrency: 8,
         ..ApplyOptions::default()

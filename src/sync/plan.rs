@@ -13,6 +13,7 @@ use crate::cancel::Cancel;
 use crate::client::Client;
 use crate::error::{Code, Error, Result};
 use crate::fields::{self, FieldKind};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -76,9 +77,9 @@ pub struct PlanItem {
     pub user_id: Option<i64>,
     /// What a run does with it.
     pub action: Action,
-    /// For `update`: the fields to send, by wire name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub changes: BTreeMap<String, Change>,
+    /// For `update`: the fields to send, by wire name, in the record's order.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub changes: IndexMap<String, Change>,
     /// Every field the record sets (the failed-rows file writes them back).
     pub desired: Map<String, Value>,
     /// For `invalid` and `unknown_user`: why, naming the column and the rule.
@@ -321,7 +322,7 @@ fn plan_record(record: &Record, current: Option<&Current>) -> PlanItem {
         row: record.row,
         user_id: record.user_id,
         action: Action::Invalid,
-        changes: BTreeMap::new(),
+        changes: IndexMap::new(),
         desired: record.fields.clone(),
         error: None,
     };
@@ -355,8 +356,8 @@ fn plan_record(record: &Record, current: Option<&Current>) -> PlanItem {
 }
 
 /// The changes that bring `user` to `desired`.
-pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> BTreeMap<String, Change> {
-    let mut changes = BTreeMap::new();
+pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> IndexMap<String, Change> {
+    let mut changes = IndexMap::new();
     for (name, after) in desired {
         let before = readable_value(name, user);
         match before {

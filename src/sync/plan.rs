@@ -429,7 +429,7 @@ mod tests {
         let names: Vec<_> = changes.keys().map(String::as_str).collect();
         assert_eq!(
             names,
-            ["email", "pbxCreationLimit", "twoFactorAuthenticationEnable"]
+            ["email", "twoFactorAuthenticationEnable", "pbxCreationLimit"]
         );
         assert_eq!(changes["email"].before, Some(json!("old@b.c")));
         assert!(changes["pbxCreationLimit"].not_compared);

@@ -10,6 +10,10 @@
 //! table (`tests/declarations.rs` parses both and compares them with the table).
 
 /// The rule a field's value follows in an update.
+///
+/// ```
+/// assert_eq!(ycm::fields::by_wire("pbxCreationLimit").unwrap().kind, ycm::fields::FieldKind::Limit);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldKind {
@@ -24,6 +28,11 @@ pub enum FieldKind {
 }
 
 /// Which reads return a field: what a bulk sync can compare before it sends.
+///
+/// ```
+/// let two_factor = ycm::fields::by_wire("twoFactorAuthenticationEnable").unwrap();
+/// assert!(two_factor.readable.by_list() && !two_factor.readable.by_get());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Readable {
@@ -38,17 +47,30 @@ pub enum Readable {
 
 impl Readable {
     /// Whether "Query a Specific YCM User" returns the field.
+    ///
+    /// ```
+    /// assert!(ycm::fields::by_wire("company").unwrap().readable.by_get());
+    /// ```
     pub fn by_get(self) -> bool {
         matches!(self, Readable::GetAndList)
     }
 
     /// Whether "Query all users" returns the field.
+    ///
+    /// ```
+    /// assert!(ycm::fields::by_wire("company").unwrap().readable.by_list());
+    /// ```
     pub fn by_list(self) -> bool {
         matches!(self, Readable::GetAndList | Readable::ListOnly)
     }
 }
 
 /// One field of a user update.
+///
+/// ```
+/// let field = ycm::fields::by_snake("first_name").unwrap();
+/// assert_eq!(field.wire, "firstName");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Field {
@@ -80,6 +102,10 @@ const fn text(
 }
 
 /// Every update field, in wire order (the order an update body is serialised in).
+///
+/// ```
+/// assert_eq!(ycm::fields::FIELDS.len(), 10);
+/// ```
 pub const FIELDS: [Field; 10] = [
     text("company", "company", &["company"]),
     text("firstName", "first_name", &["first_name"]),
@@ -106,11 +132,20 @@ pub const FIELDS: [Field; 10] = [
 ];
 
 /// The field with this wire name (`"firstName"`), if it is an update field.
+///
+/// ```
+/// assert_eq!(ycm::fields::by_wire("lastName").unwrap().snake, "last_name");
+/// assert!(ycm::fields::by_wire("lastname").is_none());
+/// ```
 pub fn by_wire(wire: &str) -> Option<&'static Field> {
     FIELDS.iter().find(|field| field.wire == wire)
 }
 
 /// The field with this snake_case name (`"first_name"`), if it is an update field.
+///
+/// ```
+/// assert_eq!(ycm::fields::by_snake("remark").unwrap().wire, "remark");
+/// ```
 pub fn by_snake(snake: &str) -> Option<&'static Field> {
     FIELDS.iter().find(|field| field.snake == snake)
 }

@@ -21,11 +21,28 @@ use std::time::Duration;
 pub use log::Level;
 
 /// Target of the records about HTTP attempts and retries.
+///
+/// ```
+/// assert_eq!(ycm::logging::TARGET_HTTP, "ycm::http");
+/// ```
 pub const TARGET_HTTP: &str = "ycm::http";
 /// Target of the records about tokens.
+///
+/// ```
+/// assert_eq!(ycm::logging::TARGET_AUTH, "ycm::auth");
+/// ```
 pub const TARGET_AUTH: &str = "ycm::auth";
 
 /// One structured log record. Fields that do not apply are empty or zero.
+///
+/// ```
+/// let sink = ycm::logging::Sink {
+///     min_level: ycm::logging::Level::Warn,
+///     receive: Box::new(|r: &ycm::logging::Record<'_>| eprintln!("{} {}", r.target, r.message)),
+/// };
+/// ycm::logging::set_sink(Some(sink));
+/// ycm::logging::set_sink(None);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     /// Severity.
@@ -49,6 +66,14 @@ pub struct Record<'a> {
 }
 
 /// A process-wide receiver of records, with the most verbose level it wants.
+///
+/// ```
+/// ycm::logging::set_sink(Some(ycm::logging::Sink {
+///     min_level: ycm::logging::Level::Info,
+///     receive: Box::new(|r| eprintln!("{}", r.message)),
+/// }));
+/// ycm::logging::set_sink(None);
+/// ```
 pub struct Sink {
     /// Records less severe than this are not built.
     pub min_level: Level,
@@ -61,6 +86,10 @@ static SINK: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
 static SINK_LEVEL: AtomicUsize = AtomicUsize::new(0);
 
 /// Installs (or, with `None`, removes) the process-wide sink.
+///
+/// ```
+/// ycm::logging::set_sink(None); // no sink: records go to the `log` facade only
+/// ```
 pub fn set_sink(sink: Option<Sink>) {
     let mut slot = SINK.write().unwrap_or_else(|p| p.into_inner());
     SINK_LEVEL.store(

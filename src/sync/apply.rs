@@ -24,6 +24,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How a run goes.
+///
+/// ```
+/// let options = ycm::sync::ApplyOptions { concurrency: 8, max_failures: Some(50), ..Default::default() };
+/// assert_eq!(options.concurrency, 8);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     /// Updates in flight at once (default 4).
@@ -51,6 +56,16 @@ impl Default for ApplyOptions {
 }
 
 /// Progress, delivered on the thread that called [`apply`], one event at a time.
+///
+/// ```
+/// let on_event = |event: &ycm::sync::Event<'_>| {
+///     if let ycm::sync::Event::Done { done, updates, .. } = event {
+///         eprintln!("{done}/{updates}");
+///     }
+///     ycm::sync::Control::Continue
+/// };
+/// # let _ = on_event;
+/// ```
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
     /// The run starts: this many updates to send (after the journal's skips).
@@ -77,6 +92,11 @@ pub enum Event<'a> {
 }
 
 /// What the progress callback wants.
+///
+/// ```
+/// let stop_after_first = |_: &ycm::sync::Event<'_>| ycm::sync::Control::Abort;
+/// # let _ = stop_after_first;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
     /// Go on.

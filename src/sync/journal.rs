@@ -44,6 +44,14 @@ enum Entry {
 }
 
 /// What an earlier run recorded of a user.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("ycm-doc-{}.journal", std::process::id()));
+/// let journal = ycm::sync::Journal::open(&path, "input-hash")?;
+/// assert_eq!(journal.previous(7, "d"), ycm::sync::Previous::None);
+/// # drop(journal); std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Previous {
     /// Nothing.
@@ -55,6 +63,15 @@ pub enum Previous {
 }
 
 /// An open journal (see the module documentation).
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("ycm-doc2-{}.journal", std::process::id()));
+/// let mut journal = ycm::sync::Journal::open(&path, "input-hash")?;
+/// journal.sent(7, "d")?;
+/// assert_eq!(journal.previous(7, "d"), ycm::sync::Previous::SentNotDone);
+/// # drop(journal); std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), ycm::Error>(())
+/// ```
 pub struct Journal {
     file: File,
     path: PathBuf,
@@ -68,6 +85,12 @@ pub struct Journal {
 }
 
 /// The hash of a record's desired values, independent of their order.
+///
+/// ```
+/// let a: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"a":"1","b":"2"}"#).unwrap();
+/// let b: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap();
+/// assert_eq!(ycm::sync::desired_hash(&a), ycm::sync::desired_hash(&b));
+/// ```
 pub fn desired_hash(desired: &Map<String, Value>) -> String {
     let sorted: std::collections::BTreeMap<&String, &Value> = desired.iter().collect();
     let text = serde_json::to_string(&sorted).expect("values serialise");

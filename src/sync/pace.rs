@@ -17,6 +17,11 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// A client-side rate cap: at most `requests` per `interval`, bursts up to `burst`.
+///
+/// ```
+/// let per_minute = ycm::sync::Rate { requests: 100, interval: std::time::Duration::from_secs(60), burst: 10 };
+/// assert_eq!(per_minute.burst, 10);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rate {
     /// Requests allowed per interval (>= 1).

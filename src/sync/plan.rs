@@ -19,6 +19,10 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// The plan format this library writes and reads.
+///
+/// ```
+/// assert_eq!(ycm::sync::PLAN_FORMAT_VERSION, 1);
+/// ```
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 /// Users per page when the plan reads pages.
 const PAGE_SIZE: u32 = 50;
@@ -27,9 +31,17 @@ const PAGE_SIZE: u32 = 50;
 const MAX_USERS: u64 = 10_000_000;
 /// The `errcode` of a `Failed` envelope for a user that does not exist (ycm-mock's, as in
 /// Yeastar's sibling APIs); an HTTP 404 means the same.
+///
+/// ```
+/// assert_eq!(ycm::sync::USER_NOT_FOUND_ERRCODE, 20001);
+/// ```
 pub const USER_NOT_FOUND_ERRCODE: i64 = 20001;
 
 /// What a run does with one record.
+///
+/// ```
+/// assert_eq!(ycm::sync::Action::UnknownUser.as_str(), "unknown_user");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -56,6 +68,11 @@ impl Action {
 }
 
 /// One field's change.
+///
+/// ```
+/// let change = ycm::sync::Change { before: None, after: serde_json::json!(""), not_compared: true };
+/// assert!(change.not_compared);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// The current value as read; `None` when no read returns the field.
@@ -68,6 +85,12 @@ pub struct Change {
 }
 
 /// What the plan says of one record.
+///
+/// ```
+/// let plan = ycm::sync::Plan::from_json(r#"{"format_version":1,"input_hash":"h","input_format":"csv","items":[{"row":2,"userId":7,"action":"update","changes":{"company":{"before":"Old","after":"New"}},"desired":{"company":"New"}}]}"#)?;
+/// assert_eq!(plan.items[0].body()["company"], "New");
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanItem {
     /// The record's row in the input.
@@ -98,6 +121,12 @@ impl PlanItem {
 }
 
 /// What a run would do with every record, in input order.
+///
+/// ```
+/// let plan = ycm::sync::Plan::from_json(r#"{"format_version":1,"input_hash":"h","input_format":"jsonl","items":[]}"#)?;
+/// assert!(plan.counts().is_empty() && !plan.fresh);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// [`PLAN_FORMAT_VERSION`] when written.

@@ -18,11 +18,26 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The column (CSV) or key (JSONL) of the user id.
+///
+/// ```
+/// assert_eq!(ycm::sync::parse_records(b"userId,company\n7,ACME\n", ycm::sync::Format::Csv)?.records[0].user_id, Some(7));
+/// # Ok::<(), ycm::Error>(())
+/// ```
 pub const USER_ID: &str = "userId";
 /// The columns the failed-rows file adds, ignored when records are read back.
+///
+/// ```
+/// let back = ycm::sync::parse_records(b"userId,company,errorCode,errorMessage\n7,ACME,YCM_ERR_TIMEOUT,slow\n", ycm::sync::Format::Csv)?;
+/// assert_eq!(back.records[0].fields.len(), 1);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 pub const ERROR_COLUMNS: [&str; 2] = ["errorCode", "errorMessage"];
 
 /// The format of an input file.
+///
+/// ```
+/// assert_eq!(ycm::sync::Format::of_path("users.csv".as_ref()), Some(ycm::sync::Format::Csv));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
@@ -62,6 +77,12 @@ impl Format {
 }
 
 /// Why one record cannot be used: where, and the rule it breaks.
+///
+/// ```
+/// let records = ycm::sync::parse_records(b"userId,pbxCreationLimit\n7,0\n", ycm::sync::Format::Csv)?;
+/// assert_eq!(records.records[0].error.as_ref().unwrap().column, "pbxCreationLimit");
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordError {
     /// The column (CSV) or key (JSONL) at fault.
@@ -71,6 +92,14 @@ pub struct RecordError {
 }
 
 /// One desired state of one user.
+///
+/// ```
+/// let records = ycm::sync::parse_records(b"{\"userId\":7,\"remark\":\"\"}\n", ycm::sync::Format::Jsonl)?;
+/// let record = &records.records[0];
+/// assert_eq!((record.row, record.user_id), (1, Some(7)));
+/// assert!(record.update().is_some());
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// Where it came from: the line number in the input (CSV: the header is row 1).
@@ -94,6 +123,12 @@ impl Record {
 }
 
 /// Every record of one input, in input order.
+///
+/// ```
+/// let records = ycm::sync::parse_records(b"userId,company\n7,ACME\n", ycm::sync::Format::Csv)?;
+/// assert_eq!(records.input_hash.len(), 64);
+/// # Ok::<(), ycm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Records {
     /// The input's format (the failed-rows file is written in it).
@@ -156,6 +191,11 @@ pub fn read_records(path: &Path) -> Result<Records> {
 }
 
 /// Parses records from the bytes of an input in `format`.
+///
+/// ```
+/// let err = ycm::sync::parse_records(b"company\nACME\n", ycm::sync::Format::Csv).unwrap_err();
+/// assert!(err.message().contains("userId"));
+/// ```
 pub fn parse_records(bytes: &[u8], format: Format) -> Result<Records> {
     let input_hash = hex(&Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {

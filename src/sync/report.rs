@@ -11,6 +11,11 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// How one record ended.
+///
+/// ```
+/// assert!(ycm::sync::Outcome::Conflict.is_problem());
+/// assert_eq!(ycm::sync::Outcome::NotAttempted.as_str(), "not_attempted");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -51,6 +56,11 @@ impl Outcome {
 }
 
 /// One record's row of the report.
+///
+/// ```
+/// let row = ycm::sync::ReportRow { row: 2, user_id: Some(7), outcome: ycm::sync::Outcome::Updated, changed: vec!["company".into()], code: "YCM_OK".into(), message: String::new(), request_id: "r".into(), attempts: 1 };
+/// assert!(!row.outcome.is_problem());
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportRow {
     /// The record's row in the input.
@@ -74,6 +84,10 @@ pub struct ReportRow {
 }
 
 /// Why a run stopped before its end.
+///
+/// ```
+/// assert_eq!(serde_json::to_string(&ycm::sync::StopReason::CredentialsRefused).unwrap(), "\"credentials_refused\"");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {

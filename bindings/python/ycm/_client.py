@@ -273,16 +273,26 @@ def update_operation(user_id: object, body: bytes) -> Operation[UpdateResult]:
     )
 
 
+def _json_result(
+    out: ctypes.c_void_p, parse: Callable[[Any], T], what: str
+) -> Callable[[_ffi.ycm_status], T]:
+    """The ``finish`` of a read: takes the JSON the call wrote to ``out`` and parses it,
+    a reply the package cannot read becoming a BadResponseError that keeps the call's details."""
+
+    def finish(status: _ffi.ycm_status) -> T:
+        text = _ffi.take_string(out)
+        try:
+            return parse(json.loads(text))
+        except (ValueError, ParseError) as exc:
+            raise _bad_response(status, f"{what} could not be read: {exc}") from None
+
+    return finish
+
+
 def get_user_operation(user_id: object) -> Operation[User]:
     uid = _user_id(user_id)
     out = ctypes.c_void_p()
-
-    def finish(status: _ffi.ycm_status) -> User:
-        text = _ffi.take_string(out)
-        try:
-            return parse_user(json.loads(text))
-        except (ValueError, ParseError) as exc:
-            raise _bad_response(status, f"the user could not be read: {exc}") from None
+    finish = _json_result(out, parse_user, "the user")
 
     return Operation(
         lambda handle, cancel: _ffi.lib.ycm_get_user_with_cancel(
@@ -300,13 +310,7 @@ def list_users_operation(
     number = _int_arg(page_number, "page_number", -INT32_MAX - 1, INT32_MAX)
     sort_arg = None if sort is None else _c_string(sort, "sort")
     out = ctypes.c_void_p()
-
-    def finish(status: _ffi.ycm_status) -> UserPage:
-        text = _ffi.take_string(out)
-        try:
-            return parse_page(json.loads(text))
-        except (ValueError, ParseError) as exc:
-            raise _bad_response(status, f"the page of users could not be read: {exc}") from None
+    finish = _json_result(out, parse_page, "the page of users")
 
     return Operation(
         lambda handle, cancel: _ffi.lib.ycm_list_users_with_cancel(

@@ -53,8 +53,11 @@ pub(crate) trait Pace: Send + Sync {
     /// Waits until an attempt may start; false when the run is stopping, which ends the
     /// call as cancelled.
     fn before_attempt(&self) -> bool;
-    /// The status of a response, with its `Retry-After` when it had one.
-    fn after_response(&self, status: u16, retry_after: Option<Duration>);
+    /// The status of a response, with its `Retry-After` when it had one. True when the gate
+    /// takes the retry of this (429) response over: it holds the next attempt back until the
+    /// server's pause ends, and the retry does not count against the call's `max_retries`
+    /// (a storm the whole run waits out is not this call's failure).
+    fn after_response(&self, status: u16, retry_after: Option<Duration>) -> bool;
 }
 
 /// The time budget and attempt count of one library call, shared by all its requests.
@@ -222,9 +225,12 @@ impl Transport {
                 Err(failure) if failure.http_status != 0 => call.last_status = failure.http_status,
                 Err(_) => {}
             }
-            if let (Some(pace), Ok(response)) = (&call.pace, &outcome) {
-                pace.after_response(response.status, response.retry_after);
-            }
+            let paced_retry = match (&call.pace, &outcome) {
+                (Some(pace), Ok(response)) => {
+                    pace.after_response(response.status, response.retry_after)
+                }
+                _ => false,
+            };
             if let Err(failure) = &outcome {
                 if !stale_resent && is_stale(failure, report) {
                     // The pooled connection was closed by the server while idle: nothing
@@ -251,6 +257,7 @@ impl Transport {
                 _ => None,
             };
             let wait = match retry_after {
+                Some(_) if paced_retry => Duration::ZERO, // the gate waits, not this call
                 Some(server_wait) if retries < self.max_retries => {
                     server_wait.unwrap_or_else(|| self.backoff(retries))
                 }
@@ -268,7 +275,9 @@ impl Transport {
                 call.check_cancelled()?;
                 return Err(call.interrupted());
             }
-            retries += 1;
+            if !paced_retry {
+                retries += 1;
+            }
         }
     }
 

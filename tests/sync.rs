@@ -257,6 +257,73 @@ fn a_429_storm_pauses_the_run_and_it_still_completes() {
     );
 }
 
+/// A plan of `n` remark changes for users 20001 upward.
+fn remark_plan(client: &ycm::Client, n: u64) -> Plan {
+    let mut csv = String::from("userId,remark\n");
+    for id in 20001..20001 + n {
+        csv.push_str(&format!("{id},throttled\n"));
+    }
+    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    Plan::build(client, &records, None).unwrap()
+}
+
+#[test]
+fn one_call_meeting_more_429s_than_its_retries_waits_them_out_with_the_run() {
+    let server = mock();
+    let client = token_client(&server);
+    let plan = remark_plan(&client, 3);
+    // One worker: the first update meets all five 429s, more than its 2 retries allow.
+    server.set_faults(Faults {
+        fail_next: 5,
+        fail_status: 429,
+        retry_after: Some("0".into()),
+        ..Faults::default()
+    });
+    let options = ApplyOptions {
+        concurrency: 1,
+        ..ApplyOptions::default()
+    };
+    let report = apply(&client, &plan, &options, |_| Control::Continue).unwrap();
+    assert_eq!(report.stopped, None, "{}", report.to_jsonl());
+    assert_eq!(
+        report.counts()[&Outcome::Updated],
+        3,
+        "{}",
+        report.to_jsonl()
+    );
+    assert_eq!(report.rows[0].attempts, 6);
+    assert_eq!(report.throttled, 5);
+}
+
+#[test]
+fn a_server_that_never_stops_throttling_stops_the_run() {
+    let server = mock();
+    let client = token_client(&server);
+    let plan = remark_plan(&client, 3);
+    server.set_faults(Faults {
+        fail_next: 1000,
+        fail_status: 429,
+        retry_after: Some("0".into()),
+        ..Faults::default()
+    });
+    let options = ApplyOptions {
+        concurrency: 1,
+        ..ApplyOptions::default()
+    };
+    let report = apply(&client, &plan, &options, |_| Control::Continue).unwrap();
+    assert_eq!(
+        report.stopped,
+        Some(StopReason::RateLimited),
+        "{}",
+        report.to_jsonl()
+    );
+    assert_eq!(report.rows[0].outcome, Outcome::Failed);
+    assert_eq!(report.rows[0].code, "YCM_ERR_RATE_LIMITED");
+    // Five pauses waited out for the run, then the call's own 2 retries.
+    assert_eq!(report.rows[0].attempts, 8, "{}", report.to_jsonl());
+    assert_eq!(report.rows[2].outcome, Outcome::NotAttempted);
+}
+
 #[test]
 fn refused_credentials_stop_the_whole_run_at_once() {
     let server = mock();

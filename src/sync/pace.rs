@@ -6,7 +6,9 @@
 //! second by 25% of the lowered rate after the first 429 (when the run is young, what got
 //! through is a poor estimate of the server's limit) and by 2% after later ones (capped by
 //! the configured rate), so the run settles just under the server's limit instead of meeting
-//! it again and again. Without a configured rate
+//! it again and again. The retry of a throttled call is the run's: it waits with everyone
+//! and does not use up the call's own retries, until [`MAX_FRUITLESS_PAUSES`] pauses in a row
+//! pass without one success. Without a configured rate
 //! the limiter lets everything through until the first 429. A stop (cancellation, refused
 //! credentials, `max_failures`) wakes every waiting worker at once.
 
@@ -48,6 +50,9 @@ const DECREASE: f64 = 0.85;
 /// 429, and after later ones.
 const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
 const RECOVERY_PER_SECOND: f64 = 0.02;
+/// Pauses in a row with no success between them that the run waits out for its calls; after
+/// that a 429 counts against the call's own retries again (the server is not letting up).
+const MAX_FRUITLESS_PAUSES: u32 = 5;
 /// The window over which what the server let through is measured.
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -71,6 +76,8 @@ struct State {
     lowered: Option<Instant>,
     /// Pauses so far (each a run of 429s within one `Retry-After`).
     episodes: u32,
+    /// Pauses since the last successful response.
+    fruitless: u32,
     /// Requests per second added per second since the last decrease (additive recovery).
     recovery_step: f64,
     /// Times of the recent successful responses (the last [`WINDOW`]).
@@ -94,6 +101,7 @@ impl Limiter {
                 paused_until: None,
                 lowered: None,
                 episodes: 0,
+                fruitless: 0,
                 recovery_step: 0.0,
                 successes: VecDeque::new(),
             }),
@@ -176,7 +184,7 @@ impl Pace for Limiter {
         }
     }
 
-    fn after_response(&self, status: u16, retry_after: Option<Duration>) {
+    fn after_response(&self, status: u16, retry_after: Option<Duration>) -> bool {
         let now = Instant::now();
         let mut state = self.lock();
         while state
@@ -189,8 +197,9 @@ impl Pace for Limiter {
         if status != 429 {
             if (200..300).contains(&status) {
                 state.successes.push_back(now);
+                state.fruitless = 0;
             }
-            return;
+            return false;
         }
         self.throttled.fetch_add(1, Ordering::SeqCst);
         let pause = retry_after.unwrap_or(DEFAULT_PAUSE).min(MAX_PAUSE);
@@ -212,8 +221,10 @@ impl Pace for Limiter {
             state.tokens = 0.0;
             state.lowered = Some(now);
             state.episodes += 1;
+            state.fruitless += 1;
         }
         self.wake.notify_all();
+        state.fruitless <= MAX_FRUITLESS_PAUSES
     }
 }
 
@@ -267,6 +278,26 @@ mod tests {
         assert!(
             started.elapsed() >= Duration::from_millis(150),
             "paused until Retry-After"
+        );
+    }
+
+    #[test]
+    fn the_run_waits_out_throttling_until_pauses_in_a_row_bring_no_success() {
+        let limiter = Limiter::new(None);
+        for _ in 0..MAX_FRUITLESS_PAUSES {
+            assert!(limiter.after_response(429, Some(Duration::ZERO)));
+        }
+        assert!(
+            !limiter.after_response(429, Some(Duration::ZERO)),
+            "the call's own retries count again"
+        );
+        assert!(
+            !limiter.after_response(200, None),
+            "only a 429 is taken over"
+        );
+        assert!(
+            limiter.after_response(429, Some(Duration::ZERO)),
+            "a success starts the count again"
         );
     }
 

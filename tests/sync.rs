@@ -68,7 +68,7 @@ fn a_sync_sends_only_the_changes_and_reports_every_record() {
         .iter()
         .find(|i| i.user_id == Some(13329))
         .unwrap();
-    assert!(limit.changes["pbxCreationLimit"].not_compared);
+    assert!(limit.changes.get("pbxCreationLimit").unwrap().not_compared);
     let invalid = plan
         .items
         .iter()

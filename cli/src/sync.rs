@@ -121,12 +121,12 @@ fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io
                 if item.changes.is_empty() {
                     rows.push(base(String::new(), String::new(), String::new()));
                 }
-                for (name, change) in &item.changes {
+                for (name, change) in item.changes.to_vec() {
                     let before = match &change.before {
                         None => "(not compared)".to_string(),
                         Some(v) => cell(v),
                     };
-                    rows.push(base(name.clone(), before, cell(&change.after)));
+                    rows.push(base(name, before, cell(&change.after)));
                 }
             }
             if format == OutputFormat::Table {
@@ -368,7 +368,7 @@ fn write_report(out: &mut dyn Write, format: OutputFormat, report: &Report) -> s
                         r.user_id.map(|id| id.to_string()).unwrap_or_default(),
                         r.outcome.as_str().to_string(),
                         r.changed.join(";"),
-                        r.code.clone(),
+                        r.code.to_string(),
                         r.message.clone(),
                     ]
                 })

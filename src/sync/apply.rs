@@ -106,10 +106,10 @@ pub enum Control {
 }
 
 /// One unit of work: an update item of the plan and whether it must be checked first.
+/// (Its desired hash is computed when journalled, not kept: a run holds a unit a record.)
 struct Work {
     index: usize,
     verify: bool,
-    desired: String,
 }
 
 /// Sends the plan's updates; returns the report (one row per plan item, in order).
@@ -147,9 +147,8 @@ pub fn apply(
                 continue;
             }
         }
-        let desired = desired_hash(&item.desired);
         let previous = match (&journal, item.user_id) {
-            (Some(j), Some(id)) => lock(j).previous(id, &desired),
+            (Some(j), Some(id)) => lock(j).previous(id, &desired_hash(&item.desired)),
             _ => Previous::None,
         };
         match previous {
@@ -157,12 +156,10 @@ pub fn apply(
             Previous::SentNotDone => work.push(Work {
                 index,
                 verify: true,
-                desired,
             }),
             _ => work.push(Work {
                 index,
                 verify: !plan.fresh,
-                desired,
             }),
         }
     }
@@ -337,8 +334,8 @@ fn base_row(item: &PlanItem, outcome: Outcome) -> ReportRow {
         row: item.row,
         user_id: item.user_id,
         outcome,
-        changed: item.changes.keys().cloned().collect(),
-        code: String::new(),
+        changed: item.changes.names(),
+        code: "",
         message: String::new(),
         request_id: String::new(),
         attempts: 0,
@@ -384,7 +381,7 @@ fn failed_row(item: &PlanItem, error: &Error, attempts: u32) -> ReportRow {
         Outcome::Failed
     };
     ReportRow {
-        code: error.code().name().to_string(),
+        code: error.code().name(),
         message: error.message().to_string(),
         request_id: error.info().request_id.clone(),
         attempts,
@@ -400,9 +397,11 @@ fn run_one(
     unit: &Work,
     journal: Option<&Mutex<Journal>>,
 ) -> ReportRow {
-    let mut row = check_and_send(client, pace, item, unit, journal);
-    if let Some(journal) = journal {
-        if let Err(e) = lock(journal).done(&unit.desired, &row) {
+    let desired = journal.map(|_| desired_hash(&item.desired));
+    let journalled = journal.zip(desired.as_deref());
+    let mut row = check_and_send(client, pace, item, unit, journalled);
+    if let Some((journal, desired)) = journalled {
+        if let Err(e) = lock(journal).done(desired, &row) {
             // The outcome stands (the server's answer is what happened); say the journal
             // missed it, so a rerun reads this user again.
             row.message = format!("{} (not journalled: {})", row.message, e.message())
@@ -414,13 +413,14 @@ fn run_one(
 }
 
 /// The checks a unit asks for (a changed user is a conflict; one already as desired needs
-/// nothing), then the update, journalled `sent` just before it leaves.
+/// nothing), then the update, journalled `sent` (with the item's desired hash) just before
+/// it leaves.
 fn check_and_send(
     client: &Client,
     pace: &Arc<dyn Pace>,
     item: &PlanItem,
     unit: &Work,
-    journal: Option<&Mutex<Journal>>,
+    journal: Option<(&Mutex<Journal>, &str)>,
 ) -> ReportRow {
     let Some(user_id) = item.user_id else {
         return base_row(item, Outcome::Invalid);
@@ -447,12 +447,13 @@ fn check_and_send(
             }
             Err(e) => return failed_row(item, &e, attempts),
         };
-        for (name, change) in &item.changes {
-            let (Some(before), Some(now)) = (&change.before, readable_value(name, &current)) else {
+        for (name, change) in item.changes.to_vec() {
+            let (Some(before), Some(now)) = (&change.before, readable_value(&name, &current))
+            else {
                 continue; // not compared: sent whatever the server holds
             };
             if now == change.after {
-                body.remove(name); // already as desired (an earlier run applied it)
+                body.remove(&name); // already as desired (an earlier run applied it)
             } else if &now != before {
                 return ReportRow {
                     message: format!(
@@ -465,21 +466,21 @@ fn check_and_send(
         }
         if body.is_empty() {
             return ReportRow {
-                code: Code::Ok.name().to_string(),
+                code: Code::Ok.name(),
                 message: "already as desired (applied by an earlier run)".into(),
                 attempts,
                 ..base_row(item, Outcome::Updated)
             };
         }
     }
-    if let Some(journal) = journal {
-        if let Err(e) = lock(journal).sent(user_id, &unit.desired) {
+    if let Some((journal, desired)) = journal {
+        if let Err(e) = lock(journal).sent(user_id, desired) {
             return failed_row(item, &e, attempts);
         }
     }
     match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
         Ok(updated) => ReportRow {
-            code: Code::Ok.name().to_string(),
+            code: Code::Ok.name(),
             request_id: updated.info.request_id,
             attempts: attempts + updated.info.attempts,
             ..base_row(item, Outcome::Updated)

@@ -8,9 +8,10 @@
 //! cut off; a bad line anywhere else is refused, naming it.
 
 use super::report::ReportRow;
+use super::values::Values;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -87,11 +88,12 @@ pub struct Journal {
 /// The hash of a record's desired values, independent of their order.
 ///
 /// ```
-/// let a: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"a":"1","b":"2"}"#).unwrap();
-/// let b: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap();
+/// let a: ycm::sync::Values = serde_json::from_str(r#"{"company":"1","remark":"2"}"#).unwrap();
+/// let b: ycm::sync::Values = serde_json::from_str(r#"{"remark":"2","company":"1"}"#).unwrap();
 /// assert_eq!(ycm::sync::desired_hash(&a), ycm::sync::desired_hash(&b));
 /// ```
-pub fn desired_hash(desired: &Map<String, Value>) -> String {
+pub fn desired_hash(desired: &Values) -> String {
+    let desired = desired.to_map();
     let sorted: std::collections::BTreeMap<&String, &Value> = desired.iter().collect();
     let text = serde_json::to_string(&sorted).expect("values serialise");
     Sha256::digest(text.as_bytes())[..16]
@@ -284,8 +286,8 @@ mod tests {
             row: 2,
             user_id: Some(user_id),
             outcome: Outcome::Updated,
-            changed: vec!["company".into()],
-            code: "YCM_OK".into(),
+            changed: vec!["company"],
+            code: "YCM_OK",
             message: String::new(),
             request_id: "r".into(),
             attempts: 1,

@@ -22,6 +22,7 @@ mod pace;
 mod plan;
 mod records;
 mod report;
+mod values;
 
 pub use apply::{apply, ApplyOptions, Control, Event};
 pub use journal::{desired_hash, Journal, Previous};
@@ -30,3 +31,4 @@ pub use pace::Rate;
 pub use plan::{Action, Change, Plan, PlanItem, PLAN_FORMAT_VERSION, USER_NOT_FOUND_ERRCODE};
 pub use records::{parse_records, read_records, Format, Record, RecordError, Records};
 pub use report::{Outcome, Report, ReportRow, StopReason};
+pub use values::{Changes, Values};

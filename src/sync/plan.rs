@@ -8,6 +8,7 @@
 //! current values no longer match the plan's "before" values is reported `conflict`.
 
 use super::records::{Format, Record, Records};
+use super::values::{Changes, Values};
 use crate::account::ListQuery;
 use crate::cancel::Cancel;
 use crate::client::Client;
@@ -101,10 +102,10 @@ pub struct PlanItem {
     /// What a run does with it.
     pub action: Action,
     /// For `update`: the fields to send, by wire name, in the record's order.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub changes: IndexMap<String, Change>,
+    #[serde(default, skip_serializing_if = "Changes::is_empty")]
+    pub changes: Changes,
     /// Every field the record sets (the failed-rows file writes them back).
-    pub desired: Map<String, Value>,
+    pub desired: Values,
     /// For `invalid` and `unknown_user`: why, naming the column and the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -113,10 +114,7 @@ pub struct PlanItem {
 impl PlanItem {
     /// The body a run sends for this item: its changed fields.
     pub fn body(&self) -> Map<String, Value> {
-        self.changes
-            .iter()
-            .map(|(name, change)| (name.clone(), change.after.clone()))
-            .collect()
+        self.changes.body()
     }
 }
 
@@ -351,7 +349,7 @@ fn plan_record(record: &Record, current: Option<&Current>) -> PlanItem {
         row: record.row,
         user_id: record.user_id,
         action: Action::Invalid,
-        changes: IndexMap::new(),
+        changes: Changes::default(),
         desired: record.fields.clone(),
         error: None,
     };
@@ -375,7 +373,7 @@ fn plan_record(record: &Record, current: Option<&Current>) -> PlanItem {
         ));
         return item;
     };
-    item.changes = diff(&record.fields, user);
+    item.changes = diff(&record.fields.to_map(), user).into_iter().collect();
     item.action = if item.changes.is_empty() {
         Action::Unchanged
     } else {
@@ -494,7 +492,7 @@ mod tests {
                 )]
                 .into_iter()
                 .collect(),
-                desired: json!({"company": "New"}).as_object().unwrap().clone(),
+                desired: Values::from_map(json!({"company": "New"}).as_object().unwrap()),
                 error: None,
             }],
             fresh: true,

@@ -9,6 +9,7 @@
 //! all is sent. The columns `errorCode` and `errorMessage` (written by the failed-rows file)
 //! are read and ignored, so that file can be fed back in.
 
+use super::values::Values;
 use crate::error::{Error, Result};
 use crate::fields;
 use crate::user::{UserUpdate, PBX_LIMIT_FIELD};
@@ -107,9 +108,9 @@ pub struct Record {
     /// The user, when the id could be read.
     pub user_id: Option<i64>,
     /// The fields to set, by wire name, with their wire values.
-    pub fields: Map<String, Value>,
+    pub fields: Values,
     /// Set when the record breaks a rule; nothing is sent for it.
-    pub error: Option<RecordError>,
+    pub error: Option<Box<RecordError>>,
 }
 
 impl Record {
@@ -118,7 +119,7 @@ impl Record {
         if self.error.is_some() {
             return None;
         }
-        UserUpdate::from_map(&self.fields).ok()
+        UserUpdate::from_map(&self.fields.to_map()).ok()
     }
 }
 
@@ -272,12 +273,8 @@ fn parse_csv(text: &str) -> Result<Vec<Record>> {
         let row_record =
             result.map_err(|e| Error::invalid_argument(format!("the CSV is broken: {e}")))?;
         let row = row_record.position().map_or(0, |p| p.line() as usize);
-        let mut record = Record {
-            row,
-            user_id: None,
-            fields: Map::new(),
-            error: None,
-        };
+        let mut record = Record::at(row);
+        let mut fields = Map::new();
         for (i, cell) in row_record.iter().enumerate() {
             let name = headers[i].trim();
             if i == user_id_column {
@@ -286,12 +283,10 @@ fn parse_csv(text: &str) -> Result<Vec<Record>> {
                     Err(message) => record.fail(USER_ID, message),
                 }
             } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
-                record
-                    .fields
-                    .insert(name.to_string(), csv_value(name, cell));
+                fields.insert(name.to_string(), csv_value(name, cell));
             }
         }
-        check_fields(&mut record);
+        check_fields(&mut record, fields);
         records.push(record);
     }
     Ok(records)
@@ -320,12 +315,8 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
         if line.trim().is_empty() {
             continue;
         }
-        let mut record = Record {
-            row,
-            user_id: None,
-            fields: Map::new(),
-            error: None,
-        };
+        let mut record = Record::at(row);
+        let mut fields = Map::new();
         match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(map)) => {
                 for (key, value) in map {
@@ -336,7 +327,7 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
                         }
                     } else if ERROR_COLUMNS.contains(&key.as_str()) {
                     } else if is_update_field(&key) {
-                        record.fields.insert(key, value);
+                        fields.insert(key, value);
                     } else {
                         let message = format!(
                             "unknown field \"{}\" (known: {})",
@@ -353,7 +344,7 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
             Ok(_) => record.fail("", "the line is JSON but not an object".to_string()),
             Err(e) => record.fail("", format!("the line is not JSON: {e}")),
         }
-        check_fields(&mut record);
+        check_fields(&mut record, fields);
         records.push(record);
     }
     Ok(records)
@@ -375,40 +366,48 @@ fn parse_user_id(value: &Value) -> std::result::Result<i64, String> {
 }
 
 impl Record {
+    /// The record of input row `row`, before its cells are read.
+    fn at(row: usize) -> Record {
+        Record {
+            row,
+            user_id: None,
+            fields: Values::default(),
+            error: None,
+        }
+    }
+
     fn fail(&mut self, column: &str, message: String) {
         if self.error.is_none() {
-            self.error = Some(RecordError {
+            self.error = Some(Box::new(RecordError {
                 column: column.to_string(),
                 message,
-            });
+            }));
         }
     }
 }
 
 /// Applies the update rules, field by field so that the error names its column, then to
-/// the whole record (an empty record, the size limit).
-fn check_fields(record: &mut Record) {
+/// the whole record (an empty record, the size limit); then keeps them in the record.
+fn check_fields(record: &mut Record, fields: Map<String, Value>) {
+    record.fields = Values::from_map(&fields);
     if record.error.is_some() {
         return;
     }
-    for (name, value) in &record.fields {
+    for (name, value) in &fields {
         let single: Map<String, Value> = [(name.clone(), value.clone())].into_iter().collect();
         if let Err(e) = UserUpdate::from_map(&single) {
-            record.error = Some(RecordError {
-                column: name.clone(),
-                message: e.message().to_string(),
-            });
+            record.fail(name, e.message().to_string());
             return;
         }
     }
-    if record.fields.is_empty() {
+    if fields.is_empty() {
         record.fail(
             "",
             "the record sets no field (every cell after userId is empty)".to_string(),
         );
         return;
     }
-    if let Err(e) = UserUpdate::from_map(&record.fields) {
+    if let Err(e) = UserUpdate::from_map(&fields) {
         record.fail("", e.message().to_string());
     }
 }
@@ -432,10 +431,10 @@ fn mark_duplicates(records: &mut [Record]) {
                 records[*i].user_id.unwrap_or(0),
                 all_rows.join(", ")
             );
-            records[*i].error = Some(RecordError {
+            records[*i].error = Some(Box::new(RecordError {
                 column: USER_ID.to_string(),
                 message,
-            });
+            }));
         }
     }
 }
@@ -458,14 +457,14 @@ mod tests {
             panic!("{records:?}")
         };
         assert_eq!((a.row, a.user_id, a.error.as_ref()), (2, Some(13329), None));
-        assert_eq!(a.fields["company"], "ACME");
-        assert_eq!(a.fields["pbxCreationLimit"], "");
+        assert_eq!(a.fields.get("company").unwrap(), "ACME");
+        assert_eq!(a.fields.get("pbxCreationLimit").unwrap(), "");
         assert!(
-            !a.fields.contains_key("remark"),
+            a.fields.get("remark").is_none(),
             "an empty cell leaves the field alone"
         );
-        assert_eq!(b.fields["pbxCreationLimit"], 5);
-        assert!(!b.fields.contains_key("company"));
+        assert_eq!(b.fields.get("pbxCreationLimit").unwrap(), 5);
+        assert!(b.fields.get("company").is_none());
         assert_eq!(records.input_hash.len(), 64);
     }
 
@@ -530,7 +529,8 @@ mod tests {
             ]
         );
         assert_eq!(
-            records.records[0].fields["company"], "",
+            records.records[0].fields.get("company").unwrap(),
+            "",
             "\"\" clears the field"
         );
     }

@@ -6,6 +6,8 @@
 
 use super::plan::PlanItem;
 use super::records::{Format, ERROR_COLUMNS, USER_ID};
+use crate::error::Code;
+use crate::fields;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -58,10 +60,10 @@ impl Outcome {
 /// One record's row of the report.
 ///
 /// ```
-/// let row = ycm::sync::ReportRow { row: 2, user_id: Some(7), outcome: ycm::sync::Outcome::Updated, changed: vec!["company".into()], code: "YCM_OK".into(), message: String::new(), request_id: "r".into(), attempts: 1 };
+/// let row = ycm::sync::ReportRow { row: 2, user_id: Some(7), outcome: ycm::sync::Outcome::Updated, changed: vec!["company"], code: "YCM_OK", message: String::new(), request_id: "r".into(), attempts: 1 };
 /// assert!(!row.outcome.is_problem());
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportRow {
     /// The record's row in the input.
     pub row: usize,
@@ -70,10 +72,12 @@ pub struct ReportRow {
     pub user_id: Option<i64>,
     /// How it ended.
     pub outcome: Outcome,
-    /// The fields sent (or that would have been), by wire name.
-    pub changed: Vec<String>,
-    /// The status code name (`YCM_OK`, `YCM_ERR_TIMEOUT`, ...); empty when nothing was sent.
-    pub code: String,
+    /// The fields sent (or that would have been), by wire name (the names of
+    /// [`crate::fields::FIELDS`]: a report holds one row per record, so nothing is copied).
+    pub changed: Vec<&'static str>,
+    /// The status code name (`YCM_OK`, `YCM_ERR_TIMEOUT`, ...: [`crate::Code::name`]); empty
+    /// when nothing was sent.
+    pub code: &'static str,
     /// Why it ended so, when not `updated`/`unchanged`.
     pub message: String,
     /// The envelope's `requestId` of the update.
@@ -81,6 +85,60 @@ pub struct ReportRow {
     pub request_id: String,
     /// HTTP attempts made for the record.
     pub attempts: u32,
+}
+
+/// A [`ReportRow`] as read back (from a journal), before its names are matched with the
+/// library's own.
+#[derive(Deserialize)]
+struct RowAsRead {
+    row: usize,
+    #[serde(rename = "userId")]
+    user_id: Option<i64>,
+    outcome: Outcome,
+    changed: Vec<String>,
+    code: String,
+    message: String,
+    #[serde(rename = "requestId")]
+    request_id: String,
+    attempts: u32,
+}
+
+impl<'de> Deserialize<'de> for ReportRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReportRow, D::Error> {
+        ReportRow::from_read(RowAsRead::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl ReportRow {
+    fn from_read(read: RowAsRead) -> Result<ReportRow, String> {
+        let code = match read.code.as_str() {
+            "" => "",
+            name => Code::ALL
+                .iter()
+                .map(|code| code.name())
+                .find(|known| *known == name)
+                .ok_or_else(|| format!("unknown code {name:?}"))?,
+        };
+        let changed = read
+            .changed
+            .iter()
+            .map(|name| {
+                fields::by_wire(name)
+                    .map(|field| field.wire)
+                    .ok_or_else(|| format!("unknown field {name:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ReportRow {
+            row: read.row,
+            user_id: read.user_id,
+            outcome: read.outcome,
+            changed,
+            code,
+            message: read.message,
+            request_id: read.request_id,
+            attempts: read.attempts,
+        })
+    }
 }
 
 /// Why a run stopped before its end.
@@ -186,7 +244,7 @@ impl Report {
                     r.user_id.map(|id| id.to_string()).unwrap_or_default(),
                     r.outcome.as_str().to_string(),
                     r.changed.join(";"),
-                    r.code.clone(),
+                    r.code.to_string(),
                     r.message.clone(),
                     r.request_id.clone(),
                     r.attempts.to_string(),
@@ -213,7 +271,7 @@ impl Report {
                     if let Some(id) = item.user_id {
                         object.insert(USER_ID.into(), Value::from(id));
                     }
-                    object.extend(item.desired.clone());
+                    object.extend(item.desired.to_map());
                     object.insert(ERROR_COLUMNS[0].into(), Value::from(error_code(row)));
                     object.insert(ERROR_COLUMNS[1].into(), Value::from(row.message.clone()));
                     out.push_str(&Value::Object(object).to_string());
@@ -224,9 +282,9 @@ impl Report {
             Format::Csv => {
                 let mut columns: Vec<String> = Vec::new();
                 for (_, item) in &failed {
-                    for name in item.desired.keys() {
-                        if !columns.contains(name) {
-                            columns.push(name.clone());
+                    for name in item.desired.names() {
+                        if !columns.contains(&name) {
+                            columns.push(name);
                         }
                     }
                 }
@@ -237,8 +295,9 @@ impl Report {
                 writer.write_record(&header).expect("writes to memory");
                 for (row, item) in failed {
                     let mut cells = vec![item.user_id.map(|id| id.to_string()).unwrap_or_default()];
+                    let desired = item.desired.to_map();
                     for name in &columns {
-                        cells.push(match item.desired.get(name) {
+                        cells.push(match desired.get(name) {
                             None => String::new(),
                             Some(Value::String(s))
                                 if s.is_empty() && name == "pbxCreationLimit" =>
@@ -265,7 +324,7 @@ fn error_code(row: &ReportRow) -> String {
     if row.code.is_empty() || row.code == "YCM_OK" {
         row.outcome.as_str().to_string()
     } else {
-        row.code.clone()
+        row.code.to_string()
     }
 }
 

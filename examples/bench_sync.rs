@@ -2,8 +2,9 @@
 //!
 //! 1. 2,000 users, 500 changed, `--latency-ms 20`: plan + apply at concurrency 8 against the
 //!    ideal (pages x 20 ms + changed x 20 ms / 8), and PUTs sent = changed records.
-//! 2. `--rate-limit 50/100/1` (burst 50, 100 per second), no client-side cap: the achieved
-//!    rate against the limit, and when the 429s came (the mock's counter, polled).
+//! 2. `--rate-limit 50/100/1` (burst 50, 100 per second), no client-side cap, 6,000 updates
+//!    (about a minute: what a throttled nightly run settles to, not its first seconds): the
+//!    achieved rate against the limit, and when the 429s came (the mock's counter, polled).
 //! 3. 100,000 records planned and applied: this process's peak RSS.
 //!
 //! Usage: cargo run --release --example bench_sync -- PATH/TO/ycm-mock [SCENARIO...]
@@ -123,9 +124,9 @@ fn latency(bin: &str) {
 }
 
 fn rate(bin: &str) {
-    let mock = Mock::start(bin, &["--users", "3003", "--rate-limit", "50/100/1"]);
+    let mock = Mock::start(bin, &["--users", "12003", "--rate-limit", "50/100/1"]);
     let client = mock.client();
-    let input = records(3000, 2, &client);
+    let input = records(12000, 2, &client);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
     let plan = Plan::build(&client, &records, None).expect("plan");
     // Wait for the bucket to fill again after the plan's reads.

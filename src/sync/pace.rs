@@ -2,9 +2,11 @@
 //! ([`Rate`]: `requests` per `interval`, `burst`), consulted before every HTTP attempt,
 //! that also listens to the server. A 429 pauses every worker until its `Retry-After` (1 s
 //! when absent) and lowers the rate (multiplicative decrease: to 85% of what the server let
-//! through in the last second); from the pause's end the rate rises again additively, each
+//! through per second over the last 5 s, or since the run's first success when it is younger,
+//! counted as at least a second: a shorter window would take the last moments of draining the
+//! server's burst for its rate); from the pause's end the rate rises again additively, each
 //! second by 25% of the lowered rate after the first 429 (when the run is young, what got
-//! through is a poor estimate of the server's limit) and by 2% after later ones (capped by
+//! through is a poor estimate of the server's limit) and by 1% after later ones (capped by
 //! the configured rate), so the run settles just under the server's limit instead of meeting
 //! it again and again. The retry of a throttled call is the run's: it waits with everyone
 //! and does not use up the call's own retries, until [`MAX_FRUITLESS_PAUSES`] pauses in a row
@@ -49,12 +51,13 @@ const DECREASE: f64 = 0.85;
 /// Recovery per second, as a fraction of the rate set by the decrease: after the first
 /// 429, and after later ones.
 const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
-const RECOVERY_PER_SECOND: f64 = 0.02;
+const RECOVERY_PER_SECOND: f64 = 0.01;
 /// Pauses in a row with no success between them that the run waits out for its calls; after
 /// that a 429 counts against the call's own retries again (the server is not letting up).
 const MAX_FRUITLESS_PAUSES: u32 = 5;
-/// The window over which what the server let through is measured.
-const WINDOW: Duration = Duration::from_secs(1);
+/// The window over which what the server let through is measured: long enough that the
+/// last moments of draining the server's burst do not count as its rate.
+const WINDOW: Duration = Duration::from_secs(5);
 
 /// The shared limiter of one run.
 pub(crate) struct Limiter {
@@ -82,6 +85,8 @@ struct State {
     recovery_step: f64,
     /// Times of the recent successful responses (the last [`WINDOW`]).
     successes: VecDeque<Instant>,
+    /// The first successful response of the run.
+    first_success: Option<Instant>,
 }
 
 impl Limiter {
@@ -104,6 +109,7 @@ impl Limiter {
                 fruitless: 0,
                 recovery_step: 0.0,
                 successes: VecDeque::new(),
+                first_success: None,
             }),
             wake: Condvar::new(),
             stopped: AtomicBool::new(false),
@@ -197,6 +203,7 @@ impl Pace for Limiter {
         if status != 429 {
             if (200..300).contains(&status) {
                 state.successes.push_back(now);
+                state.first_success.get_or_insert(now);
                 state.fruitless = 0;
             }
             return false;
@@ -208,8 +215,13 @@ impl Pace for Limiter {
         state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
         if !in_this_pause {
             state.refill(now);
-            // What the server let through in the last second, at least one a second.
-            let let_through = (state.successes.len() as f64).max(1.0);
+            // What the server let through per second over the window (over the run so far
+            // when younger, counted as at least a second), at least one a second.
+            let span = state
+                .first_success
+                .map_or(WINDOW, |first| now.saturating_duration_since(first))
+                .clamp(Duration::from_secs(1), WINDOW);
+            let let_through = (state.successes.len() as f64 / span.as_secs_f64()).max(1.0);
             state.rate = (state.rate.min(let_through) * DECREASE).max(0.1);
             let fraction = if state.episodes == 0 {
                 FIRST_RECOVERY_PER_SECOND
@@ -299,6 +311,23 @@ mod tests {
             limiter.after_response(429, Some(Duration::ZERO)),
             "a success starts the count again"
         );
+    }
+
+    #[test]
+    fn the_rate_after_a_429_is_what_got_through_over_the_window_not_the_last_second() {
+        let limiter = Limiter::new(None);
+        for _ in 0..100 {
+            limiter.after_response(200, None);
+        }
+        std::thread::sleep(Duration::from_millis(1100));
+        for _ in 0..10 {
+            limiter.after_response(200, None);
+        }
+        limiter.after_response(429, Some(Duration::ZERO));
+        // 110 in about 1.1 s: about 100 a second, lowered to 85% (the last second alone
+        // would say 10).
+        let rate = limiter.current_rate();
+        assert!((70.0..90.0).contains(&rate), "{rate}");
     }
 
     #[test]

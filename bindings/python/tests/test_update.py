@@ -5,6 +5,7 @@ errors, retries, threads."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import socket
 import threading
 import time
@@ -50,6 +51,20 @@ def test_update_result_fields(mock: Mock) -> None:
     assert result.attempts == 1
     with pytest.raises(AttributeError):
         result.status = "Failed"  # type: ignore[misc]
+    # Made without the dataclass's __init__ (the hot path): still the same value.
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(ycm.UpdateResult)}
+    assert result == ycm.UpdateResult(**fields)
+    assert dataclasses.asdict(result) == fields
+    assert repr(result) == repr(ycm.UpdateResult(**fields))
+
+
+def test_results_in_other_seconds_keep_their_own_time(mock: Mock) -> None:
+    with ycm.Client(mock.url, TOKEN) as client:
+        first = client.update_user(13329, company="First")
+        time.sleep(1.1)
+        second = client.update_user(13329, company="Second")
+    assert second.timestamp > first.timestamp
+    assert int(second.time.timestamp()) == second.timestamp
 
 
 def test_every_keyword_reaches_the_server(mock: Mock) -> None:

@@ -88,6 +88,27 @@ enum Decoding {
     Html,
 }
 
+impl Decoding {
+    /// The bytes that start an escape of this decoding: text without any has nothing to
+    /// decode.
+    fn triggers(self) -> &'static [u8] {
+        match self {
+            Decoding::Json => b"\\",
+            Decoding::Percent => b"%",
+            Decoding::Form => b"%+",
+            Decoding::Html => b"&",
+        }
+    }
+}
+
+/// Every decoding.
+const DECODINGS: [Decoding; 4] = [
+    Decoding::Json,
+    Decoding::Percent,
+    Decoding::Form,
+    Decoding::Html,
+];
+
 /// Every chain of decodings tried, innermost encoding last; the raw text is tried as well.
 const CHAINS: &[&[Decoding]] = {
     use Decoding::*;
@@ -184,9 +205,15 @@ impl<'a> Redactor<'a> {
         }
         let mut spans = Vec::new();
         self.find_in(body, None, &mut spans);
-        for chain in CHAINS {
-            if let Some(decoded) = decode_chain(body, chain) {
-                self.find_in(&decoded.bytes, Some(&decoded.starts), &mut spans);
+        // Most bodies hold no escape at all: one pass over them rules out every chain.
+        let escaped = body
+            .iter()
+            .any(|b| DECODINGS.iter().any(|d| d.triggers().contains(b)));
+        if escaped {
+            for chain in CHAINS {
+                if let Some(decoded) = decode_chain(body, chain) {
+                    self.find_in(&decoded.bytes, Some(&decoded.starts), &mut spans);
+                }
             }
         }
         if spans.is_empty() {
@@ -320,12 +347,7 @@ fn decode_chain(text: &[u8], chain: &[Decoding]) -> Option<Decoded> {
 }
 
 fn decode(text: &[u8], decoding: Decoding) -> Option<Decoded> {
-    let trigger: &[u8] = match decoding {
-        Decoding::Json => b"\\",
-        Decoding::Percent => b"%",
-        Decoding::Form => b"%+",
-        Decoding::Html => b"&",
-    };
+    let trigger = decoding.triggers();
     if !text.iter().any(|b| trigger.contains(b)) {
         return None;
     }

@@ -177,20 +177,26 @@ impl UserUpdate {
     /// Parses and checks a JSON update body with the wire names of the YCM page.
     pub fn from_json(json: &str) -> Result<UserUpdate> {
         check_size(json.len())?;
-        let value: Value = serde_json::from_str(json)
-            .map_err(|e| Error::invalid_body(format!("the update body is not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
-            return Err(Error::invalid_body("the update body must be a JSON object"));
+        let object = match serde_json::from_str::<ObjectOnce>(json) {
+            Ok(object) => object,
+            // Read again only to say what is wrong: not JSON, or JSON but not an object.
+            Err(_) => {
+                return Err(match serde_json::from_str::<Value>(json) {
+                    Err(e) => {
+                        Error::invalid_body(format!("the update body is not valid JSON: {e}"))
+                    }
+                    Ok(_) => Error::invalid_body("the update body must be a JSON object"),
+                })
+            }
         };
-        // A JSON object keeps the last of two equal keys; the body would then say one
-        // thing and send another.
-        if let Ok(FirstRepeatedKey(Some(name))) = serde_json::from_str(json) {
+        // The body would otherwise say one thing and send another.
+        if let Some(name) = object.repeated {
             return Err(Error::invalid_body(format!(
                 "field \"{}\" is given more than once; the update body may name each field only once",
                 crate::response::cut(&name, 64)
             )));
         }
-        UserUpdate::from_map(&map)
+        UserUpdate::from_map(&object.map)
     }
 
     /// Checks a parsed JSON object with the wire names of the YCM page.
@@ -272,35 +278,41 @@ impl Serialize for UserUpdate {
     }
 }
 
-/// The first key that a JSON object repeats, read without building the object.
-struct FirstRepeatedKey(Option<String>);
+/// A JSON object read in one pass, with the first key it repeats (a `serde_json::Map`
+/// would silently keep the last of two equal keys).
+struct ObjectOnce {
+    map: Map<String, Value>,
+    repeated: Option<String>,
+}
 
-impl<'de> serde::Deserialize<'de> for FirstRepeatedKey {
+impl<'de> serde::Deserialize<'de> for ObjectOnce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Keys;
-        impl<'de> serde::de::Visitor<'de> for Keys {
-            type Value = FirstRepeatedKey;
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = ObjectOnce;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
-                mut map: A,
-            ) -> Result<FirstRepeatedKey, A::Error> {
-                let mut seen = std::collections::HashSet::new();
-                let mut repeated = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    if repeated.is_none() && seen.contains(&key) {
-                        repeated = Some(key);
+                mut access: A,
+            ) -> Result<ObjectOnce, A::Error> {
+                let mut object = ObjectOnce {
+                    map: Map::new(),
+                    repeated: None,
+                };
+                while let Some(key) = access.next_key::<String>()? {
+                    let value = access.next_value::<Value>()?;
+                    if object.map.contains_key(&key) {
+                        object.repeated.get_or_insert(key);
                     } else {
-                        seen.insert(key);
+                        object.map.insert(key, value);
                     }
                 }
-                Ok(FirstRepeatedKey(repeated))
+                Ok(object)
             }
         }
-        deserializer.deserialize_map(Keys)
+        deserializer.deserialize_map(Members)
     }
 }
 

@@ -257,24 +257,19 @@ fn a_429_storm_pauses_the_run_and_it_still_completes() {
     );
 }
 
-/// A plan of `n` remark changes for users 20001 upward.
-fn remark_plan(client: &ycm::Client, n: u64) -> Plan {
+/// A one-worker run of 3 remark changes (users 20001 upward) against a mock whose next
+/// `throttled` requests get a 429 with `Retry-After: 0`.
+fn run_one_worker_against_429s(throttled: u32) -> ycm::sync::Report {
+    let server = mock();
+    let client = token_client(&server);
     let mut csv = String::from("userId,remark\n");
-    for id in 20001..20001 + n {
+    for id in 20001..=20003 {
         csv.push_str(&format!("{id},throttled\n"));
     }
     let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
-    Plan::build(client, &records, None).unwrap()
-}
-
-#[test]
-fn one_call_meeting_more_429s_than_its_retries_waits_them_out_with_the_run() {
-    let server = mock();
-    let client = token_client(&server);
-    let plan = remark_plan(&client, 3);
-    // One worker: the first update meets all five 429s, more than its 2 retries allow.
+    let plan = Plan::build(&client, &records, None).unwrap();
     server.set_faults(Faults {
-        fail_next: 5,
+        fail_next: throttled,
         fail_status: 429,
         retry_after: Some("0".into()),
         ..Faults::default()
@@ -283,7 +278,13 @@ fn one_call_meeting_more_429s_than_its_retries_waits_them_out_with_the_run() {
         concurrency: 1,
         ..ApplyOptions::default()
     };
-    let report = apply(&client, &plan, &options, |_| Control::Continue).unwrap();
+    apply(&client, &plan, &options, |_| Control::Continue).unwrap()
+}
+
+#[test]
+fn one_call_meeting_more_429s_than_its_retries_waits_them_out_with_the_run() {
+    // The first update meets all five 429s, more than its 2 retries allow.
+    let report = run_one_worker_against_429s(5);
     assert_eq!(report.stopped, None, "{}", report.to_jsonl());
     assert_eq!(
         report.counts()[&Outcome::Updated],
@@ -297,20 +298,7 @@ fn one_call_meeting_more_429s_than_its_retries_waits_them_out_with_the_run() {
 
 #[test]
 fn a_server_that_never_stops_throttling_stops_the_run() {
-    let server = mock();
-    let client = token_client(&server);
-    let plan = remark_plan(&client, 3);
-    server.set_faults(Faults {
-        fail_next: 1000,
-        fail_status: 429,
-        retry_after: Some("0".into()),
-        ..Faults::default()
-    });
-    let options = ApplyOptions {
-        concurrency: 1,
-        ..ApplyOptions::default()
-    };
-    let report = apply(&client, &plan, &options, |_| Control::Continue).unwrap();
+    let report = run_one_worker_against_429s(1000);
     assert_eq!(
         report.stopped,
         Some(StopReason::RateLimited),

@@ -25,6 +25,10 @@ use ureq::Agent;
 
 /// Statuses after which a request is sent again.
 const RETRY_STATUSES: [u16; 4] = [429, 502, 503, 504];
+/// The most retries of one call a shared gate may take over ([`Pace::after_response`]): a
+/// server that keeps throttling one request while others get through must not hold it for
+/// ever.
+const MAX_PACED_RETRIES: u32 = 20;
 
 /// One HTTP request, ready to send (and to send again).
 pub(crate) struct HttpRequest {
@@ -182,6 +186,7 @@ impl Transport {
     /// with a retryable status is returned as it is once retries are exhausted.
     pub fn send(&self, request: &HttpRequest, call: &mut Call) -> Result<HttpResponse> {
         let mut retries = 0;
+        let mut paced_retries = 0;
         let mut stale_resent = false;
         let mut fresh_only = false;
         loop {
@@ -228,6 +233,7 @@ impl Transport {
             let paced_retry = match (&call.pace, &outcome) {
                 (Some(pace), Ok(response)) => {
                     pace.after_response(response.status, response.retry_after)
+                        && paced_retries < MAX_PACED_RETRIES
                 }
                 _ => false,
             };
@@ -275,7 +281,9 @@ impl Transport {
                 call.check_cancelled()?;
                 return Err(call.interrupted());
             }
-            if !paced_retry {
+            if paced_retry {
+                paced_retries += 1;
+            } else {
                 retries += 1;
             }
         }
@@ -664,5 +672,63 @@ mod tests {
         let wait = parse_retry_after(&future).unwrap();
         assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    /// A gate that takes over every 429, as a run's limiter does while others get through.
+    struct AlwaysTakesOver;
+
+    impl Pace for AlwaysTakesOver {
+        fn before_attempt(&self) -> bool {
+            true
+        }
+        fn after_response(&self, status: u16, _: Option<Duration>) -> bool {
+            status == 429
+        }
+    }
+
+    #[test]
+    fn a_gate_takes_over_at_most_max_paced_retries_of_one_call() {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            loop {
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                reader.read_exact(&mut vec![0; length]).unwrap();
+                let body = r#"{"errcode":10007,"errmsg":"slow down","requestId":"r","status":"Failed","time":1}"#;
+                let reply = format!(
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                writer.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        let client = crate::Client::new(
+            Config::new(&url, crate::Auth::AccessToken(crate::Secret::new("t"))).unwrap(),
+        )
+        .unwrap();
+        let pace: std::sync::Arc<dyn Pace> = std::sync::Arc::new(AlwaysTakesOver);
+        let err = client
+            .paced(&pace)
+            .update_user(1, &crate::UserUpdate::new().company("x"))
+            .unwrap_err();
+        assert_eq!(err.code(), Code::RateLimited, "{err}");
+        // The gate's retries, then the call's own try and its 2 retries.
+        assert_eq!(err.info().attempts, MAX_PACED_RETRIES + 3);
     }
 }

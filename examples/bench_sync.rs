@@ -84,13 +84,18 @@ fn records(users: usize, every: usize, client: &Client) -> String {
     text
 }
 
-fn peak_rss_kib() -> u64 {
+/// A kB figure of this process's `/proc/self/status` (`VmHWM:` the peak RSS, `VmRSS:` now).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
 }
 
 fn latency(bin: &str) {
@@ -175,12 +180,7 @@ fn rate(bin: &str) {
 }
 
 fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    status_kib("VmRSS:")
 }
 
 fn memory(bin: &str) {

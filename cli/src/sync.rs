@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use ycm::sync::{
     apply, read_records, Action, ApplyOptions, Control, Event, Outcome, Plan, Rate, Report,
-    StopReason,
+    StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -355,23 +355,17 @@ fn write_report(out: &mut dyn Write, format: OutputFormat, report: &Report) -> s
         OutputFormat::Jsonl => out.write_all(report.to_jsonl().as_bytes()),
         OutputFormat::Csv => out.write_all(report.to_csv().as_bytes()),
         OutputFormat::Table => {
-            let header: Vec<String> = ["row", "userId", "outcome", "changed", "code", "message"]
-                .map(String::from)
-                .to_vec();
+            // The report's columns up to `message` (requestId and attempts are for files).
+            const SHOWN: usize = 6;
+            let header: Vec<String> = REPORT_COLUMNS[..SHOWN]
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
             let rows: Vec<Vec<String>> = report
                 .rows
                 .iter()
                 .filter(|r| r.outcome != Outcome::Unchanged)
-                .map(|r| {
-                    vec![
-                        r.row.to_string(),
-                        r.user_id.map(|id| id.to_string()).unwrap_or_default(),
-                        r.outcome.as_str().to_string(),
-                        r.changed.join(";"),
-                        r.code.to_string(),
-                        r.message.clone(),
-                    ]
-                })
+                .map(|r| r.cells()[..SHOWN].to_vec())
                 .collect();
             output::table(out, &header, &rows)
         }

@@ -30,5 +30,5 @@ pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
 pub use pace::Rate;
 pub use plan::{Action, Change, Plan, PlanItem, PLAN_FORMAT_VERSION, USER_NOT_FOUND_ERRCODE};
 pub use records::{parse_records, read_records, Format, Record, RecordError, Records};
-pub use report::{Outcome, Report, ReportRow, StopReason};
+pub use report::{Outcome, Report, ReportRow, StopReason, REPORT_COLUMNS};
 pub use values::{Changes, Values};

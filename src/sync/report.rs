@@ -87,6 +87,38 @@ pub struct ReportRow {
     pub attempts: u32,
 }
 
+/// The columns of a report row as text, in order (the report's CSV header).
+///
+/// ```
+/// assert_eq!(ycm::sync::REPORT_COLUMNS[1], "userId");
+/// ```
+pub const REPORT_COLUMNS: [&str; 8] = [
+    "row",
+    USER_ID,
+    "outcome",
+    "changed",
+    "code",
+    "message",
+    "requestId",
+    "attempts",
+];
+
+impl ReportRow {
+    /// The row's cells under [`REPORT_COLUMNS`]; `changed` joins the field names with `;`.
+    pub fn cells(&self) -> [String; 8] {
+        [
+            self.row.to_string(),
+            self.user_id.map(|id| id.to_string()).unwrap_or_default(),
+            self.outcome.as_str().to_string(),
+            self.changed.join(";"),
+            self.code.to_string(),
+            self.message.clone(),
+            self.request_id.clone(),
+            self.attempts.to_string(),
+        ]
+    }
+}
+
 /// A [`ReportRow`] as read back (from a journal), before its names are matched with the
 /// library's own.
 #[derive(Deserialize)]
@@ -223,33 +255,14 @@ impl Report {
         out
     }
 
-    /// A CSV with a header row; `changed` joins the field names with `;`.
+    /// A CSV with a header row ([`REPORT_COLUMNS`]; [`ReportRow::cells`] per row).
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let header = [
-            "row",
-            USER_ID,
-            "outcome",
-            "changed",
-            "code",
-            "message",
-            "requestId",
-            "attempts",
-        ];
-        writer.write_record(header).expect("writes to memory");
-        for r in &self.rows {
-            writer
-                .write_record([
-                    r.row.to_string(),
-                    r.user_id.map(|id| id.to_string()).unwrap_or_default(),
-                    r.outcome.as_str().to_string(),
-                    r.changed.join(";"),
-                    r.code.to_string(),
-                    r.message.clone(),
-                    r.request_id.clone(),
-                    r.attempts.to_string(),
-                ])
-                .expect("writes to memory");
+        writer
+            .write_record(REPORT_COLUMNS)
+            .expect("writes to memory");
+        for row in &self.rows {
+            writer.write_record(row.cells()).expect("writes to memory");
         }
         String::from_utf8(writer.into_inner().expect("flushes to memory")).expect("CSV of UTF-8")
     }

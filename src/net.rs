@@ -42,9 +42,10 @@ pub(crate) struct AttemptReport {
     pub interrupted: bool,
 }
 
-#[derive(Default)]
 struct AttemptState {
     cancel: Option<Cancel>,
+    /// When the attempt's share of the call's budget runs out.
+    deadline: Instant,
     /// Pooled connections must not be used: this attempt re-sends after a stale one.
     fresh_only: bool,
     report: AttemptReport,
@@ -58,12 +59,13 @@ thread_local! {
 pub(crate) struct Attempt(());
 
 impl Attempt {
-    /// Opens the scope of an attempt made with `cancel`; `fresh_only` keeps it off pooled
-    /// connections.
-    pub fn begin(cancel: Option<&Cancel>, fresh_only: bool) -> Attempt {
+    /// Opens the scope of an attempt made with `cancel` that must end by `deadline`;
+    /// `fresh_only` keeps it off pooled connections.
+    pub fn begin(cancel: Option<&Cancel>, deadline: Instant, fresh_only: bool) -> Attempt {
         ATTEMPT.with(|slot| {
             *slot.borrow_mut() = Some(AttemptState {
                 cancel: cancel.cloned(),
+                deadline,
                 fresh_only,
                 report: AttemptReport::default(),
             })
@@ -91,6 +93,25 @@ fn with_attempt<R>(f: impl FnOnce(&mut AttemptState) -> R) -> Option<R> {
 
 fn current_cancel() -> Option<Cancel> {
     with_attempt(|state| state.cancel.clone()).flatten()
+}
+
+/// How long an operation may take: ureq's `timeout`, or what is left of the attempt's
+/// budget when that ends sooner (then reported as the call's global timeout). The budget
+/// lives here rather than in a per-request ureq configuration, which ureq would copy for
+/// every request.
+fn bounded(timeout: NextTimeout) -> (Duration, ureq::Timeout) {
+    let own = (*timeout.after, timeout.reason);
+    match with_attempt(|state| state.deadline) {
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left < own.0 {
+                (left, ureq::Timeout::Global)
+            } else {
+                own
+            }
+        }
+        None => own,
+    }
 }
 
 /// After `EINTR`: whether the current call stops on signals (and then records that it
@@ -127,13 +148,13 @@ impl<In: Transport> Connector<In> for SocketConnector {
     ) -> Result<Option<Socket>, ureq::Error> {
         let cancel = current_cancel();
         let started = Instant::now();
-        let budget = *details.timeout.after;
+        let (budget, reason) = bounded(details.timeout);
         let addrs: Vec<SocketAddr> = details.addrs.iter().copied().collect();
         let mut last_error = ureq::Error::ConnectionFailed;
         for (i, addr) in addrs.iter().enumerate() {
             let left = budget.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(ureq::Error::Timeout(details.timeout.reason));
+                return Err(ureq::Error::Timeout(reason));
             }
             // Later addresses keep a share of the budget, as ureq's own connector does.
             let share = left / (addrs.len() - i) as u32;
@@ -153,9 +174,7 @@ impl<In: Transport> Connector<In> for SocketConnector {
                     );
                     return Ok(Some(Socket::new(stream, buffers)));
                 }
-                Err(ConnectError::TimedOut) => {
-                    last_error = ureq::Error::Timeout(details.timeout.reason)
-                }
+                Err(ConnectError::TimedOut) => last_error = ureq::Error::Timeout(reason),
                 Err(ConnectError::Cancelled) => return Err(cancelled()),
                 Err(ConnectError::Io(e)) => last_error = ureq::Error::Io(e),
             }
@@ -247,7 +266,7 @@ pub(crate) struct Socket {
     /// Output held back until the first read, so headers and body leave in one write.
     pending: Vec<u8>,
     /// The write timeout of the held-back output, and when it was given.
-    pending_timeout: Option<(NextTimeout, Instant)>,
+    pending_timeout: Option<(Duration, ureq::Timeout, Instant)>,
     /// The socket timeouts as last armed (whole milliseconds, rounded up).
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -315,13 +334,13 @@ impl Socket {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let Some((timeout, given)) = self.pending_timeout.take() else {
+        let Some((after, reason, given)) = self.pending_timeout.take() else {
             return Ok(());
         };
-        let left = timeout.after.saturating_sub(given.elapsed());
+        let left = after.saturating_sub(given.elapsed());
         if left.is_zero() {
             self.pending.clear();
-            return Err(ureq::Error::Timeout(timeout.reason));
+            return Err(ureq::Error::Timeout(reason));
         }
         arm(
             &self.stream,
@@ -332,9 +351,7 @@ impl Socket {
         let result = self.write_pending();
         self.pending.clear();
         result.map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                ureq::Error::Timeout(timeout.reason)
-            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ureq::Error::Timeout(reason),
             _ => ureq::Error::Io(e),
         })
     }
@@ -387,14 +404,14 @@ impl Transport for Socket {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.used = true;
         self.watch()?;
-        let timeout = timeout.for_write();
-        if timeout.after.is_zero() {
-            return Err(ureq::Error::Timeout(timeout.reason));
+        let (after, reason) = bounded(timeout.for_write());
+        if after.is_zero() {
+            return Err(ureq::Error::Timeout(reason));
         }
         self.pending
             .extend_from_slice(&self.buffers.output()[..amount]);
         with_attempt(|state| state.report.sent = true);
-        self.pending_timeout = Some((timeout, Instant::now()));
+        self.pending_timeout = Some((after, reason, Instant::now()));
         if self.pending.len() >= MAX_PENDING_OUTPUT {
             self.flush_pending()?;
         }
@@ -403,14 +420,14 @@ impl Transport for Socket {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let given = Instant::now();
+        let (after, reason) = bounded(timeout.for_read());
         self.used = true;
         self.watch()?;
         self.flush_pending()?;
-        let timeout = timeout.for_read();
         loop {
-            let left = timeout.after.saturating_sub(given.elapsed());
+            let left = after.saturating_sub(given.elapsed());
             if left.is_zero() {
-                return Err(ureq::Error::Timeout(timeout.reason));
+                return Err(ureq::Error::Timeout(reason));
             }
             arm(
                 &self.stream,
@@ -443,7 +460,7 @@ impl Transport for Socket {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Err(ureq::Error::Timeout(timeout.reason))
+                    return Err(ureq::Error::Timeout(reason))
                 }
                 Err(e) => return Err(ureq::Error::Io(e)),
             }

@@ -136,24 +136,33 @@ pub(crate) fn interpret(
 /// over the raw body, only its `requestId` and the strings of its `data` (a read that echoes
 /// a token) are redacted. `None` for anything else, which the full path then examines.
 fn success(body: &[u8], info: &CallInfo, redactor: &Redactor) -> Option<Reply> {
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
-        return None;
-    };
-    if map.get("status").and_then(Value::as_str) != Some("Success") {
+    // Anything unusual (a duplicate member, a wrong type) leaves the answer to
+    // parse_envelope.
+    let envelope: SuccessEnvelope = serde_json::from_slice(body).ok()?;
+    if envelope.status != "Success" {
         return None;
     }
-    let time = map.get("time")?.as_i64()?;
-    let Some(Value::String(request_id)) = map.get("requestId") else {
-        return None;
-    };
     let info = CallInfo {
-        request_id: cut(&redactor.text(request_id), 64).to_string(),
-        time,
+        request_id: cut(&redactor.text(&envelope.request_id), 64).to_string(),
+        time: envelope.time,
         ..info.clone()
     };
-    let mut data = map.remove("data").unwrap_or(Value::Null);
+    let mut data = envelope.data;
     redactor.value(&mut data);
     Some(Reply { info, data })
+}
+
+/// The members of a `Success` envelope that a reply keeps, read without building the
+/// others (`errcode`, `errmsg`, ...).
+#[derive(serde::Deserialize)]
+struct SuccessEnvelope<'a> {
+    #[serde(borrow)]
+    status: std::borrow::Cow<'a, str>,
+    time: i64,
+    #[serde(rename = "requestId", borrow)]
+    request_id: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    data: Value,
 }
 
 fn api_text(envelope: &Envelope) -> String {

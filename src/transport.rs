@@ -120,10 +120,40 @@ impl Call {
     }
 }
 
+/// The base URL in the parts every request URI is made of.
+struct BaseUri {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    /// The path prefix, without a trailing slash (often empty).
+    path: String,
+}
+
+impl BaseUri {
+    fn parse(base_url: &str) -> Result<BaseUri> {
+        let bad = |why: String| Error::invalid_argument(format!("base_url {base_url} {why}"));
+        let uri: http::Uri = base_url
+            .parse()
+            .map_err(|e| bad(format!("is not a valid request URI ({e})")))?;
+        let parts = uri.into_parts();
+        match (parts.scheme, parts.authority) {
+            (Some(scheme), Some(authority)) => Ok(BaseUri {
+                scheme,
+                authority,
+                path: parts
+                    .path_and_query
+                    .map(|p| p.path().trim_end_matches('/').to_string())
+                    .unwrap_or_default(),
+            }),
+            _ => Err(bad("has no scheme or host".into())),
+        }
+    }
+}
+
 /// The agent and the retry policy of a client.
 pub(crate) struct Transport {
     agent: Agent,
     base_url: String,
+    base: BaseUri,
     timeout: Duration,
     max_retries: u32,
     retry_base: Duration,
@@ -157,6 +187,7 @@ impl Transport {
         Ok(Transport {
             agent,
             base_url: config.base_url().to_string(),
+            base: BaseUri::parse(config.base_url())?,
             timeout: config.timeout,
             max_retries: config.max_retries,
             retry_base: config.retry_base,
@@ -214,7 +245,7 @@ impl Transport {
             }
             call.attempts += 1;
             let started = Instant::now();
-            let scope = Attempt::begin(call.cancel.as_ref(), fresh_only);
+            let scope = Attempt::begin(call.cancel.as_ref(), started + remaining, fresh_only);
             let outcome = self.attempt(request, remaining);
             let report = scope.finish();
             if outcome.is_err() {
@@ -391,19 +422,32 @@ impl Transport {
         Duration::from_millis(fastrand::u64(0..=millis))
     }
 
-    /// Runs one built request with the remaining budget as its global timeout.
+    /// The URI of `path` (path and query) under the base URL, from the base URL's parts
+    /// parsed once.
+    fn uri(&self, path: &str) -> std::result::Result<http::Uri, Failure> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Failure::fatal(Code::InvalidArgument, format!("bad request URL: {e}"))
+        };
+        let target = if self.base.path.is_empty() {
+            http::uri::PathAndQuery::try_from(path)
+        } else {
+            http::uri::PathAndQuery::try_from(format!("{}{path}", self.base.path))
+        }
+        .map_err(|e| bad(&e))?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.base.scheme.clone());
+        parts.authority = Some(self.base.authority.clone());
+        parts.path_and_query = Some(target);
+        http::Uri::from_parts(parts).map_err(|e| bad(&e))
+    }
+
+    /// Runs one built request (the attempt's budget is enforced by [`crate::net`]).
     fn run<S: ureq::AsSendBody>(
         &self,
         request: ureq::http::Result<http::Request<S>>,
-        budget: Duration,
     ) -> std::result::Result<std::result::Result<http::Response<ureq::Body>, ureq::Error>, Failure>
     {
         let request = request.map_err(|e| Failure::fatal(Code::InvalidArgument, e.to_string()))?;
-        let request = self
-            .agent
-            .configure_request(request)
-            .timeout_global(Some(budget))
-            .build();
         Ok(self.agent.run(request))
     }
 
@@ -416,19 +460,21 @@ impl Transport {
         // User-Agent and Accept come from the agent's configuration.
         let mut builder = http::Request::builder()
             .method(request.method.clone())
-            .uri(format!("{}{}", self.base_url, request.path));
+            .uri(self.uri(&request.path)?);
         if let Some(value) = &request.authorization {
-            builder = builder.header("Authorization", value);
+            builder = builder.header(http::header::AUTHORIZATION, value.as_str());
         }
         let started = Instant::now();
         let sent = match &request.body {
             Some((content_type, bytes)) => self.run(
                 builder
-                    .header("Content-Type", http::HeaderValue::from_static(content_type))
+                    .header(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(content_type),
+                    )
                     .body(bytes.as_slice()),
-                budget,
             )?,
-            None => self.run(builder.body(()), budget)?,
+            None => self.run(builder.body(()))?,
         };
         let classify = |e: ureq::Error| {
             let mut failure = self.classify(e, request);

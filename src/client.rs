@@ -183,7 +183,7 @@ impl Client {
 
     /// Reads the user first and refuses a limit the server would refuse.
     fn check_limit(&self, user_id: i64, limit: u32, call: &mut Call) -> Result<()> {
-        let reply = self.exchange(Method::GET, &user_path(user_id), None, call)?;
+        let reply = self.exchange(Method::GET, user_path(user_id), None, call)?;
         let (data, info) = data_object(reply)?;
         let user: User = typed(data, &info)?;
         let refuse = |text: String| Err(Error::with_info(Code::InvalidBody, text, info.clone()));
@@ -207,13 +207,13 @@ impl Client {
     fn exchange(
         &self,
         method: Method,
-        path: &str,
+        path: String,
         body: Option<Vec<u8>>,
         call: &mut Call,
     ) -> Result<Reply> {
         let mut request = HttpRequest {
             method,
-            path: path.to_string(),
+            path,
             authorization: None,
             body: body.map(|bytes| ("application/json", bytes)),
         };
@@ -285,9 +285,9 @@ impl Cancellable<'_> {
                 self.client.check_limit(user_id, limit, &mut call)?;
             }
         }
-        let reply =
-            self.client
-                .exchange(Method::PUT, &user_path(user_id), Some(body), &mut call)?;
+        let reply = self
+            .client
+            .exchange(Method::PUT, user_path(user_id), Some(body), &mut call)?;
         Ok(Updated { info: reply.info })
     }
 
@@ -321,7 +321,7 @@ impl Cancellable<'_> {
         let mut call = self.client.transport.start_call(self.cancel, self.pace);
         let reply = self
             .client
-            .exchange(Method::GET, &user_path(user_id), None, &mut call)?;
+            .exchange(Method::GET, user_path(user_id), None, &mut call)?;
         data_object(reply)
     }
 
@@ -330,7 +330,7 @@ impl Cancellable<'_> {
         let mut call = self.client.transport.start_call(self.cancel, self.pace);
         let reply = self
             .client
-            .exchange(Method::GET, &query.path(), None, &mut call)?;
+            .exchange(Method::GET, query.path(), None, &mut call)?;
         data_object(reply)
     }
 }

@@ -18,11 +18,14 @@ use crate::net::{Attempt, AttemptReport, SocketConnector};
 use crate::resolver::CachingResolver;
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
+use ureq::config::AutoHeaderValue;
 use ureq::http::{self, Method};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, RustlsConnector};
 use ureq::Agent;
 
+/// The `Accept` of every request: YCM answers JSON.
+const ACCEPT_JSON: http::HeaderValue = http::HeaderValue::from_static("application/json");
 /// Statuses after which a request is sent again.
 const RETRY_STATUSES: [u16; 4] = [429, 502, 503, 504];
 /// The most retries of one call a shared gate may take over ([`Pace::after_response`]): a
@@ -154,6 +157,7 @@ pub(crate) struct Transport {
     agent: Agent,
     base_url: String,
     base: BaseUri,
+    user_agent: http::HeaderValue,
     timeout: Duration,
     max_retries: u32,
     retry_base: Duration,
@@ -174,8 +178,10 @@ impl Transport {
             .proxy(None)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .user_agent(config.user_agent.as_str())
-            .accept("application/json")
+            // Both are set on each request from values made once (ureq would make them
+            // again for every request).
+            .user_agent(AutoHeaderValue::None)
+            .accept(AutoHeaderValue::None)
             .timeout_connect(Some(config.connect_timeout))
             .max_idle_connections_per_host(32)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
@@ -188,6 +194,8 @@ impl Transport {
             agent,
             base_url: config.base_url().to_string(),
             base: BaseUri::parse(config.base_url())?,
+            user_agent: http::HeaderValue::from_str(&config.user_agent)
+                .map_err(|e| Error::invalid_argument(format!("user_agent: {e}")))?,
             timeout: config.timeout,
             max_retries: config.max_retries,
             retry_base: config.retry_base,
@@ -457,10 +465,11 @@ impl Transport {
         request: &HttpRequest,
         budget: Duration,
     ) -> std::result::Result<HttpResponse, Failure> {
-        // User-Agent and Accept come from the agent's configuration.
         let mut builder = http::Request::builder()
             .method(request.method.clone())
-            .uri(self.uri(&request.path)?);
+            .uri(self.uri(&request.path)?)
+            .header(http::header::USER_AGENT, self.user_agent.clone())
+            .header(http::header::ACCEPT, ACCEPT_JSON);
         if let Some(value) = &request.authorization {
             builder = builder.header(http::header::AUTHORIZATION, value.as_str());
         }
@@ -493,15 +502,26 @@ impl Transport {
             .get("content-encoding")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.max_response_bytes)
-            .read_to_vec()
-            .map_err(|e| Failure {
-                http_status: status,
-                ..classify(e)
-            })?;
+        // Sized from Content-Length when it is within the cap, so the body is read into
+        // one allocation.
+        let expected = response
+            .body()
+            .content_length()
+            .filter(|&length| length <= self.max_response_bytes)
+            .unwrap_or(0);
+        let mut body = Vec::with_capacity(expected as usize);
+        std::io::Read::read_to_end(
+            &mut response
+                .body_mut()
+                .with_config()
+                .limit(self.max_response_bytes)
+                .reader(),
+            &mut body,
+        )
+        .map_err(|e| Failure {
+            http_status: status,
+            ..classify(ureq::Error::from(e))
+        })?;
         Ok(HttpResponse {
             status,
             retry_after,

@@ -253,8 +253,19 @@ impl UserUpdate {
 
     /// The JSON body sent on the wire.
     pub fn to_json(&self) -> String {
-        // Serialising strings and integers into a String cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        // Room for every value plus its quoted name and punctuation, so the body is written
+        // into one allocation; serialising strings and integers cannot fail.
+        let room = self
+            .strings
+            .iter()
+            .map(|(_, v)| v.len() + 32)
+            .sum::<usize>()
+            + 64;
+        let mut body = Vec::with_capacity(room);
+        if serde_json::to_writer(&mut body, self).is_err() {
+            return String::new();
+        }
+        String::from_utf8(body).unwrap_or_default()
     }
 }
 

@@ -287,11 +287,20 @@ fn raw_end(starts: &[usize], end: usize) -> usize {
         .unwrap_or(last + 1)
 }
 
+/// Every position of `needle` in `haystack`, overlapping ones included (none for an empty
+/// needle).
 fn find_all<'h>(haystack: &'h [u8], needle: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
-    let n = needle.len();
+    // Each needle is searched once per text, most texts are short: a first-byte scan costs
+    // less than building a substring finder.
     let first = needle.first().copied();
-    (0..haystack.len().saturating_sub(n.saturating_sub(1)))
-        .filter(move |i| n > 0 && Some(haystack[*i]) == first && &haystack[*i..*i + n] == needle)
+    let mut from = 0;
+    std::iter::from_fn(move || loop {
+        let at = from + memchr::memchr(first?, haystack.get(from..)?)?;
+        from = at + 1;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+    })
 }
 
 /// `body` with each span (merged where they overlap) replaced by [`REDACTED`].
@@ -539,6 +548,16 @@ fn base64_core(secret: &[u8], skip: usize, alphabet: &[u8; 64]) -> Zeroizing<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_all_gives_overlapping_positions_and_nothing_for_an_empty_needle() {
+        let all = |h: &[u8], n: &[u8]| find_all(h, n).collect::<Vec<_>>();
+        assert_eq!(all(b"aaaa", b"aa"), [0, 1, 2]);
+        assert_eq!(all(b"xabxab", b"ab"), [1, 4]);
+        assert_eq!(all(b"ab", b"abc"), [] as [usize; 0]);
+        assert_eq!(all(b"abc", b""), [] as [usize; 0]);
+        assert_eq!(all(b"", b"a"), [] as [usize; 0]);
+    }
 
     #[test]
     fn debug_never_shows_the_value() {

@@ -3,8 +3,9 @@
 //! drives and pools. A socket belongs to the process that opened it (after `fork()` the
 //! child closes it and opens its own), is watched by the call's [`Cancel`] while in use,
 //! sends a request's headers and body in one write, checks liveness with one peek per
-//! reuse, and re-arms its socket timeouts only when they change by a whole millisecond
-//! (rounded up, so a timeout is never early).
+//! reuse (before its first write, outside ureq's pool lock), and re-arms its socket
+//! timeouts only when they change by a whole millisecond (rounded up, so a timeout is never
+//! early).
 //!
 //! ureq drives a request synchronously on the calling thread, so the per-attempt facts
 //! the retry loop needs (the call's cancel flag, whether this attempt opened a connection
@@ -40,6 +41,8 @@ pub(crate) struct AttemptReport {
     pub received: bool,
     /// A signal handler ran during a wait and the call's flag stops on signals.
     pub interrupted: bool,
+    /// The pooled connection taken was found closed before anything was written to it.
+    pub found_closed: bool,
 }
 
 struct AttemptState {
@@ -276,6 +279,8 @@ pub(crate) struct Socket {
     watched_by: Option<Cancel>,
     /// Used since it was last offered to or taken from the pool.
     used: bool,
+    /// Taken from the pool: its liveness is checked before the first write.
+    check_before_write: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -298,6 +303,7 @@ impl Socket {
             generation: fork::generation(),
             watched_by: None,
             used: true,
+            check_before_write: false,
         }
     }
 
@@ -404,6 +410,13 @@ impl Transport for Socket {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.used = true;
         self.watch()?;
+        if std::mem::take(&mut self.check_before_write) && !peek_is_idle(&self.stream) {
+            with_attempt(|state| state.report.found_closed = true);
+            return Err(ureq::Error::Io(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server closed the pooled connection while it was idle",
+            )));
+        }
         let (after, reason) = bounded(timeout.for_write());
         if after.is_zero() {
             return Err(ureq::Error::Timeout(reason));
@@ -479,14 +492,14 @@ impl Transport for Socket {
             return false;
         }
         self.unwatch();
-        // ureq asks twice per reuse: when the response is done (the connection is offered
-        // to the pool) and when a request takes it out. Only the second peek tells anything
-        // new (a close or stray bytes while it sat idle); the first is skipped. ureq holds
-        // its pool lock during the second: one non-blocking recv.
-        if std::mem::take(&mut self.used) {
-            return true;
+        // ureq asks twice per reuse, under its pool lock: when the response is done (the
+        // connection is offered to the pool) and when a request takes it out. Only a check
+        // after the second tells anything new (a close or stray bytes while it sat idle):
+        // it is made before the first write, outside the lock (one non-blocking peek).
+        if !std::mem::take(&mut self.used) {
+            self.check_before_write = true;
         }
-        peek_is_idle(&self.stream)
+        true
     }
 }
 

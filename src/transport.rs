@@ -253,9 +253,19 @@ impl Transport {
             }
             call.attempts += 1;
             let started = Instant::now();
-            let scope = Attempt::begin(call.cancel.as_ref(), started + remaining, fresh_only);
-            let outcome = self.attempt(request, remaining);
-            let report = scope.finish();
+            let deadline = started + remaining;
+            let (outcome, report) = loop {
+                let scope = Attempt::begin(call.cancel.as_ref(), deadline, fresh_only);
+                let outcome = self.attempt(request, call.remaining());
+                let report = scope.finish();
+                if report.found_closed && !fresh_only {
+                    // The pooled connection taken was dead before anything was written to
+                    // it: not an attempt; make it on a new connection.
+                    fresh_only = true;
+                    continue;
+                }
+                break (outcome, report);
+            };
             if outcome.is_err() {
                 // A response that arrived is what happened, cancelled or not.
                 call.check_cancelled()?;

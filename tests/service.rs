@@ -253,6 +253,22 @@ fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
 }
 
 #[test]
+fn a_pooled_connection_found_closed_before_writing_is_replaced_without_an_attempt() {
+    let (url, connections) = raw_server(envelope_response(), true);
+    let client = client_for(&url, |c| {
+        c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
+    });
+    let update = UserUpdate::new().company("x");
+    for call in 1..=5 {
+        let done = client.update_user(13329, &update).unwrap();
+        assert_eq!(done.info.attempts, 1, "call {call}");
+        // The server's close (within 2 ms of its answer) has arrived before the next call.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 5);
+}
+
+#[test]
 fn oversized_response_headers_are_reported_as_such() {
     let mut answer = b"HTTP/1.1 200 OK\r\nX-Filler: ".to_vec();
     answer.extend(std::iter::repeat_n(b'a', 100 * 1024));

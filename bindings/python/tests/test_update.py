@@ -91,6 +91,15 @@ def test_every_keyword_reaches_the_server(mock: Mock) -> None:
     assert user["twoFactorAuthenticationEnable"] == "disable"
 
 
+def test_strings_that_need_escaping_arrive_as_given(mock: Mock) -> None:
+    # An all-string update is written by the package itself, not by json's encoder.
+    remark = 'say "hi" \\ back/slash, caf\u00e9, \U0001f600, \u2028'
+    with ycm.Client(mock.url, TOKEN) as client:
+        client.update_user(13329, {"remark": remark, "company": "\u00c5 & <b>"})
+    user = mock.user(13329)
+    assert (user["remark"], user["company"]) == (remark, "\u00c5 & <b>")
+
+
 def test_no_limit(mock: Mock) -> None:
     with ycm.Client(mock.url, TOKEN) as client:
         client.update_user(13329, pbx_creation_limit=ycm.NO_LIMIT)

@@ -62,5 +62,6 @@ fn an_update_on_a_pooled_connection_allocates_little() {
     });
     let per_call = total as f64 / CALLS as f64;
     eprintln!("allocations per update: {per_call:.1}");
-    assert!(per_call < 64.0, "{per_call:.1} allocations per update");
+    // 40 at the last count (53 before the hot-path work of issue 9; libcurl makes ~11).
+    assert!(per_call < 48.0, "{per_call:.1} allocations per update");
 }

@@ -8,9 +8,11 @@
 //! early).
 //!
 //! ureq drives a request synchronously on the calling thread, so the per-attempt facts
-//! the retry loop needs (the call's cancel flag, whether this attempt opened a connection
-//! or reused a pooled one, whether any response byte arrived) live in a thread-local
-//! [`Attempt`] scope that [`crate::transport`] opens around each attempt.
+//! (the call's cancel flag, the attempt's deadline, which caps every wait here and ureq's
+//! name resolution; whether this attempt opened a connection or reused a pooled one,
+//! whether that one was found closed before anything was written, whether any response
+//! byte arrived) live in a thread-local [`Attempt`] scope that [`crate::transport`] opens
+//! around each attempt.
 
 use crate::cancel::Cancel;
 use crate::fork;
@@ -114,6 +116,17 @@ fn bounded(timeout: NextTimeout) -> (Duration, ureq::Timeout) {
             }
         }
         None => own,
+    }
+}
+
+/// `timeout` capped by what is left of the attempt's budget, for the waits ureq makes
+/// itself (name resolution).
+pub(crate) fn capped(timeout: NextTimeout) -> NextTimeout {
+    let (after, reason) = bounded(timeout);
+    NextTimeout {
+        after: after.into(),
+        reason,
+        ..timeout
     }
 }
 
@@ -281,6 +294,8 @@ pub(crate) struct Socket {
     used: bool,
     /// Taken from the pool: its liveness is checked before the first write.
     check_before_write: bool,
+    /// Found closed (or sent stray bytes) while idle: nothing more is written or read.
+    found_closed: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -304,6 +319,7 @@ impl Socket {
             watched_by: None,
             used: true,
             check_before_write: false,
+            found_closed: false,
         }
     }
 
@@ -411,11 +427,13 @@ impl Transport for Socket {
         self.used = true;
         self.watch()?;
         if std::mem::take(&mut self.check_before_write) && !peek_is_idle(&self.stream) {
+            // Kept: a TLS layer above swallows this error and would hand the request's
+            // records to a later write.
+            self.found_closed = true;
             with_attempt(|state| state.report.found_closed = true);
-            return Err(ureq::Error::Io(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "the server closed the pooled connection while it was idle",
-            )));
+        }
+        if self.found_closed {
+            return Err(found_closed());
         }
         let (after, reason) = bounded(timeout.for_write());
         if after.is_zero() {
@@ -434,6 +452,9 @@ impl Transport for Socket {
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let given = Instant::now();
         let (after, reason) = bounded(timeout.for_read());
+        if self.found_closed {
+            return Err(found_closed());
+        }
         self.used = true;
         self.watch()?;
         self.flush_pending()?;
@@ -481,8 +502,9 @@ impl Transport for Socket {
     }
 
     fn is_open(&mut self) -> bool {
-        if self.generation != fork::generation() {
-            // Opened by the parent process: the pool drops it, which closes this copy.
+        if self.generation != fork::generation() || self.found_closed {
+            // Opened by the parent process (the pool drops it, which closes this copy), or
+            // found closed.
             return false;
         }
         if with_attempt(|state| state.fresh_only).unwrap_or(false) {
@@ -492,8 +514,8 @@ impl Transport for Socket {
             return false;
         }
         self.unwatch();
-        // ureq asks twice per reuse, under its pool lock: when the response is done (the
-        // connection is offered to the pool) and when a request takes it out. Only a check
+        // ureq asks twice per reuse: when the response is done (the connection is offered
+        // to the pool) and, under its pool lock, when a request takes it out. Only a check
         // after the second tells anything new (a close or stray bytes while it sat idle):
         // it is made before the first write, outside the lock (one non-blocking peek).
         if !std::mem::take(&mut self.used) {
@@ -501,6 +523,14 @@ impl Transport for Socket {
         }
         true
     }
+}
+
+/// The error of every write and read on a connection found closed before its request.
+fn found_closed() -> ureq::Error {
+    ureq::Error::Io(io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the server closed the pooled connection while it was idle",
+    ))
 }
 
 /// One non-blocking peek: an idle keep-alive connection has nothing to read; end-of-file,

@@ -31,7 +31,9 @@ impl Resolver for CachingResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let (Some(authority), Some(scheme)) = (uri.authority(), uri.scheme()) else {
-            return self.fallback.resolve(uri, config, timeout);
+            return self
+                .fallback
+                .resolve(uri, config, crate::net::capped(timeout));
         };
         let port = authority
             .port_u16()
@@ -52,7 +54,10 @@ impl Resolver for CachingResolver {
                 return Ok(addrs.clone());
             }
         }
-        let addrs = self.fallback.resolve(uri, config, timeout)?;
+        // ureq has no per-request budget here (ycm's sockets keep it): cap the lookup by it.
+        let addrs = self
+            .fallback
+            .resolve(uri, config, crate::net::capped(timeout))?;
         self.lock().insert(key, (addrs.clone(), now + CACHE_TTL));
         Ok(addrs)
     }

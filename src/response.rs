@@ -136,8 +136,11 @@ pub(crate) fn interpret(
 /// over the raw body, only its `requestId` and the strings of its `data` (a read that echoes
 /// a token) are redacted. `None` for anything else, which the full path then examines.
 fn success(body: &[u8], info: &CallInfo, redactor: &Redactor) -> Option<Reply> {
-    // Anything unusual (a duplicate member, a wrong type) leaves the answer to
-    // parse_envelope.
+    // Anything unusual (not an object: a derived struct would also read an array; a
+    // duplicate member, a wrong type) leaves the answer to parse_envelope.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
     let envelope: SuccessEnvelope = serde_json::from_slice(body).ok()?;
     if envelope.status != "Success" {
         return None;
@@ -480,6 +483,9 @@ mod tests {
             ("", "empty"),
             ("<html>", "not JSON"),
             ("[]", "not an object"),
+            // In the order of a Success envelope's members: still not an envelope.
+            (r#"["Success",1,"r",{}]"#, "not an object"),
+            (r#" ["Success",1,"r"]"#, "not an object"),
             (r#"{"status":"Success","time":1}"#, "requestId"),
             (r#"{"requestId":"r","time":1}"#, "status"),
             (r#"{"requestId":"r","status":"Success"}"#, "time"),

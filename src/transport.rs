@@ -2,11 +2,14 @@
 //! with the web PKI roots or the caller's `ca_file`, no proxy from the environment, no
 //! redirects, error statuses returned as responses, names resolved by
 //! [`crate::resolver`]) and the retry loop around it. A call has
-//! one deadline (`timeout_ms`) that covers every attempt and every wait; retries happen only
+//! one deadline (`timeout_ms`) that covers every attempt and every wait (kept by
+//! [`crate::net`]'s sockets, not by a per-request ureq configuration); retries happen only
 //! where they are safe (connect failures, timeouts and resets before a complete response,
 //! 429, 502, 503, 504), with exponential backoff and full jitter, honouring `Retry-After`.
-//! A request that fails on a reused pooled connection before any response byte arrived (the
-//! server closed it while it sat idle) is re-sent once at once on a fresh connection,
+//! A pooled connection found closed before the request was written to it is dropped and
+//! the attempt made on the next one (not counted: nothing was sent). A request that fails
+//! on a reused pooled connection before any response byte arrived (the server closed it
+//! while the request was on its way) is re-sent once at once on a fresh connection,
 //! whatever `max_retries` says. A call made with a [`Cancel`] stops as soon as it is
 //! triggered. Each attempt is logged (DEBUG), each retry too (WARN).
 
@@ -26,6 +29,10 @@ use ureq::Agent;
 
 /// The `Accept` of every request: YCM answers JSON.
 const ACCEPT_JSON: http::HeaderValue = http::HeaderValue::from_static("application/json");
+/// Idle keep-alive connections a client keeps.
+const MAX_IDLE_CONNECTIONS: usize = 32;
+/// The most a response's `Content-Length` reserves before its body arrives.
+const MAX_BODY_RESERVATION: u64 = 64 * 1024;
 /// Statuses after which a request is sent again.
 const RETRY_STATUSES: [u16; 4] = [429, 502, 503, 504];
 /// The most retries of one call a shared gate may take over ([`Pace::after_response`]): a
@@ -183,7 +190,7 @@ impl Transport {
             .user_agent(AutoHeaderValue::None)
             .accept(AutoHeaderValue::None)
             .timeout_connect(Some(config.connect_timeout))
-            .max_idle_connections_per_host(32)
+            .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         crate::fork::install();
@@ -253,15 +260,17 @@ impl Transport {
             }
             call.attempts += 1;
             let started = Instant::now();
-            let deadline = started + remaining;
+            let mut found_closed = 0;
             let (outcome, report) = loop {
-                let scope = Attempt::begin(call.cancel.as_ref(), deadline, fresh_only);
+                let fresh = fresh_only || found_closed > MAX_IDLE_CONNECTIONS;
+                let scope = Attempt::begin(call.cancel.as_ref(), call.deadline, fresh);
                 let outcome = self.attempt(request, call.remaining());
                 let report = scope.finish();
-                if report.found_closed && !fresh_only {
-                    // The pooled connection taken was dead before anything was written to
-                    // it: not an attempt; make it on a new connection.
-                    fresh_only = true;
+                if report.found_closed && !fresh {
+                    // The pooled connection taken was closed before anything was written
+                    // to it (the pool has dropped it): not an attempt; make it on the next
+                    // pooled connection (the others may well be alive), or a new one.
+                    found_closed += 1;
                     continue;
                 }
                 break (outcome, report);
@@ -512,13 +521,14 @@ impl Transport {
             .get("content-encoding")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        // Sized from Content-Length when it is within the cap, so the body is read into
-        // one allocation.
+        // Sized from Content-Length, so a usual body is read into one allocation (but a
+        // server's word reserves no more than MAX_BODY_RESERVATION).
         let expected = response
             .body()
             .content_length()
-            .filter(|&length| length <= self.max_response_bytes)
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(self.max_response_bytes)
+            .min(MAX_BODY_RESERVATION);
         let mut body = Vec::with_capacity(expected as usize);
         std::io::Read::read_to_end(
             &mut response

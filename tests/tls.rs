@@ -340,3 +340,118 @@ fn a_certificate_block_that_is_not_a_certificate_is_refused_at_construction() {
         "{err}"
     );
 }
+
+/// An HTTPS server on a thread, with `identity`: answers each request with a Success
+/// envelope and, 20 ms later, sends one more TLS record nobody asked for (as a server
+/// sending a late session ticket or an alert might), keeping the connection open. Counts
+/// the connections and the requests it received.
+fn https_server_with_stray_records(
+    identity: &TlsIdentity,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{Read, Write};
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    let certs = CertificateDer::pem_slice_iter(&identity.cert_chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(&identity.private_key_pem).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let (connections, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (counted_connections, counted_requests) = (connections.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            // At once (Nagle would hold the answer's last segment for the client's ACK).
+            stream.set_nodelay(true).unwrap();
+            counted_connections.fetch_add(1, Ordering::SeqCst);
+            let (config, requests) = (config.clone(), counted_requests.clone());
+            std::thread::spawn(move || {
+                let connection = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(connection, stream);
+                let mut input = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request: the head, then Content-Length bytes of body.
+                    let head_end = loop {
+                        if let Some(at) = input.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        match tls.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => input.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&input[..head_end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    while input.len() < head_end + length {
+                        match tls.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => input.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    input.drain(..head_end + length);
+                    requests.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"requestId":"r1","status":"Success","time":1664437503}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if tls
+                        .write_all(answer.as_bytes())
+                        .and_then(|()| tls.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    if tls.write_all(b"stray").and_then(|()| tls.flush()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections, requests)
+}
+
+#[test]
+fn a_pooled_tls_connection_with_stray_bytes_is_not_written_to() {
+    let ca = Ca::new("ycm test CA");
+    let (url, connections, requests) = https_server_with_stray_records(&ca.server(&["localhost"]));
+    let ca_pem = pem_file(&ca);
+    let client = client(&url, Some(ca_pem.path()));
+    for call in 1..=3 {
+        let done = client.update_user(13329, &update()).expect("update");
+        assert_eq!(done.info.attempts, 1, "call {call}");
+        // The stray record has arrived before the next call takes the connection.
+        std::thread::sleep(std::time::Duration::from_millis(60));
+    }
+    // Calls 2 and 3 found their pooled connection unusable before writing (the peek saw
+    // the stray record) and sent their one request on a new connection: had the request's
+    // records gone out on the old one too (the TLS layer swallows the first write error),
+    // the server would count 5.
+    assert_eq!(requests.load(Ordering::SeqCst), 3);
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}

@@ -109,13 +109,13 @@ def _user_id(value: object) -> int:
 
 
 # UTF-8 as is (not \u escapes) and compact, as the library writes it; made once (json.dumps
-# with options builds an encoder per call).
+# with options builds a JSONEncoder per call, and each encode() still builds its C encoder).
 _BODY_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def _encode_body(body: Dict[str, Any]) -> str:
     """``_BODY_ENCODER.encode(body)``, written directly when every value is a str (the
-    usual update): the encoder makes a new C encoder object for every call."""
+    usual update), which skips the C encoder object ``encode()`` makes for every call."""
     for value in body.values():
         if type(value) is not str:
             return _BODY_ENCODER.encode(body)

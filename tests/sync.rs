@@ -143,6 +143,42 @@ fn paged_reads_cover_a_large_input() {
 }
 
 #[test]
+fn a_slow_callback_that_aborts_leaves_only_the_call_in_flight() {
+    let server = mock();
+    let client = token_client(&server);
+    let mut csv = String::from("userId,company\n");
+    for id in 20001..=20012 {
+        csv.push_str(&format!("{id},Slow {id}\n"));
+    }
+    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let options = ApplyOptions {
+        concurrency: 1,
+        ..ApplyOptions::default()
+    };
+    let plan = Plan::build(&client, &records, None).unwrap();
+    let mut done = 0;
+    let report = apply(&client, &plan, &options, |event| {
+        if let Event::Done { .. } = event {
+            done += 1;
+            if done == 3 {
+                // A callback that takes its time (a UI, a database write) before aborting:
+                // the one worker must not have gone on through the list meanwhile.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                return Control::Abort;
+            }
+        }
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(report.stopped, Some(StopReason::Aborted));
+    let sent: usize = puts(&server).values().sum();
+    assert!(
+        (3..=4).contains(&sent),
+        "{sent} PUTs after an abort on the 3rd"
+    );
+}
+
+#[test]
 fn a_stopped_run_resumed_with_its_journal_sends_nothing_twice() {
     let server = mock();
     let client = token_client(&server);

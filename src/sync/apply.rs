@@ -168,7 +168,10 @@ pub fn apply(
     let pace: Arc<dyn Pace> = limiter.clone();
     let next = AtomicUsize::new(0);
     let updates = work.len();
-    let (events, received) = mpsc::channel::<(usize, ReportRow)>();
+    // A rendezvous: a worker takes its next update only once this thread has its last row,
+    // so an abort (or any stop) decided on that row leaves at most the calls in flight, not
+    // a worker that ran ahead of the callback.
+    let (events, received) = mpsc::sync_channel::<(usize, ReportRow)>(0);
     let mut stopped: Option<StopReason> = None;
     let mut failures = 0usize;
     let mut done = 0usize;

@@ -29,8 +29,11 @@ use ureq::Agent;
 
 /// The `Accept` of every request: YCM answers JSON.
 const ACCEPT_JSON: http::HeaderValue = http::HeaderValue::from_static("application/json");
-/// Idle keep-alive connections a client keeps.
-const MAX_IDLE_CONNECTIONS: usize = 32;
+/// Idle keep-alive connections a client keeps, in all and to its one host: one for each
+/// worker of a bulk apply at its highest concurrency, which under a rate cap all wait, their
+/// connections idle, at the same moment (ureq's defaults, 10 and 3, made most of them
+/// reconnect after every wait).
+const MAX_IDLE_CONNECTIONS: usize = crate::sync::MAX_CONCURRENCY as usize;
 /// The most a response's `Content-Length` reserves before its body arrives.
 const MAX_BODY_RESERVATION: u64 = 64 * 1024;
 /// Statuses after which a request is sent again.
@@ -190,6 +193,7 @@ impl Transport {
             .user_agent(AutoHeaderValue::None)
             .accept(AutoHeaderValue::None)
             .timeout_connect(Some(config.connect_timeout))
+            .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();

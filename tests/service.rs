@@ -1,6 +1,7 @@
 //! The transport inside long-running services: cancellation from another thread, a server
 //! that closes idle keep-alive connections (the stale-connection re-send), timeouts that
-//! name the budget that ran out, and oversized response headers. Each runs against a real
+//! name the budget that ran out, a pool that holds a connection per caller, and oversized
+//! response headers. Each runs against a real
 //! loopback peer: ycm-mock, or a raw TCP server scripted here.
 
 mod common;
@@ -161,10 +162,15 @@ fn timeouts_name_the_budget_that_ran_out() {
     );
 }
 
-/// A raw HTTP/1.1 server on a thread: answers each request on a connection with `answer`
-/// and then, when `close_after` says so, closes the connection without saying so (no
-/// `Connection: close`), as servers with short keep-alive timeouts do.
-fn raw_server(answer: Vec<u8>, close_after_each: bool) -> (String, Arc<AtomicUsize>) {
+/// A raw HTTP/1.1 server on a thread: answers each request on a connection with `answer`,
+/// `delay` after reading it, and then, when `close_after_each` says so, closes the
+/// connection without saying so (no `Connection: close`), as servers with short keep-alive
+/// timeouts do. Counts the connections it accepts.
+fn raw_server(
+    answer: Vec<u8>,
+    delay: Duration,
+    close_after_each: bool,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
@@ -174,13 +180,13 @@ fn raw_server(answer: Vec<u8>, close_after_each: bool) -> (String, Arc<AtomicUsi
             let Ok(stream) = stream else { return };
             counted.fetch_add(1, Ordering::SeqCst);
             let answer = answer.clone();
-            std::thread::spawn(move || serve(stream, &answer, close_after_each));
+            std::thread::spawn(move || serve(stream, &answer, delay, close_after_each));
         }
     });
     (url, connections)
 }
 
-fn serve(stream: TcpStream, answer: &[u8], close_after_each: bool) {
+fn serve(stream: TcpStream, answer: &[u8], delay: Duration, close_after_each: bool) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -199,7 +205,11 @@ fn serve(stream: TcpStream, answer: &[u8], close_after_each: bool) {
             }
         }
         let mut body = vec![0u8; content_length];
-        if reader.read_exact(&mut body).is_err() || writer.write_all(answer).is_err() {
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        std::thread::sleep(delay);
+        if writer.write_all(answer).is_err() {
             return;
         }
         if close_after_each {
@@ -228,7 +238,7 @@ fn envelope_response() -> Vec<u8> {
 
 #[test]
 fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
-    let (url, connections) = raw_server(envelope_response(), true);
+    let (url, connections) = raw_server(envelope_response(), Duration::ZERO, true);
     let client = client_for(&url, |c| {
         c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
     });
@@ -254,7 +264,7 @@ fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
 
 #[test]
 fn a_pooled_connection_found_closed_before_writing_is_replaced_without_an_attempt() {
-    let (url, connections) = raw_server(envelope_response(), true);
+    let (url, connections) = raw_server(envelope_response(), Duration::ZERO, true);
     let client = client_for(&url, |c| {
         c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
     });
@@ -269,11 +279,41 @@ fn a_pooled_connection_found_closed_before_writing_is_replaced_without_an_attemp
 }
 
 #[test]
+fn as_many_callers_as_the_bulk_engines_top_concurrency_keep_their_connections() {
+    // A bulk apply at its highest concurrency is this many threads on one client, and under
+    // a rate cap they all wait together between requests: every connection is idle in the
+    // pool at once, and each must still be there for its next request, or every request
+    // pays a new connect (and, over TLS, a handshake).
+    let callers = ycm::sync::MAX_CONCURRENCY as usize;
+    // Answers slow enough for every caller to be in flight at once.
+    let (url, connections) = raw_server(envelope_response(), Duration::from_millis(50), false);
+    let client = client_for(&url, |c| c);
+    let update = UserUpdate::new().company("x");
+    let all_idle = std::sync::Barrier::new(callers);
+    std::thread::scope(|scope| {
+        for _ in 0..callers {
+            scope.spawn(|| {
+                for _ in 0..3 {
+                    client.update_user(13329, &update).unwrap();
+                    all_idle.wait();
+                }
+            });
+        }
+    });
+    // A caller opens a connection only when every one in the pool is busy with another.
+    let opened = connections.load(Ordering::SeqCst);
+    assert!(
+        opened <= callers,
+        "{callers} callers opened {opened} connections"
+    );
+}
+
+#[test]
 fn oversized_response_headers_are_reported_as_such() {
     let mut answer = b"HTTP/1.1 200 OK\r\nX-Filler: ".to_vec();
     answer.extend(std::iter::repeat_n(b'a', 100 * 1024));
     answer.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
-    let (url, _) = raw_server(answer, true);
+    let (url, _) = raw_server(answer, Duration::ZERO, true);
     let client = client_for(&url, |c| c);
     let err = client.get_user(1).unwrap_err();
     assert_eq!(err.code(), Code::BadResponse);

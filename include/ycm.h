@@ -712,7 +712,8 @@ void ycm_plan_free(struct ycm_plan *plan);
  "throttled":N}` (one row per plan item, in order; "throttled" counts the 429s met). A run
  that stopped early still returns `YCM_OK`, with "stopped" set to "cancelled", "aborted",
  "credentials_refused", "max_failures" or "rate_limited". A journal that cannot be opened,
- is locked by another run or is corrupt fails the call before anything is sent.
+ is locked by another run, was started for another input or is corrupt fails the call
+ before anything is sent.
  Thread-safe (two runs on one journal at once: the second is refused).
  */
 struct ycm_status ycm_sync_apply(const struct ycm_client *client,

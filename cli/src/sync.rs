@@ -11,12 +11,11 @@ use crate::output::{self, cell};
 use crate::signal;
 use crate::ui::{self, Progress};
 use crate::Context;
-use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use ycm::sync::{
-    apply, read_records, Action, ApplyOptions, Control, Event, Outcome, Plan, Rate, Report,
-    StopReason, REPORT_COLUMNS,
+    apply, read_records, Action, ApplyOptions, Control, Event, Journal, Outcome, Plan, Rate,
+    Report, StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -173,34 +172,6 @@ fn interrupted_before_sending() -> Failure {
     }
 }
 
-/// Refuses a journal that an earlier run started for another input.
-fn check_journal(path: &Path, plan: &Plan) -> Result<(), Failure> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(()); // absent (or unreadable: the library says so when it opens it)
-    };
-    let Some(first) = text.lines().next() else {
-        return Ok(());
-    };
-    let started = serde_json::from_str::<Value>(first).ok().and_then(|h| {
-        h.get("input_hash")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    match started {
-        Some(hash) if hash != plan.input_hash => Err(Failure::usage(format!(
-            "--journal \"{}\" belongs to a run over another input (sha256 {}, this input is {}): give a new journal file, or the input it was started with",
-            path.display(),
-            short(&hash),
-            short(&plan.input_hash)
-        ))),
-        _ => Ok(()),
-    }
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
-}
-
 fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     let interactive = std::io::stdin().is_terminal();
     if !args.yes && !interactive {
@@ -232,7 +203,8 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
     };
     if let Some(journal) = &args.journal {
-        check_journal(journal, &plan)?;
+        // Refused before the confirmation is asked (the run would refuse it too).
+        Journal::check_input(journal, &plan.input_hash)?;
     }
     let updates = plan.counts().get(&Action::Update).copied().unwrap_or(0);
     context.note(&format!("ycm: plan: {}", counts_text(&plan)));

@@ -368,7 +368,8 @@ impl Callbacks {
 /// "throttled":N}` (one row per plan item, in order; "throttled" counts the 429s met). A run
 /// that stopped early still returns `YCM_OK`, with "stopped" set to "cancelled", "aborted",
 /// "credentials_refused", "max_failures" or "rate_limited". A journal that cannot be opened,
-/// is locked by another run or is corrupt fails the call before anything is sent.
+/// is locked by another run, was started for another input or is corrupt fails the call
+/// before anything is sent.
 /// Thread-safe (two runs on one journal at once: the second is refused).
 #[no_mangle]
 pub unsafe extern "C" fn ycm_sync_apply(

@@ -4,8 +4,10 @@
 //! with the input's hash. Each update is journalled `sent` before its request leaves and
 //! `done`, with its outcome, when it ends. Reopened by a rerun, it says which records are
 //! done with the same desired values (skipped) and which were sent without a `done` (read
-//! again and compared before anything is sent). A torn last line (a kill in mid-write) is
-//! cut off; a bad line anywhere else is refused, naming it.
+//! again and compared before anything is sent). A journal started for another input is
+//! refused: its `done` records were compared with what YCM held then, not with the plan at
+//! hand. A torn last line (a kill in mid-write) is cut off; a bad line anywhere else is
+//! refused, naming it.
 
 use super::report::ReportRow;
 use super::values::Values;
@@ -15,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -81,8 +83,8 @@ pub struct Journal {
     done: HashMap<i64, (String, ReportRow)>,
     /// Whether a torn last line was cut off when it was opened.
     pub repaired: bool,
-    /// The input hash of the run that started the journal.
-    pub started_with: String,
+    /// The input hash of this run (and of the run that started the journal).
+    input_hash: String,
 }
 
 /// The hash of a record's desired values, independent of their order.
@@ -103,8 +105,36 @@ pub fn desired_hash(desired: &Values) -> String {
 }
 
 impl Journal {
+    /// Refuses the journal at `path` if a run over another input than `input_hash` started
+    /// it, without opening it for writing or taking its lock: for a caller that asks for
+    /// confirmation before a run. An absent journal, or one whose first line is not a
+    /// header, passes (opening it says what is wrong).
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("ycm-doc3-{}.journal", std::process::id()));
+    /// drop(ycm::sync::Journal::open(&path, "input-a")?);
+    /// assert!(ycm::sync::Journal::check_input(&path, "input-a").is_ok());
+    /// let refused = ycm::sync::Journal::check_input(&path, "input-b").unwrap_err();
+    /// assert!(refused.message().contains("another input"));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), ycm::Error>(())
+    /// ```
+    pub fn check_input(path: &Path, input_hash: &str) -> Result<()> {
+        let Ok(file) = File::open(path) else {
+            return Ok(());
+        };
+        let mut first = String::new();
+        if BufReader::new(file).read_line(&mut first).is_err() {
+            return Ok(());
+        }
+        match serde_json::from_str::<Header>(first.trim_end()) {
+            Ok(header) => refuse_another_input(path, &header.input_hash, input_hash),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Opens (or creates) the journal at `path` for a run over the input `input_hash`, locked
-    /// for this process until it is dropped.
+    /// for this process until it is dropped. Refused when another input's run started it.
     pub fn open(path: &Path, input_hash: &str) -> Result<Journal> {
         let shown = path.display();
         let mut file = OpenOptions::new()
@@ -143,7 +173,7 @@ impl Journal {
             sent: HashMap::new(),
             done: HashMap::new(),
             repaired: false,
-            started_with: input_hash.to_string(),
+            input_hash: input_hash.to_string(),
         };
         if text.is_empty() {
             let header = Header {
@@ -159,44 +189,25 @@ impl Journal {
     }
 
     fn load(&mut self, text: &str) -> Result<()> {
-        let shown = self.path.display().to_string();
         let complete = text.ends_with('\n');
         let lines: Vec<&str> = text.split_terminator('\n').collect();
-        for (i, line) in lines.iter().enumerate() {
-            let last = i + 1 == lines.len();
-            let parsed = if i == 0 {
-                serde_json::from_str::<Header>(line).map(|h| {
-                    self.started_with = h.input_hash;
-                    h.journal == JOURNAL_KIND && h.format_version == JOURNAL_VERSION
-                })
-            } else {
-                serde_json::from_str::<Entry>(line).map(|entry| {
-                    self.note(entry);
-                    true
-                })
-            };
-            match parsed {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(Error::invalid_argument(format!(
-                        "journal \"{shown}\" is not a ycm sync journal of version {JOURNAL_VERSION}"
-                    )))
-                }
-                Err(_) if last && !complete && i > 0 => {
+        self.check_header(lines.first().copied().unwrap_or(""))?;
+        for (i, line) in lines.iter().enumerate().skip(1) {
+            match serde_json::from_str::<Entry>(line) {
+                Ok(entry) => self.note(entry),
+                Err(_) if i + 1 == lines.len() && !complete => {
                     // A kill in mid-write: cut the torn line off (its bytes, not its text,
                     // which may hold a replacement character).
                     let keep = text.len() - line.len();
                     self.file.set_len(keep as u64).map_err(|e| {
-                        Error::invalid_argument(format!("journal \"{shown}\" cannot be repaired: {e}"))
+                        Error::invalid_argument(format!(
+                            "journal \"{}\" cannot be repaired: {e}",
+                            self.path.display()
+                        ))
                     })?;
                     self.repaired = true;
                 }
-                Err(e) => {
-                    return Err(Error::invalid_argument(format!(
-                        "journal \"{shown}\" is corrupt at line {}: {e}; refusing to guess what was applied",
-                        i + 1
-                    )))
-                }
+                Err(e) => return Err(self.corrupt(i + 1, e)),
             }
         }
         if complete || self.repaired {
@@ -207,6 +218,26 @@ impl Journal {
             .seek(SeekFrom::End(0))
             .and_then(|_| self.file.write_all(b"\n"))
             .map_err(|e| self.write_error(e))
+    }
+
+    /// Accepts the first line only if it is the header of a ycm journal of this version
+    /// started for this run's input.
+    fn check_header(&self, line: &str) -> Result<()> {
+        let header: Header = serde_json::from_str(line).map_err(|e| self.corrupt(1, e))?;
+        if header.journal != JOURNAL_KIND || header.format_version != JOURNAL_VERSION {
+            return Err(Error::invalid_argument(format!(
+                "journal \"{}\" is not a ycm sync journal of version {JOURNAL_VERSION}",
+                self.path.display()
+            )));
+        }
+        refuse_another_input(&self.path, &header.input_hash, &self.input_hash)
+    }
+
+    fn corrupt(&self, line_number: usize, e: serde_json::Error) -> Error {
+        Error::invalid_argument(format!(
+            "journal \"{}\" is corrupt at line {line_number}: {e}; refusing to guess what was applied",
+            self.path.display()
+        ))
     }
 
     fn note(&mut self, entry: Entry) {
@@ -276,6 +307,20 @@ impl Journal {
     }
 }
 
+/// The refusal of a journal that a run over the input `started` began, for a run over `this`.
+fn refuse_another_input(path: &Path, started: &str, this: &str) -> Result<()> {
+    if started == this {
+        return Ok(());
+    }
+    let short = |hash: &str| hash.chars().take(12).collect::<String>();
+    Err(Error::invalid_argument(format!(
+        "journal \"{}\" belongs to a run over another input (sha256 {}, this input is {}): give a new journal file, or the input it was started with",
+        path.display(),
+        short(started),
+        short(this)
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +387,32 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let err = Journal::open(&path, "h").map(|_| ()).unwrap_err();
         assert!(err.message().contains("corrupt at line 2"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_journal_of_another_input_is_refused_and_left_as_it_was() {
+        let path = temp("other-input");
+        {
+            let mut journal = Journal::open(&path, "aaaaaaaaaaaaaaaa").unwrap();
+            journal.sent(1, "d").unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        for refused in [
+            Journal::open(&path, "bbbbbbbbbbbbbbbb").map(|_| ()),
+            Journal::check_input(&path, "bbbbbbbbbbbbbbbb"),
+        ] {
+            let err = refused.unwrap_err();
+            assert_eq!(err.code(), crate::error::Code::InvalidArgument);
+            assert!(
+                err.message()
+                    .contains("another input (sha256 aaaaaaaaaaaa, this input is bbbbbbbbbbbb)"),
+                "{err}"
+            );
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(Journal::check_input(&path, "aaaaaaaaaaaaaaaa").is_ok());
+        assert!(Journal::check_input(&temp("absent"), "b").is_ok());
         std::fs::remove_file(&path).unwrap();
     }
 }

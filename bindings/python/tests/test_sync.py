@@ -375,6 +375,22 @@ def test_a_run_killed_mid_way_and_rerun_with_its_journal_sends_nothing_twice(
     rerun_and_check(mock, journal)
 
 
+def test_a_journal_of_another_input_is_refused_and_nothing_is_sent(
+    tmp_path: Path, mock: Mock
+) -> None:
+    # Its "done" rows were checked against what YCM held then: skipping by them would
+    # leave a user changed since then as it is.
+    journal = tmp_path / "sync.journal"
+    with client_for(mock) as client:
+        client.apply_sync([{"userId": 20001, "remark": "first"}], journal=journal)
+        assert puts(mock)[20001] == 1
+        started = journal.read_bytes()
+        with pytest.raises(ycm.InvalidArgumentError, match="belongs to a run over another input"):
+            client.apply_sync([{"userId": 20002, "remark": "second"}], journal=journal)
+    assert sum(puts(mock).values()) == 1
+    assert journal.read_bytes() == started
+
+
 def test_ctrl_c_stops_the_run_with_keyboard_interrupt_and_keeps_the_journal(
     tmp_path: Path, mock: Mock
 ) -> None:

@@ -679,7 +679,8 @@ class Client:
 
         ``concurrency`` updates in flight at once; ``rate`` requests per ``interval_s``
         seconds (with ``burst``) caps the pace client-side; ``journal`` is a file the run
-        appends to and a rerun with the same records resumes from (nothing is sent twice);
+        appends to and a rerun with the same records resumes from (nothing is sent twice;
+        a journal started for other records raises :class:`ycm.InvalidArgumentError`);
         ``max_failures`` stops the run once that many records failed. A run that stops
         early (refused credentials, ``max_failures``, a throttling that outlasts the
         retries) still returns its report, with ``stopped`` set.

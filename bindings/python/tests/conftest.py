@@ -29,6 +29,10 @@ REPO = Path(__file__).resolve().parents[3]
 TOKEN = "ycm-mock-token"
 CLIENT_ID = "ycm-mock-client"
 CLIENT_SECRET = "ycm-mock-secret"
+# The first line of a child script that gets Ctrl-C (SIGINT): Python's own handler, as when
+# it runs in a terminal. A shell that starts the test suite in the background without job
+# control starts it with SIGINT ignored, and a child inherits that and keeps it.
+CTRL_C_AS_IN_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
 
 
 class Mock:
@@ -101,7 +105,7 @@ def read_first_line(
         while b"\n" not in buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not selector.select(remaining):
-                raise RuntimeError(f"{name} printed no URL within {timeout} s")
+                raise RuntimeError(f"{name} printed no line within {timeout} s")
             chunk = os.read(process.stdout.fileno(), 4096)
             if not chunk:
                 raise RuntimeError(f"{name} exited with status {process.wait()}")

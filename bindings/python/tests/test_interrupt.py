@@ -21,10 +21,10 @@ from typing import Iterator
 import pytest
 
 import ycm
-from conftest import TOKEN, Mock, read_first_line
+from conftest import CTRL_C_AS_IN_A_TERMINAL, TOKEN, Mock, read_first_line
 from proxy import Proxy
 
-SCRIPT = """
+SCRIPT = CTRL_C_AS_IN_A_TERMINAL + """
 import json, sys, time
 import ycm
 

@@ -24,7 +24,7 @@ import pytest
 
 import ycm
 import ycm.aio
-from conftest import TOKEN, Mock, read_first_line
+from conftest import CTRL_C_AS_IN_A_TERMINAL, TOKEN, Mock, read_first_line
 
 
 def puts(mock: Mock) -> Counter[int]:
@@ -302,7 +302,7 @@ def test_cancelling_an_async_apply_waits_for_the_run_to_stop(mock: Mock) -> None
 
 # --- runs stopped from outside, resumed with their journal ---------------------------------
 
-CHILD = """
+CHILD = CTRL_C_AS_IN_A_TERMINAL + """
 import json, sys, time
 import ycm
 

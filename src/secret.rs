@@ -176,15 +176,18 @@ fn needles_of(raw: &[u8]) -> Vec<Needle> {
 }
 
 impl<'a> Redactor<'a> {
-    /// A redactor of these secrets (at most three; empty ones change nothing).
-    pub fn new(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor<'a> {
-        let mut redactor = Redactor::default();
-        for (i, secret) in secrets.into_iter().enumerate() {
+    /// A redactor of these secrets (at most three, checked when it compiles; empty ones
+    /// change nothing).
+    pub fn new<const N: usize>(secrets: [&'a Secret; N]) -> Redactor<'a> {
+        const {
             assert!(
-                i < MAX_SECRETS,
-                "a request carries at most {MAX_SECRETS} secrets"
-            );
-            redactor.sets[i] = secret.needles();
+                N <= MAX_SECRETS,
+                "a request carries at most MAX_SECRETS secrets"
+            )
+        };
+        let mut redactor = Redactor::default();
+        for (set, secret) in redactor.sets.iter_mut().zip(secrets) {
+            *set = secret.needles();
         }
         redactor
     }

@@ -778,36 +778,16 @@ mod tests {
 
     #[test]
     fn a_gate_takes_over_at_most_max_paced_retries_of_one_call() {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut writer = stream;
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                reader.read_exact(&mut vec![0; length]).unwrap();
-                let body = r#"{"errcode":10007,"errmsg":"slow down","requestId":"r","status":"Failed","time":1}"#;
-                let reply = format!(
-                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                writer.write_all(reply.as_bytes()).unwrap();
-            }
-        });
+        use ycm_mock::scripted::{response, ScriptedServer, Step};
+        let body =
+            br#"{"errcode":10007,"errmsg":"slow down","requestId":"r","status":"Failed","time":1}"#;
+        let throttling = ScriptedServer::start(vec![Step::Send(response(
+            429,
+            &[("Retry-After", "0")],
+            body,
+        ))])
+        .unwrap();
+        let url = throttling.url();
         let client = crate::Client::new(
             Config::new(&url, crate::Auth::AccessToken(crate::Secret::new("t"))).unwrap(),
         )

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{mock, TOKEN};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -186,30 +186,10 @@ fn raw_server(
     (url, connections)
 }
 
-fn serve(stream: TcpStream, answer: &[u8], delay: Duration, close_after_each: bool) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut content_length = 0usize;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0u8; content_length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+fn serve(mut stream: TcpStream, answer: &[u8], delay: Duration, close_after_each: bool) {
+    while ycm_mock::scripted::read_request(&mut stream, || true).is_some() {
         std::thread::sleep(delay);
-        if writer.write_all(answer).is_err() {
+        if stream.write_all(answer).is_err() {
             return;
         }
         if close_after_each {

@@ -354,7 +354,7 @@ fn https_server_with_stray_records(
 ) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
     let certs = CertificateDer::pem_slice_iter(&identity.cert_chain_pem)
@@ -387,31 +387,7 @@ fn https_server_with_stray_records(
             std::thread::spawn(move || {
                 let connection = rustls::ServerConnection::new(config).unwrap();
                 let mut tls = rustls::StreamOwned::new(connection, stream);
-                let mut input = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    // One request: the head, then Content-Length bytes of body.
-                    let head_end = loop {
-                        if let Some(at) = input.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break at + 4;
-                        }
-                        match tls.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => input.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&input[..head_end]).to_ascii_lowercase();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    while input.len() < head_end + length {
-                        match tls.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => input.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    input.drain(..head_end + length);
+                while ycm_mock::scripted::read_request(&mut tls, || true).is_some() {
                     requests.fetch_add(1, Ordering::SeqCst);
                     let body = r#"{"requestId":"r1","status":"Success","time":1664437503}"#;
                     let answer = format!(

@@ -500,7 +500,7 @@ impl Drop for ScriptedServer {
 
 fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping: &AtomicBool) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-    while let Some(request) = read_request(&mut stream, stopping) {
+    while let Some(request) = read_request(&mut stream, || !stopping.load(Ordering::SeqCst)) {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let step = &script[n.min(script.len() - 1)];
         let keep_open = match step {
@@ -540,12 +540,16 @@ fn serve(mut stream: TcpStream, script: &[Step], counter: &AtomicUsize, stopping
     }
 }
 
-/// Reads one request (headers and Content-Length body); `None` when the peer is gone.
-fn read_request(stream: &mut TcpStream, stopping: &AtomicBool) -> Option<Vec<u8>> {
+/// Reads one HTTP/1.1 request, head and `Content-Length` body, from `stream` (a socket, a
+/// TLS stream); `None` when the peer is gone or `keep_going` turns false (checked before
+/// each read: give the socket a read timeout for it to be checked while the peer is
+/// quiet). For test peers written by hand; clients do not pipeline, so nothing is read
+/// beyond one request.
+pub fn read_request(stream: &mut impl Read, keep_going: impl Fn() -> bool) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        if stopping.load(Ordering::SeqCst) {
+        if !keep_going() {
             return None;
         }
         if let Some(end) = find(&data, b"\r\n\r\n") {

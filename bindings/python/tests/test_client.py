@@ -7,6 +7,8 @@ import dataclasses
 import gc
 import pickle
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -46,6 +48,29 @@ def test_context_manager_closes(mock: Mock) -> None:
     assert client.closed
     with pytest.raises(ycm.ClientClosedError):
         client.update_user(13329, company="x")
+
+
+def test_close_waits_for_the_calls_under_way_and_refuses_new_ones(mock: Mock) -> None:
+    mock.faults(latency_ms=400)
+    client = ycm.Client(mock.url, TOKEN, allow_insecure_http=True)
+    results: List[object] = []
+    started = threading.Event()
+
+    def call() -> None:
+        started.set()
+        results.append(client.update_user(13329, company="before close").request_id)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    started.wait()
+    time.sleep(0.1)  # the update is under way (the mock answers after 0.4 s)
+    client.close()
+    # close() returned only once the call under way had ended, and it succeeded.
+    assert len(results) == 1 and isinstance(results[0], str), results
+    worker.join()
+    assert mock.user(13329)["company"] == "before close"
+    with pytest.raises(ycm.ClientClosedError):
+        client.get_user(13329)
 
 
 def test_finalizer_frees_the_handle(mock: Mock) -> None:

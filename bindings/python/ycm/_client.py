@@ -12,7 +12,7 @@ import collections.abc
 import ctypes
 import json
 import os
-import time
+import threading
 import weakref
 from datetime import datetime
 from json.encoder import encode_basestring as _encode_string
@@ -422,7 +422,7 @@ class _Handle:
     to the process's end rather than freed under a thread that is about to use it.
     """
 
-    __slots__ = ("pointer", "lock", "active", "closing", "__weakref__")
+    __slots__ = ("pointer", "lock", "active", "closing", "drained", "__weakref__")
 
     def __init__(self, pointer: Any) -> None:
         self.pointer: Optional[Any] = pointer
@@ -430,6 +430,8 @@ class _Handle:
         self.lock = _thread.allocate_lock()
         self.active = 0
         self.closing = False
+        # Made by a close() that found calls under way; set by the last of them to end.
+        self.drained: Optional[threading.Event] = None
 
     def acquire(self) -> Any:
         with self.lock:
@@ -441,15 +443,20 @@ class _Handle:
     def release(self) -> None:
         with self.lock:
             self.active -= 1
+            if not self.active and self.drained is not None:
+                self.drained.set()
 
     def close(self) -> bool:
-        """Refuses new calls and waits for those under way; False when already closed."""
+        """Refuses new calls and waits for those under way (they end within their
+        ``timeout_ms``); False when already closed."""
         with self.lock:
             if self.closing:
                 return False
             self.closing = True
-        while self.active:  # calls under way end within their timeout_ms
-            time.sleep(0.001)
+            if not self.active:
+                return True
+            drained = self.drained = threading.Event()
+        drained.wait()
         return True
 
     def free(self) -> None:

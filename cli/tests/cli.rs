@@ -430,6 +430,62 @@ fn exit_codes_1_2_and_5() {
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_RATE_LIMITED");
 }
 
+/// A name whose lookup never ends (a resolver that does not answer) costs the call's
+/// budget, not a hang: `getaddrinfo` is replaced, for this one name, by one that sleeps.
+#[test]
+fn a_host_name_that_never_resolves_times_out_within_timeout_ms() {
+    let s = Setup::new();
+    let source = s.path("hang_dns.c");
+    std::fs::write(
+        &source,
+        r#"#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <netdb.h>
+#include <string.h>
+#include <unistd.h>
+typedef int (*lookup_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res) {
+    if (node != NULL && strcmp(node, "dns-hangs.invalid") == 0) {
+        sleep(60);
+        return EAI_AGAIN;
+    }
+    return ((lookup_fn)dlsym(RTLD_NEXT, "getaddrinfo"))(node, service, hints, res);
+}
+"#,
+    )
+    .unwrap();
+    let library = s.path("hang_dns.so");
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .arg("-ldl")
+        .status()
+        .expect("cc runs");
+    assert!(built.success(), "cc could not build the getaddrinfo shim");
+    let started = Instant::now();
+    let out = run(s
+        .ycm()
+        .env("LD_PRELOAD", &library)
+        .args(["users", "get", "13329", "--timeout-ms", "700"])
+        .args(["--base-url", "https://dns-hangs.invalid"]));
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let error = &json(&out.stderr)["error"];
+    assert_eq!(error["code"], "YCM_ERR_TIMEOUT", "{}", out.stderr);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("timeout_ms (700 ms)"),
+        "{}",
+        out.stderr
+    );
+    // A hang guard, far from the budget: without the bound the lookup takes 60 s.
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}
+
 // --- settings ------------------------------------------------------------------------------
 
 #[test]

@@ -1,8 +1,8 @@
 //! The `ycm` binary end to end against ycm-mock (started in this process on port 0): every
 //! command, every output format parsed back, every exit code, the precedence of settings,
 //! the secret never in argv or output, progress absent when stderr is not a terminal, the
-//! settings-file permission warning, and Ctrl-C during `sync apply` followed by a resume that
-//! sends no record twice.
+//! settings-file permission warning, a name lookup that never ends, and Ctrl-C during `sync
+//! apply` followed by a resume that sends no record twice.
 
 use serde_json::Value;
 use std::collections::HashMap;

@@ -133,8 +133,9 @@ impl Call {
     }
 }
 
-/// The base URL in the parts every request URI is made of.
+/// The base URL as given (for messages) and in the parts every request URI is made of.
 struct BaseUri {
+    text: String,
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
     /// The path prefix, without a trailing slash (often empty).
@@ -150,6 +151,7 @@ impl BaseUri {
         let parts = uri.into_parts();
         match (parts.scheme, parts.authority) {
             (Some(scheme), Some(authority)) => Ok(BaseUri {
+                text: base_url.to_string(),
                 scheme,
                 authority,
                 path: parts
@@ -165,7 +167,6 @@ impl BaseUri {
 /// The agent and the retry policy of a client.
 pub(crate) struct Transport {
     agent: Agent,
-    base_url: String,
     base: BaseUri,
     user_agent: http::HeaderValue,
     timeout: Duration,
@@ -203,7 +204,6 @@ impl Transport {
         let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());
         Ok(Transport {
             agent,
-            base_url: config.base_url().to_string(),
             base: BaseUri::parse(config.base_url())?,
             user_agent: http::HeaderValue::from_str(&config.user_agent)
                 .map_err(|e| Error::invalid_argument(format!("user_agent: {e}")))?,
@@ -619,7 +619,7 @@ impl Transport {
     /// budget that ran out: `connect_timeout_ms` for a connect, `timeout_ms` otherwise.
     fn classify(&self, error: ureq::Error, request: &HttpRequest) -> Failure {
         let what = format!("{} {}", request.method, path_only(&request.path));
-        let base_url = self.base_url.as_str();
+        let base_url = self.base.text.as_str();
         let limit = self.max_response_bytes;
         match error {
             ureq::Error::Timeout(ureq::Timeout::Connect) => Failure::retryable(

@@ -216,12 +216,19 @@ fn envelope_response() -> Vec<u8> {
     .into_bytes()
 }
 
-#[test]
-fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
+/// A raw server that closes each connection just after its answer, and a client of it that
+/// makes no retries (so only the stale-connection handling can save a call).
+fn closing_server_and_client_without_retries() -> (Client, Arc<AtomicUsize>) {
     let (url, connections) = raw_server(envelope_response(), Duration::ZERO, true);
     let client = client_for(&url, |c| {
         c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
     });
+    (client, connections)
+}
+
+#[test]
+fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
+    let (client, connections) = closing_server_and_client_without_retries();
     let update = UserUpdate::new().company("x");
     let (mut failures, mut resent) = (Vec::new(), 0);
     for _ in 0..300 {
@@ -244,10 +251,7 @@ fn a_server_closing_idle_connections_costs_no_failure_even_without_retries() {
 
 #[test]
 fn a_pooled_connection_found_closed_before_writing_is_replaced_without_an_attempt() {
-    let (url, connections) = raw_server(envelope_response(), Duration::ZERO, true);
-    let client = client_for(&url, |c| {
-        c.retries(0, Duration::from_millis(10), Duration::from_millis(10))
-    });
+    let (client, connections) = closing_server_and_client_without_retries();
     let update = UserUpdate::new().company("x");
     for call in 1..=5 {
         let done = client.update_user(13329, &update).unwrap();

@@ -32,6 +32,19 @@ fn temp_path(name: &str) -> PathBuf {
     path
 }
 
+/// CSV records setting one field of the users `ids` to `value(id)`.
+fn one_field_records(
+    field: &str,
+    ids: std::ops::RangeInclusive<i64>,
+    value: impl Fn(i64) -> String,
+) -> ycm::sync::Records {
+    let mut csv = format!("userId,{field}\n");
+    for id in ids {
+        csv.push_str(&format!("{id},{}\n", value(id)));
+    }
+    parse_records(csv.as_bytes(), Format::Csv).unwrap()
+}
+
 /// 30 generated users (paged reads: more than 50 records would be needed for pages, so this
 /// also covers single reads), some changed, some not, plus bad and unknown records.
 fn records_csv(server: &MockServer) -> String {
@@ -125,11 +138,7 @@ fn a_sync_sends_only_the_changes_and_reports_every_record() {
 fn paged_reads_cover_a_large_input() {
     let server = mock();
     let client = token_client(&server);
-    let mut csv = String::from("userId,remark\n");
-    for id in 20001..=20117 {
-        csv.push_str(&format!("{id},paged {}\n", id % 2));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("remark", 20001..=20117, |id| format!("paged {}", id % 2));
     let before = server.stats();
     let plan = Plan::build(&client, &records, None).unwrap();
     let stats = server.stats();
@@ -146,11 +155,7 @@ fn paged_reads_cover_a_large_input() {
 fn a_slow_callback_that_aborts_leaves_only_the_call_in_flight() {
     let server = mock();
     let client = token_client(&server);
-    let mut csv = String::from("userId,company\n");
-    for id in 20001..=20012 {
-        csv.push_str(&format!("{id},Slow {id}\n"));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("company", 20001..=20012, |id| format!("Slow {id}"));
     let options = ApplyOptions {
         concurrency: 1,
         ..ApplyOptions::default()
@@ -182,11 +187,7 @@ fn a_slow_callback_that_aborts_leaves_only_the_call_in_flight() {
 fn a_stopped_run_resumed_with_its_journal_sends_nothing_twice() {
     let server = mock();
     let client = token_client(&server);
-    let mut csv = String::from("userId,company\n");
-    for id in 20001..=20040 {
-        csv.push_str(&format!("{id},Resumed {id}\n"));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("company", 20001..=20040, |id| format!("Resumed {id}"));
     let journal = temp_path("resume.journal");
     let options = ApplyOptions {
         concurrency: 3,
@@ -263,11 +264,7 @@ fn a_saved_plan_leaves_a_user_changed_since_alone() {
 fn a_429_storm_pauses_the_run_and_it_still_completes() {
     let server = mock();
     let client = token_client(&server);
-    let mut csv = String::from("userId,remark\n");
-    for id in 20001..=20012 {
-        csv.push_str(&format!("{id},storm\n"));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("remark", 20001..=20012, |_| "storm".to_string());
     let plan = Plan::build(&client, &records, None).unwrap();
     server.set_faults(Faults {
         fail_next: 4,
@@ -298,11 +295,7 @@ fn a_429_storm_pauses_the_run_and_it_still_completes() {
 fn run_one_worker_against_429s(throttled: u32) -> ycm::sync::Report {
     let server = mock();
     let client = token_client(&server);
-    let mut csv = String::from("userId,remark\n");
-    for id in 20001..=20003 {
-        csv.push_str(&format!("{id},throttled\n"));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("remark", 20001..=20003, |_| "throttled".to_string());
     let plan = Plan::build(&client, &records, None).unwrap();
     server.set_faults(Faults {
         fail_next: throttled,
@@ -352,11 +345,7 @@ fn a_server_that_never_stops_throttling_stops_the_run() {
 fn refused_credentials_stop_the_whole_run_at_once() {
     let server = mock();
     let good = token_client(&server);
-    let mut csv = String::from("userId,remark\n");
-    for id in 20001..=20030 {
-        csv.push_str(&format!("{id},refused\n"));
-    }
-    let records = parse_records(csv.as_bytes(), Format::Csv).unwrap();
+    let records = one_field_records("remark", 20001..=20030, |_| "refused".to_string());
     let plan = Plan::build(&good, &records, None).unwrap();
     let revoked = token_client_with(&server, "revoked-token");
     let options = ApplyOptions {

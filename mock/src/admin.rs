@@ -1,7 +1,8 @@
 //! The admin interface under `/__mock/` for tests that run the binary (C, Python): read the
-//! counters (per user too), the request log and a stored user; set faults and the rate
-//! limit; revoke or expire tokens; reset the server. No authentication, not counted in `Stats`, not logged, and faults never
-//! apply to it.
+//! counters (per user too), the request log and a stored user; set faults, the rate limit
+//! and the error style; revoke or expire tokens; list and unblock locked-out addresses;
+//! reset the server. No authentication, not counted in `Stats`, not logged, faults and the
+//! error style never apply to it.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::envelope::json_response;
 use crate::faults::Faults;
 use crate::ratelimit::RateLimit;
 use crate::state::Shared;
+use crate::style::ErrorStyle;
 
 /// The `/__mock/...` routes.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -28,6 +30,12 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/__mock/updates", get(updates))
         .route("/__mock/updates/{id}", get(updates_of))
         .route("/__mock/rate-limit", get(rate_limit).post(set_rate_limit))
+        .route(
+            "/__mock/error-style",
+            get(error_style).post(set_error_style),
+        )
+        .route("/__mock/blocked", get(blocked))
+        .route("/__mock/unblock", post(unblock))
         .route("/__mock/revoke", post(revoke))
         .route("/__mock/expire", post(expire))
         .route("/__mock/reset", post(reset))
@@ -117,6 +125,38 @@ async fn set_rate_limit(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
         }
     };
     shared.lock().limiter.set(limit);
+    ok()
+}
+
+async fn error_style(State(shared): State<Arc<Shared>>) -> Response {
+    let style = shared.lock().error_style;
+    json_response(StatusCode::OK, &json!(style))
+}
+
+/// Body: `http` or `ok`, bare or as a JSON string (`"ok"`).
+async fn set_error_style(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    let trimmed = text.trim();
+    let bare = trimmed
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(trimmed);
+    match bare.parse::<ErrorStyle>() {
+        Ok(style) => {
+            shared.lock().error_style = style;
+            ok()
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn blocked(State(shared): State<Arc<Shared>>) -> Response {
+    let blocked = shared.lock().lockout.blocked();
+    json_response(StatusCode::OK, &json!(blocked))
+}
+
+async fn unblock(State(shared): State<Arc<Shared>>) -> Response {
+    shared.lock().lockout.unblock_all();
     ok()
 }
 

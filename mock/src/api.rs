@@ -1,7 +1,8 @@
 //! The YCM user endpoints: query one user (v1), list users with paging and sorting (v2),
 //! update a user (v1), plus the envelope answers for unknown paths (404) and wrong methods
-//! (405). Each handler checks the bearer token first, then its parameters, then the stored
-//! data, and answers with the envelopes of `envelope.rs`.
+//! (405). Each handler checks the bearer token first (YCM's 1000035 / 1000036 when it is
+//! refused), then its parameters, then the stored data, and answers with the envelopes of
+//! `envelope.rs`.
 
 use std::sync::Arc;
 
@@ -13,9 +14,11 @@ use serde_json::Value;
 
 use crate::envelope::{
     success, success_with_json_data, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER,
-    ERR_INVALID_TOKEN, ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
+    ERR_MALFORMED_JSON, ERR_USER_NOT_FOUND,
 };
+use crate::errcode::{INVALID_TOKEN, TOKEN_EXPIRED};
 use crate::state::Shared;
+use crate::tokens::AccessState;
 use crate::users::{self, User};
 
 const DEFAULT_PAGE_SIZE: usize = 10;
@@ -40,14 +43,21 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, &'static str> {
         .ok_or("malformed Authorization header (expected: Bearer <access token>)")
 }
 
-/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`.
+/// Fails with 401 unless the request carries `Authorization: Bearer <accepted token>`:
+/// 1000035 `TOKEN_EXPIRED` for an issued token past its lifetime, 1000036 `INVALID_TOKEN`
+/// for anything else. Such a refusal is not a failed authentication for the lock-out.
 fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
-    let unauthorized =
-        |msg: &str| Failure::with_status(StatusCode::UNAUTHORIZED, ERR_INVALID_TOKEN, msg);
+    let refuse = |code, detail: &str| Failure::named(StatusCode::UNAUTHORIZED, code, detail);
     match bearer_token(headers) {
-        Err(msg) => Err(unauthorized(msg)),
-        Ok(token) if shared.access_token_ok(token) => Ok(()),
-        Ok(_) => Err(unauthorized("invalid or expired access token")),
+        Err(msg) => Err(refuse(INVALID_TOKEN, msg)),
+        Ok(token) => match shared.access_state(token) {
+            AccessState::Valid => Ok(()),
+            AccessState::Expired => Err(refuse(TOKEN_EXPIRED, "the access token has expired")),
+            AccessState::Unknown => Err(refuse(
+                INVALID_TOKEN,
+                "unknown, revoked or replaced access token",
+            )),
+        },
     }
 }
 

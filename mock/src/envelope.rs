@@ -1,8 +1,10 @@
-//! The YCM response envelope and the error codes the mock answers with. Every resource
-//! response is `{"requestId", "status", "time"}` plus `data` for reads and `errcode` +
-//! `errmsg` when `status` is `"Failed"`; this module builds those bodies, hands out unique
-//! 32-hex-digit request ids, and owns the OAuth-style `{"error", "error_description"}` bodies
-//! of the token endpoint.
+//! The YCM response envelope. Every resource response is `{"requestId", "status", "time"}`
+//! plus `data` for reads and `errcode` + `errmsg` when `status` is `"Failed"`; this module
+//! builds those bodies, hands out unique 32-hex-digit request ids, and builds every `Failed`
+//! answer from a [`Failure`]: YCM's documented codes with their name as `errmsg` and the
+//! mock's explanation in `detail`, the OAuth members `error` + `error_description` the token
+//! endpoints add, and `Retry-After` for throttling. Each `Failed` response is marked with
+//! [`FailedEnvelope`] so the error style (`crate::style`) can find it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -10,24 +12,26 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::errcode::{self, ErrCode};
 
 /// Bad request: a required header is missing or wrong, unknown path, wrong method.
-pub(crate) const ERR_BAD_REQUEST: i64 = 10001;
+pub(crate) const ERR_BAD_REQUEST: i64 = errcode::BAD_REQUEST.code;
 /// A parameter (path, query or body field) breaks a rule; the message names it.
-pub(crate) const ERR_INVALID_PARAMETER: i64 = 10002;
+pub(crate) const ERR_INVALID_PARAMETER: i64 = errcode::INVALID_PARAMETER.code;
 /// The request body is not valid JSON or not a JSON object.
-pub(crate) const ERR_MALFORMED_JSON: i64 = 10003;
-/// The access token is missing, malformed, unknown, revoked or expired.
-pub(crate) const ERR_INVALID_TOKEN: i64 = 10004;
-/// The client's token bucket is empty (HTTP 429, with `Retry-After`).
-pub(crate) const ERR_RATE_LIMITED: i64 = 10007;
+pub(crate) const ERR_MALFORMED_JSON: i64 = errcode::MALFORMED_JSON.code;
 /// No user has the requested id.
-pub(crate) const ERR_USER_NOT_FOUND: i64 = 20001;
+pub(crate) const ERR_USER_NOT_FOUND: i64 = errcode::USER_NOT_FOUND.code;
 /// `pbxCreationLimit` is below the number of Cloud PBXs the reseller already created.
-pub(crate) const ERR_LIMIT_BELOW_CREATED: i64 = 20002;
+pub(crate) const ERR_LIMIT_BELOW_CREATED: i64 = errcode::LIMIT_BELOW_CREATED.code;
 /// `pbxCreationLimit` was set on a user who is not a reseller.
-pub(crate) const ERR_LIMIT_NOT_RESELLER: i64 = 20003;
+pub(crate) const ERR_LIMIT_NOT_RESELLER: i64 = errcode::LIMIT_NOT_RESELLER.code;
+
+/// Marks a response whose body is a `Failed` envelope (a response extension).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FailedEnvelope;
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
 static SALT: OnceLock<u64> = OnceLock::new();
@@ -93,10 +97,16 @@ pub(crate) fn success_with_json_data(data_json: &str) -> Response {
 
 /// A Failed envelope with `errcode` and `errmsg`, sent with the given HTTP status.
 pub(crate) fn failed(status: StatusCode, errcode: i64, errmsg: impl Into<String>) -> Response {
-    let mut map = base("Failed");
-    map.insert("errcode".into(), Value::from(errcode));
-    map.insert("errmsg".into(), Value::String(errmsg.into()));
-    json_response(status, &Value::Object(map))
+    Failure::with_status(status, errcode, errmsg).into_response()
+}
+
+/// The OAuth members a token endpoint adds to its `Failed` envelope.
+#[derive(Debug)]
+pub(crate) struct OAuthMembers {
+    /// `error`, e.g. `invalid_client`.
+    pub error: &'static str,
+    /// `error_description`.
+    pub description: String,
 }
 
 /// A Failed envelope as an error value, so handlers can use `?`.
@@ -105,6 +115,13 @@ pub(crate) struct Failure {
     pub http: StatusCode,
     pub errcode: i64,
     pub errmsg: String,
+    /// The mock's explanation, sent as `detail` (YCM's codes carry their bare name in
+    /// `errmsg`).
+    pub detail: Option<String>,
+    /// `error` + `error_description`, for the token endpoints.
+    pub oauth: Option<OAuthMembers>,
+    /// `Retry-After` in seconds, for throttling.
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -123,22 +140,69 @@ impl Failure {
             http,
             errcode,
             errmsg: errmsg.into(),
+            detail: None,
+            oauth: None,
+            retry_after: None,
         }
+    }
+
+    /// A code whose `errmsg` is its name (YCM's documented codes, and the mock's own that
+    /// stand in for one): `detail` carries the explanation.
+    pub(crate) fn named(http: StatusCode, code: ErrCode, detail: impl Into<String>) -> Failure {
+        Failure {
+            detail: Some(detail.into()),
+            ..Failure::with_status(http, code.code, code.name)
+        }
+    }
+
+    /// Adds the OAuth members `error` and `error_description`.
+    pub(crate) fn with_oauth(self, error: &'static str, description: impl Into<String>) -> Failure {
+        Failure {
+            oauth: Some(OAuthMembers {
+                error,
+                description: description.into(),
+            }),
+            ..self
+        }
+    }
+
+    /// Adds a `Retry-After` header of `secs` seconds.
+    pub(crate) fn with_retry_after(self, secs: u64) -> Failure {
+        Failure {
+            retry_after: Some(secs),
+            ..self
+        }
+    }
+
+    fn body(&self) -> Value {
+        let mut map = base("Failed");
+        map.insert("errcode".into(), Value::from(self.errcode));
+        map.insert("errmsg".into(), Value::String(self.errmsg.clone()));
+        if let Some(detail) = &self.detail {
+            map.insert("detail".into(), Value::String(detail.clone()));
+        }
+        if let Some(oauth) = &self.oauth {
+            map.insert("error".into(), Value::String(oauth.error.into()));
+            map.insert(
+                "error_description".into(),
+                Value::String(oauth.description.clone()),
+            );
+        }
+        Value::Object(map)
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        failed(self.http, self.errcode, self.errmsg)
+        let mut response = json_response(self.http, &self.body());
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(FailedEnvelope);
+        response
     }
-}
-
-/// An OAuth error body (`{"error", "error_description"}`), as the token endpoint sends.
-pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json_response(
-        status,
-        &json!({ "error": error, "error_description": description }),
-    )
 }
 
 #[cfg(test)]

@@ -3,26 +3,30 @@
 //! get-user, list-users and update-user endpoints (plus a `/__mock/` admin interface) on a
 //! tokio runtime of its own (plain HTTP, or HTTPS with a [`TlsIdentity`]), so synchronous
 //! callers need no async runtime; the handle reads counters, the request log and stored
-//! users, injects faults, and stops the server when dropped. The `ycm-mock` binary wraps the
-//! same server in a CLI.
+//! users, injects faults, sets the error style, unblocks locked-out addresses, and stops the
+//! server when dropped. The `ycm-mock` binary wraps the same server in a CLI. Every
+//! `errcode` it answers with is declared in [`errcode`].
 
 mod admin;
 mod api;
 mod envelope;
+pub mod errcode;
 pub mod fault_matrix;
 mod faults;
+mod lockout;
 mod oauth;
 mod pipeline;
 mod ratelimit;
 mod redact;
 pub mod scripted;
 mod state;
+mod style;
 mod tls;
 mod tokens;
 mod users;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -34,6 +38,7 @@ use tokio::sync::oneshot;
 pub use faults::Faults;
 pub use ratelimit::RateLimit;
 pub use state::{LoggedRequest, Stats, LOG_CAPACITY};
+pub use style::ErrorStyle;
 pub use tls::TlsIdentity;
 pub use users::{DEFAULT_USERS, MAX_USERS};
 
@@ -68,6 +73,19 @@ pub struct MockConfig {
     /// YCM's rate limit, a token bucket per client (default `None`: unlimited). Can be
     /// changed at run time with [`MockServer::set_rate_limit`]; a reset restores this one.
     pub rate_limit: Option<RateLimit>,
+    /// With which HTTP status `Failed` envelopes are sent (default [`ErrorStyle::Http`]).
+    /// Can be changed at run time with [`MockServer::set_error_style`]; a reset restores
+    /// this one.
+    pub error_style: ErrorStyle,
+    /// At most this many valid (unexpired, unrevoked, not replaced) issued access tokens at
+    /// once; a grant beyond that is refused (HTTP 403, errcode 1000044). Default `None`:
+    /// no cap. `Some(0)` is refused by [`MockServer::start`].
+    pub max_tokens: Option<usize>,
+    /// After this many failed authentications in a row from one source address (client
+    /// credentials refused at a token endpoint), every authentication from it is refused
+    /// (HTTP 403, errcode 1000042) until [`MockServer::unblock`]. Default `None`: never.
+    /// `Some(0)` is refused by [`MockServer::start`].
+    pub lockout_after: Option<u32>,
 }
 
 impl Default for MockConfig {
@@ -83,8 +101,29 @@ impl Default for MockConfig {
             tls: None,
             users: DEFAULT_USERS,
             rate_limit: None,
+            error_style: ErrorStyle::Http,
+            max_tokens: None,
+            lockout_after: None,
         }
     }
+}
+
+/// Why `config` cannot be served, if it cannot.
+fn check_config(config: &MockConfig) -> std::io::Result<()> {
+    let invalid = |msg: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, msg));
+    if config.users > MAX_USERS {
+        return invalid(format!(
+            "cannot seed {} users (at most {MAX_USERS})",
+            config.users
+        ));
+    }
+    if config.max_tokens == Some(0) {
+        return invalid("max_tokens must be at least 1".into());
+    }
+    if config.lockout_after == Some(0) {
+        return invalid("lockout_after must be at least 1".into());
+    }
+    Ok(())
 }
 
 /// A running mock server. Stops on [`MockServer::shutdown`] or when dropped.
@@ -123,15 +162,11 @@ impl MockServer {
     /// Binds `addr` (`"127.0.0.1:0"` picks a free port) and starts serving on a runtime of
     /// its own, over HTTPS when [`MockConfig::tls`] is set. Fails only when the address
     /// cannot be bound, the runtime cannot start, or the TLS certificate or key is unusable
-    /// (`ErrorKind::InvalidData`), or [`MockConfig::users`] is above [`MAX_USERS`]
-    /// (`ErrorKind::InvalidInput`).
+    /// (`ErrorKind::InvalidData`), or the configuration is impossible
+    /// (`ErrorKind::InvalidInput`: [`MockConfig::users`] above [`MAX_USERS`], a
+    /// [`MockConfig::max_tokens`] or [`MockConfig::lockout_after`] of zero).
     pub fn start(addr: &str, config: MockConfig) -> std::io::Result<MockServer> {
-        if config.users > MAX_USERS {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("cannot seed {} users (at most {MAX_USERS})", config.users),
-            ));
-        }
+        check_config(&config)?;
         let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let https = acceptor.is_some();
         let listener = std::net::TcpListener::bind(addr)?;
@@ -240,18 +275,40 @@ impl MockServer {
         self.shared.lock().limiter.limit()
     }
 
+    /// Replaces the error style (with which HTTP status `Failed` envelopes are sent).
+    pub fn set_error_style(&self, style: ErrorStyle) {
+        self.shared.lock().error_style = style;
+    }
+
+    /// The error style in force.
+    pub fn error_style(&self) -> ErrorStyle {
+        self.shared.lock().error_style
+    }
+
+    /// Unblocks every locked-out source address and forgets every count of failures.
+    pub fn unblock(&self) {
+        self.shared.lock().lockout.unblock_all();
+    }
+
+    /// The source addresses locked out now, in ascending order.
+    pub fn blocked(&self) -> Vec<IpAddr> {
+        self.shared.lock().lockout.blocked()
+    }
+
     /// Every issued access and refresh token stops working (the static token still works).
     pub fn revoke_tokens(&self) {
         self.shared.lock().tokens.revoke_all();
     }
 
-    /// Every issued access token stops working; refresh tokens still work.
+    /// Every issued access token expires now (it is answered with 1000035 `TOKEN_EXPIRED`
+    /// from then on); refresh tokens still work.
     pub fn expire_access_tokens(&self) {
         self.shared.lock().tokens.expire_access();
     }
 
-    /// Clears counters (per-user ones too), log and faults, reseeds the same [`MockConfig::users`] users and
-    /// restores [`MockConfig::rate_limit`] with full buckets (issued tokens survive).
+    /// Clears counters (per-user ones too), log and faults, reseeds the same
+    /// [`MockConfig::users`] users, restores [`MockConfig::rate_limit`] with full buckets and
+    /// [`MockConfig::error_style`], and unblocks every address (issued tokens survive).
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -301,7 +358,8 @@ async fn serve(
     let server = tokio::spawn(async move {
         match acceptor {
             None => {
-                let _ = axum::serve(listener, router)
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                let _ = axum::serve(listener, service)
                     .with_graceful_shutdown(signal)
                     .await;
             }

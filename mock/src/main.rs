@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ycm_mock::{MockConfig, MockServer, TlsIdentity};
+use ycm_mock::{ErrorStyle, MockConfig, MockServer, TlsIdentity};
 
 /// A stateful mock of the Yeastar Central Management (YCM) user API.
 #[derive(Parser, Debug)]
@@ -52,6 +52,18 @@ struct Args {
     /// per INTERVAL_S seconds, one per API request (e.g. 50/100/1).
     #[arg(long, value_name = "BURST/RATE/INTERVAL_S")]
     rate_limit: Option<ycm_mock::RateLimit>,
+    /// With which HTTP status Failed envelopes are sent: http (401, 403, 429, 400, ... as
+    /// each refusal has it) or ok (HTTP 200 for every Failed envelope).
+    #[arg(long, default_value = "http", value_name = "http|ok")]
+    error_style: ErrorStyle,
+    /// At most N valid issued access tokens at once; a grant beyond that is refused
+    /// (errcode 1000044, HTTP 403).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tokens: Option<u64>,
+    /// After N failed authentications in a row from one address, refuse every
+    /// authentication from it (errcode 1000042, HTTP 403) until POST /__mock/unblock.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    lockout_after: Option<u32>,
 }
 
 /// `--users N`: a whole number up to [`ycm_mock::MAX_USERS`].
@@ -87,6 +99,11 @@ fn main() -> ExitCode {
         tls,
         users: args.users,
         rate_limit: args.rate_limit,
+        error_style: args.error_style,
+        max_tokens: args
+            .max_tokens
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        lockout_after: args.lockout_after,
         ..MockConfig::default()
     };
     let server = match MockServer::start(&args.addr, config) {

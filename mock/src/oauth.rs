@@ -1,21 +1,29 @@
 //! The OAuth 2.0 token endpoints: `POST /dm/open_api/oauth/token` (client-credentials and
-//! refresh-token grants, with refresh-token rotation) and
-//! `DELETE /dm/open_api/oauth/token/refresh_token` (revoke every refresh token). Bodies are
-//! form-encoded; answers are bare JSON objects (no YCM envelope), errors use the OAuth
-//! `{"error", "error_description"}` shape.
+//! refresh-token grants, with refresh-token rotation and the cap on valid access tokens)
+//! and `DELETE /dm/open_api/oauth/token/refresh_token` (revoke every refresh token). Bodies
+//! are form-encoded; answers are bare JSON objects (no YCM envelope). A refusal is a YCM
+//! `Failed` envelope that also carries the OAuth members `error` and `error_description`.
+//! Both endpoints are authentications for the lock-out (`crate::lockout`): a blocked source
+//! address is refused first (1000042), and refused client credentials (1000002 / 1000033)
+//! count as a failure while accepted ones reset the count.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::envelope::{json_response, now_secs, oauth_error};
+use crate::envelope::{json_response, now_secs, Failure, ERR_BAD_REQUEST, ERR_INVALID_PARAMETER};
+use crate::errcode::{ACCESS_DENIED, AUTHENTICATION_FAILED, INVALID_CLIENT, TOO_MANY_TOKENS};
 use crate::state::Shared;
-use crate::tokens::IssuedTokens;
+use crate::tokens::{GrantRefusal, IssuedTokens, TokenStore};
+
+/// What both token handlers return.
+type TokenResult = Result<Response, Failure>;
 
 /// The fields either token endpoint may receive.
 #[derive(Deserialize)]
@@ -26,37 +34,52 @@ struct TokenForm {
     refresh_token: Option<String>,
 }
 
-/// An OAuth error answer, as an error value so the handlers can use `?`.
-pub(crate) struct OAuthError {
-    status: StatusCode,
-    error: &'static str,
-    description: String,
+/// `invalid_request` (HTTP 400, the mock's 10001): the form itself is wrong.
+fn invalid_request(description: impl Into<String>) -> Failure {
+    let description = description.into();
+    Failure::with_status(
+        StatusCode::BAD_REQUEST,
+        ERR_BAD_REQUEST,
+        description.clone(),
+    )
+    .with_oauth("invalid_request", description)
 }
 
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        oauth_error(self.status, self.error, &self.description)
-    }
+/// `invalid_grant` (HTTP 400, the mock's 10002): the refresh token is not a live one.
+fn invalid_grant() -> Failure {
+    Failure::with_status(
+        StatusCode::BAD_REQUEST,
+        ERR_INVALID_PARAMETER,
+        "invalid parameter: refresh_token is unknown, used, revoked or expired",
+    )
+    .with_oauth("invalid_grant", "Invalid refresh token")
 }
 
-fn invalid_request(description: impl Into<String>) -> OAuthError {
-    OAuthError {
-        status: StatusCode::BAD_REQUEST,
-        error: "invalid_request",
-        description: description.into(),
-    }
+/// `unsupported_grant_type` (HTTP 400, the mock's 10002).
+fn unsupported_grant_type() -> Failure {
+    Failure::with_status(
+        StatusCode::BAD_REQUEST,
+        ERR_INVALID_PARAMETER,
+        "invalid parameter: grant_type must be client_credentials or refresh_token",
+    )
+    .with_oauth("unsupported_grant_type", "Unsupported grant type")
 }
 
-fn invalid_client() -> OAuthError {
-    OAuthError {
-        status: StatusCode::UNAUTHORIZED,
-        error: "invalid_client",
-        description: "Bad client credentials".into(),
-    }
+/// The cap on valid access tokens is reached (HTTP 403, the mock's 1000044).
+fn too_many_tokens(cap: usize) -> Failure {
+    Failure::named(
+        StatusCode::FORBIDDEN,
+        TOO_MANY_TOKENS,
+        format!("the client already holds {cap} valid access tokens (max_tokens {cap})"),
+    )
+    .with_oauth(
+        "access_denied",
+        "Too many valid access tokens for this client",
+    )
 }
 
 /// Parses a form body, insisting on the form content type.
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, OAuthError> {
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, Failure> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,9 +98,70 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, OAuthError>
         .map_err(|e| invalid_request(format!("malformed form body: {e}")))
 }
 
-fn credentials_match(shared: &Shared, form: &TokenForm) -> bool {
-    form.client_id.as_deref() == Some(shared.config.client_id.as_str())
-        && form.client_secret.as_deref() == Some(shared.config.client_secret.as_str())
+/// Why the form's client credentials are refused, if they are: an unknown (or missing)
+/// client id is 1000033, a known one with the wrong (or no) secret 1000002; HTTP 401.
+fn credentials_refusal(shared: &Shared, form: &TokenForm) -> Option<Failure> {
+    let refused = |code, detail: &str| {
+        Failure::named(StatusCode::UNAUTHORIZED, code, detail)
+            .with_oauth("invalid_client", "Bad client credentials")
+    };
+    if form.client_id.as_deref() != Some(shared.config.client_id.as_str()) {
+        Some(refused(INVALID_CLIENT, "unknown or missing client_id"))
+    } else if form.client_secret.as_deref() != Some(shared.config.client_secret.as_str()) {
+        Some(refused(
+            AUTHENTICATION_FAILED,
+            "wrong or missing client_secret for this client_id",
+        ))
+    } else {
+        None
+    }
+}
+
+/// Refuses every authentication from a blocked address (HTTP 403, 1000042).
+fn refuse_if_blocked(shared: &Shared, ip: IpAddr) -> Result<(), Failure> {
+    let mut inner = shared.lock();
+    if !inner.lockout.is_blocked(ip) {
+        return Ok(());
+    }
+    inner.stats.locked_out_requests += 1;
+    Err(Failure::named(
+        StatusCode::FORBIDDEN,
+        ACCESS_DENIED,
+        format!("authentication from {ip} is blocked after too many failed attempts in a row until an admin unblocks it"),
+    )
+    .with_oauth("access_denied", "This address is locked out"))
+}
+
+/// Checks the form's client credentials and tells the lock-out how it went.
+fn authenticate(shared: &Shared, ip: IpAddr, form: &TokenForm) -> Result<(), Failure> {
+    let refusal = credentials_refusal(shared, form);
+    let mut inner = shared.lock();
+    match refusal {
+        None => {
+            inner.lockout.succeeded(ip);
+            Ok(())
+        }
+        Some(failure) => {
+            if inner.lockout.failed(ip) {
+                inner.stats.lockouts += 1;
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// Runs a grant on the token store and counts what it issued.
+fn grant(
+    shared: &Shared,
+    issue: impl FnOnce(&mut TokenStore) -> Result<IssuedTokens, GrantRefusal>,
+) -> Result<IssuedTokens, Failure> {
+    let mut inner = shared.lock();
+    let issued = issue(&mut inner.tokens).map_err(|refusal| match refusal {
+        GrantRefusal::InvalidRefreshToken => invalid_grant(),
+        GrantRefusal::TooManyTokens => too_many_tokens(shared.config.max_tokens.unwrap_or(0)),
+    })?;
+    inner.stats.token_grants += 1;
+    Ok(issued)
 }
 
 fn token_response(shared: &Shared, tokens: IssuedTokens, with_jti: bool) -> Response {
@@ -96,17 +180,18 @@ fn token_response(shared: &Shared, tokens: IssuedTokens, with_jti: bool) -> Resp
 /// `POST /dm/open_api/oauth/token`.
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, OAuthError> {
+) -> TokenResult {
+    refuse_if_blocked(&shared, peer.ip())?;
     let form = parse_form(&headers, &body)?;
-    let (ttl, refresh_ttl) = (shared.config.token_ttl, shared.config.refresh_ttl);
+    let config = &shared.config;
+    let (ttl, refresh_ttl, cap) = (config.token_ttl, config.refresh_ttl, config.max_tokens);
     match form.grant_type.as_deref() {
         Some("client_credentials") => {
-            if !credentials_match(&shared, &form) {
-                return Err(invalid_client());
-            }
-            let tokens = shared.lock().tokens.issue(ttl, refresh_ttl);
+            authenticate(&shared, peer.ip(), &form)?;
+            let tokens = grant(&shared, |store| store.issue(ttl, refresh_ttl, cap))?;
             Ok(token_response(&shared, tokens, true))
         }
         Some("refresh_token") => {
@@ -115,33 +200,26 @@ pub(crate) async fn token(
                 .as_deref()
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| invalid_request("missing refresh_token"))?;
-            let rotated = shared.lock().tokens.rotate(refresh, ttl, refresh_ttl);
-            let tokens = rotated.ok_or_else(|| OAuthError {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_grant",
-                description: "Invalid refresh token".into(),
+            let tokens = grant(&shared, |store| {
+                store.rotate(refresh, ttl, refresh_ttl, cap)
             })?;
             Ok(token_response(&shared, tokens, false))
         }
         None => Err(invalid_request("missing grant_type")),
-        Some(_) => Err(OAuthError {
-            status: StatusCode::BAD_REQUEST,
-            error: "unsupported_grant_type",
-            description: "Unsupported grant type".into(),
-        }),
+        Some(_) => Err(unsupported_grant_type()),
     }
 }
 
 /// `DELETE /dm/open_api/oauth/token/refresh_token`.
 pub(crate) async fn revoke_refresh_tokens(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, OAuthError> {
+) -> TokenResult {
+    refuse_if_blocked(&shared, peer.ip())?;
     let form = parse_form(&headers, &body)?;
-    if !credentials_match(&shared, &form) {
-        return Err(invalid_client());
-    }
+    authenticate(&shared, peer.ip(), &form)?;
     shared.lock().tokens.revoke_refresh();
     Ok(json_response(
         StatusCode::OK,

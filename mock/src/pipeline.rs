@@ -1,9 +1,11 @@
 //! The path every API request takes before and after its handler: count it, take its
 //! fault (if any), wait the configured latency (without holding the state lock), reject a
 //! missing `User-Agent`, take a token from the client's rate-limit bucket (HTTP 429 with
-//! `Retry-After` and a Failed envelope when it is empty), run the handler, then log the request with its secrets redacted by
-//! [`crate::redact`] (in memory, and on stderr when `log_requests` is set). Admin requests (`/__mock/...`)
-//! pass straight through, uncounted and unlogged.
+//! `Retry-After` and a Failed envelope, errcode 1000040, when it is empty), run the
+//! handler, send a `Failed` envelope with the status of the error style in force
+//! ([`crate::style`]), count refused grants, then log the request with its secrets redacted
+//! by [`crate::redact`] (in memory, and on stderr when `log_requests` is set). Admin
+//! requests (`/__mock/...`) pass straight through, uncounted and unlogged.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -13,13 +15,14 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use crate::envelope::{failed, ERR_BAD_REQUEST, ERR_RATE_LIMITED};
+use crate::envelope::{failed, FailedEnvelope, Failure, ERR_BAD_REQUEST};
+use crate::errcode::RATE_LIMIT_EXCEEDED;
 use crate::faults::{fail_response, truncated_response, FaultAction};
 use crate::ratelimit::{retry_after_secs, BucketKey};
 use crate::redact;
-use crate::state::{LoggedRequest, RequestKind, Shared};
+use crate::state::{Inner, LoggedRequest, RequestKind, Shared};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 1024 * 1024;
@@ -31,6 +34,11 @@ pub(crate) fn is_admin_path(path: &str) -> bool {
 
 fn is_token_path(path: &str) -> bool {
     path.starts_with("/dm/open_api/oauth/")
+}
+
+/// Whether a request asks for a grant (`POST .../oauth/token`).
+fn is_grant(method: &Method, path: &str) -> bool {
+    method == Method::POST && path == "/dm/open_api/oauth/token"
 }
 
 fn classify(method: &Method, path: &str) -> RequestKind {
@@ -126,7 +134,7 @@ pub(crate) async fn api_pipeline(
                 ERR_BAD_REQUEST,
                 "missing required header: User-Agent",
             ),
-            Ok(bytes) => match rate_limited(&shared, &path, &parts.headers) {
+            Ok(bytes) => match rate_limited(&shared, &path, &parts.headers, &bytes) {
                 Some(response) => response,
                 None => {
                     next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -136,38 +144,70 @@ pub(crate) async fn api_pipeline(
         },
     };
 
-    let status = response.status().as_u16();
-    if shared.config.log_requests {
-        let line = format!(
-            "{method} {path_and_query} {status} ua={:?} auth={}\n",
-            user_agent.as_deref().unwrap_or("-"),
-            authorization.as_deref().unwrap_or("-"),
-        );
+    let mut response = response;
+    let grant = is_grant(&method, &path);
+    let line = {
+        let mut inner = shared.lock();
+        let http_status = finish(&mut inner, &mut response, grant);
+        let status = response.status().as_u16();
+        let line = shared.config.log_requests.then(|| {
+            format!(
+                "{method} {path_and_query} {status} ua={:?} auth={}\n",
+                user_agent.as_deref().unwrap_or("-"),
+                authorization.as_deref().unwrap_or("-"),
+            )
+        });
+        let entry = LoggedRequest {
+            method: method.to_string(),
+            path: path_and_query,
+            user_agent,
+            authorization,
+            content_type,
+            body: logged,
+            status,
+        };
+        inner.record(entry, http_status);
+        line
+    };
+    if let Some(line) = line {
         // A closed stderr must not take the server down.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
-    shared.lock().record(LoggedRequest {
-        method: method.to_string(),
-        path: path_and_query,
-        user_agent,
-        authorization,
-        content_type,
-        body: logged,
-        status,
-    });
     response
 }
 
+/// Applies the error style in force to a handled response and counts a refused grant;
+/// returns the response's status in the `http` style.
+fn finish(inner: &mut Inner, response: &mut Response, grant: bool) -> u16 {
+    let http_status = response.status().as_u16();
+    if grant && response.extensions().get::<FailedEnvelope>().is_some() {
+        inner.stats.refused_grants += 1;
+    }
+    inner.error_style.apply(response);
+    http_status
+}
+
+/// The client id a token-endpoint form names (the first `client_id` field), if any.
+fn form_client_id(body: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(name, value)| name == "client_id" && !value.is_empty())
+        .map(|(_, value)| value)
+}
+
 /// Takes a token from the bucket of the request's client, or answers 429 when it is empty.
-/// The token endpoints use the bucket of the OAuth client (the mock has one), as do requests
-/// with an issued access token; the static token has a bucket of its own. A request with no
-/// accepted credential takes nothing: its handler answers 401.
-fn rate_limited(shared: &Shared, path: &str, headers: &HeaderMap) -> Option<Response> {
+/// A token-endpoint request uses the bucket of the `client_id` its form names (YCM meters
+/// the client ID), or the mock's one client's when it names none (a refresh grant);
+/// requests with an issued access token use that client's bucket too; the static token has
+/// a bucket of its own. A request with no accepted credential takes nothing: its handler
+/// answers 401.
+fn rate_limited(shared: &Shared, path: &str, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
     let client = || BucketKey::Client(shared.config.client_id.clone());
     let mut inner = shared.lock();
     let limit = inner.limiter.limit()?;
     let key = if is_token_path(path) {
-        client()
+        form_client_id(body).map_or_else(client, BucketKey::Client)
     } else {
         match crate::api::bearer_token(headers) {
             Ok(token) if shared.config.access_token.as_deref() == Some(token) => {
@@ -183,23 +223,17 @@ fn rate_limited(shared: &Shared, path: &str, headers: &HeaderMap) -> Option<Resp
         .err()?;
     inner.stats.rate_limited += 1;
     drop(inner);
-    let mut response = failed(
-        StatusCode::TOO_MANY_REQUESTS,
-        ERR_RATE_LIMITED,
-        format!(
-            "rate limited: the token bucket of {key} is empty (burst {}, {} requests per {} s); \
-             next token in {} ms",
-            limit.burst,
-            limit.rate,
-            limit.interval.as_secs_f64(),
-            wait.as_millis().max(1)
-        ),
+    let detail = format!(
+        "rate limited: the token bucket of {key} is empty (burst {}, {} requests per {} s); \
+         next token in {} ms",
+        limit.burst,
+        limit.rate,
+        limit.interval.as_secs_f64(),
+        wait.as_millis().max(1)
     );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from(retry_after_secs(wait)),
-    );
-    Some(response)
+    let failure = Failure::named(StatusCode::TOO_MANY_REQUESTS, RATE_LIMIT_EXCEEDED, detail)
+        .with_retry_after(retry_after_secs(wait));
+    Some(failure.into_response())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! YCM's API rate limit: a token bucket per client (`burst` tokens at most, refilled at `rate`
-//! tokens per `interval`, one token per API request), keyed by the OAuth client id for issued
-//! tokens and the token endpoints, and by the static access token for static-token requests.
+//! tokens per `interval`, one token per API request), keyed by an OAuth client id (the one a
+//! token-endpoint form names, or the mock's client for its issued tokens and for forms that
+//! name none), and by the static access token for static-token requests.
 //! The public [`RateLimit`] setting parses from `BURST/RATE/INTERVAL_S` (`50/100/1`) and from
 //! JSON; [`Limiter`] holds the buckets (each starts full) and answers how long until the next
 //! token when one is empty. Pure bookkeeping over `Instant`s, no I/O, so it is unit-tested
@@ -134,7 +135,7 @@ impl From<RateLimit> for RateLimitObject {
 /// Whose bucket a request takes its token from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BucketKey {
-    /// An OAuth client, by client id: its issued tokens and the token endpoints.
+    /// An OAuth client, by client id: its issued tokens and the token requests naming it.
     Client(String),
     /// The static access token (`MockConfig::access_token`).
     StaticToken,

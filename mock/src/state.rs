@@ -1,7 +1,8 @@
 //! The server's shared state: configuration, stored users, issued tokens, fault settings,
-//! the rate limiter's buckets, counters and the request log, all behind one `std::sync::Mutex` that is only ever held
-//! for short, non-async sections (never across a sleep or an await). Also defines the
-//! public `Stats` and `LoggedRequest` records.
+//! the rate limiter's buckets, the error style, the lock-out of source addresses, counters
+//! and the request log, all behind one `std::sync::Mutex` that is only ever held for short,
+//! non-async sections (never across a sleep or an await). Also defines the public `Stats`
+//! and `LoggedRequest` records.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -9,8 +10,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
+use crate::lockout::Lockout;
 use crate::ratelimit::Limiter;
-use crate::tokens::TokenStore;
+use crate::style::ErrorStyle;
+use crate::tokens::{AccessState, TokenStore};
 use crate::users::UserTable;
 use crate::MockConfig;
 
@@ -31,12 +34,28 @@ pub struct Stats {
     pub list_users: u64,
     /// `PUT /dm/open_api/v1/users/{id}` requests.
     pub update_user: u64,
-    /// Responses with HTTP status 401 (rejected token or client credentials).
+    /// Refusals of a token or of client credentials: the answers sent with HTTP 401 in the
+    /// `http` error style (counted in the `ok` style too, where they are sent with 200).
     pub unauthorized: u64,
-    /// HTTP 429 answers of the rate limiter (an empty token bucket; injected faults with
-    /// status 429 are not counted here).
+    /// Answers of the rate limiter (an empty token bucket, errcode 1000040: HTTP 429 in the
+    /// `http` style, 200 in the `ok` style; injected faults with status 429 are not counted
+    /// here).
     #[serde(default)]
     pub rate_limited: u64,
+    /// Token pairs issued (`client_credentials` and `refresh_token` grants).
+    #[serde(default)]
+    pub token_grants: u64,
+    /// `POST .../oauth/token` requests refused with a `Failed` envelope, for any reason
+    /// (bad form, grant type or credentials, invalid refresh token, token cap, lock-out,
+    /// rate limit, missing `User-Agent`); injected faults are not counted.
+    #[serde(default)]
+    pub refused_grants: u64,
+    /// Times a source address got blocked (`lockout_after` failures in a row).
+    #[serde(default)]
+    pub lockouts: u64,
+    /// Authentications (token endpoint requests) refused because their address is blocked.
+    #[serde(default)]
+    pub locked_out_requests: u64,
 }
 
 /// One API request as the server saw it, with every secret redacted.
@@ -77,6 +96,8 @@ pub(crate) struct Inner {
     pub tokens: TokenStore,
     pub faults: Faults,
     pub limiter: Limiter,
+    pub error_style: ErrorStyle,
+    pub lockout: Lockout,
     pub stats: Stats,
     /// Every PUT request per path id (any outcome), kept apart from `Stats` so reading the
     /// scalar counters stays cheap after a 100,000-user run.
@@ -87,12 +108,14 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    fn new(users: UserTable, limiter: Limiter) -> Inner {
+    fn new(config: &MockConfig, users: UserTable) -> Inner {
         Inner {
             users,
             tokens: TokenStore::default(),
             faults: Faults::default(),
-            limiter,
+            limiter: Limiter::new(config.rate_limit),
+            error_style: config.error_style,
+            lockout: Lockout::new(config.lockout_after),
             stats: Stats::default(),
             puts_by_user: BTreeMap::new(),
             updates_by_user: BTreeMap::new(),
@@ -112,9 +135,10 @@ impl Inner {
         }
     }
 
-    /// Records the end of an API request.
-    pub(crate) fn record(&mut self, entry: LoggedRequest) {
-        if entry.status == 401 {
+    /// Records the end of an API request; `http_status` is its status in the `http` error
+    /// style (the entry's is the one sent).
+    pub(crate) fn record(&mut self, entry: LoggedRequest, http_status: u16) {
+        if http_status == 401 {
             self.stats.unauthorized += 1;
         }
         if self.log.len() >= LOG_CAPACITY {
@@ -123,11 +147,14 @@ impl Inner {
         self.log.push_back(entry);
     }
 
-    /// Clears counters, log and faults, stores `users` (a fresh seed) and puts back the
-    /// configured rate limit with full buckets; issued tokens survive.
-    pub(crate) fn reset(&mut self, users: UserTable, limiter: Limiter) {
+    /// Clears counters, log and faults, stores `users` (a fresh seed), puts back the
+    /// configured rate limit with full buckets and the configured error style, and unblocks
+    /// every address; issued tokens survive.
+    pub(crate) fn reset(&mut self, config: &MockConfig, users: UserTable) {
         self.users = users;
-        self.limiter = limiter;
+        self.limiter = Limiter::new(config.rate_limit);
+        self.error_style = config.error_style;
+        self.lockout = Lockout::new(config.lockout_after);
         self.faults = Faults::default();
         self.stats = Stats::default();
         self.puts_by_user.clear();
@@ -145,10 +172,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: MockConfig) -> Shared {
         let users = crate::users::seed(config.users);
-        let limiter = Limiter::new(config.rate_limit);
+        let inner = Inner::new(&config, users);
         Shared {
             config,
-            inner: Mutex::new(Inner::new(users, limiter)),
+            inner: Mutex::new(inner),
         }
     }
 
@@ -156,8 +183,7 @@ impl Shared {
     /// before the lock is taken, so a large one does not stall requests meanwhile.
     pub(crate) fn reset(&self) {
         let users = crate::users::seed(self.config.users);
-        self.lock()
-            .reset(users, Limiter::new(self.config.rate_limit));
+        self.lock().reset(&self.config, users);
     }
 
     /// Locks the state. A panic while holding the lock cannot leave it half-updated in a
@@ -166,11 +192,11 @@ impl Shared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether `token` is accepted as an access token (the static one or a live issued one).
-    pub(crate) fn access_token_ok(&self, token: &str) -> bool {
+    /// What `token` is as an access token (the static one is always valid).
+    pub(crate) fn access_state(&self, token: &str) -> AccessState {
         if self.config.access_token.as_deref() == Some(token) {
-            return true;
+            return AccessState::Valid;
         }
-        self.lock().tokens.access_is_valid(token)
+        self.lock().tokens.access_state(token)
     }
 }

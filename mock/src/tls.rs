@@ -3,7 +3,8 @@
 //! provider, TLS 1.2 and 1.3, ALPN `http/1.1`), and the accept loop that terminates TLS and
 //! serves the same axum router over each connection with hyper-util, exactly as
 //! `axum::serve` does for plain HTTP (HTTP/1.1, keep-alive, graceful shutdown). A client
-//! whose handshake fails, stalls or never starts only loses its own connection.
+//! whose handshake fails, stalls or never starts only loses its own connection. Handlers
+//! see the client's address as `ConnectInfo<SocketAddr>` over HTTPS as over HTTP.
 
 use std::fmt;
 use std::io;
@@ -12,7 +13,8 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
@@ -118,9 +120,9 @@ pub(crate) async fn serve(
     let (done_tx, done_rx) = watch::channel(());
     let mut signal = pin!(signal);
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _peer)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Per-connection errors (reset before accept) are harmless; others, such
                     // as running out of file descriptors, deserve a short pause (axum does too).
@@ -134,7 +136,8 @@ pub(crate) async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let router = router.clone();
+        // Handlers see the client's address as axum's `ConnectInfo`, as over plain HTTP.
+        let router = router.clone().layer(Extension(ConnectInfo(peer)));
         let stop_rx = stop_rx.clone();
         let done_rx = done_rx.clone();
         tokio::spawn(async move {

@@ -2,8 +2,9 @@
 //! keep-alive connections: `--users N` seeding (deterministic, contiguous generated ids, the
 //! same after a reset, fast list paging at 100,000 users with the figures printed),
 //! `--rate-limit` (YCM's token bucket per client: burst, 429 with `Retry-After` and a Failed
-//! envelope, refill, separate buckets, admin requests exempt, runtime setting and reset) and
-//! the per-user PUT counters, through the library and through the binary.
+//! envelope with errcode 1000040, HTTP 200 in the `ok` error style, refill, separate buckets,
+//! grants metered by the client id of their form, admin requests exempt, runtime setting and
+//! reset) and the per-user PUT counters, through the library and through the binary.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -96,6 +97,14 @@ impl Conn {
 
 fn start(config: MockConfig) -> MockServer {
     MockServer::start("127.0.0.1:0", config).expect("start mock")
+}
+
+/// The access and refresh tokens of a successful grant.
+fn success_token(resp: &Resp) -> (String, String) {
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let v = resp.json();
+    let token = |name: &str| v[name].as_str().expect("token").to_string();
+    (token("access_token"), token("refresh_token"))
 }
 
 fn with_users(users: usize) -> MockConfig {
@@ -385,17 +394,24 @@ const USER: &str = "/dm/open_api/v1/users/13329";
 
 /// Asserts the rate limiter's answer; returns the `Retry-After` seconds.
 fn assert_429(resp: &Resp) -> u64 {
-    assert_eq!(resp.status, 429, "body: {}", resp.text());
+    assert_throttled(resp, 429)
+}
+
+/// Asserts the rate limiter's answer sent with HTTP `status` (429, or 200 in the `ok` error
+/// style): errcode 1000040, `Retry-After`; returns its seconds.
+fn assert_throttled(resp: &Resp, status: u16) -> u64 {
+    assert_eq!(resp.status, status, "body: {}", resp.text());
     let v = resp.json();
     assert_eq!(v["status"], "Failed", "{v}");
-    assert_eq!(v["errcode"], 10007, "{v}");
+    assert_eq!(v["errcode"], 1_000_040, "{v}");
+    assert_eq!(v["errmsg"], "RATE_LIMIT_EXCEEDED", "{v}");
     assert_eq!(v["requestId"].as_str().map(str::len), Some(32), "{v}");
     assert!(v["time"].is_i64(), "{v}");
-    let msg = v["errmsg"].as_str().expect("errmsg");
-    assert!(msg.starts_with("rate limited"), "{msg}");
+    let detail = v["detail"].as_str().expect("detail");
+    assert!(detail.starts_with("rate limited"), "{detail}");
     assert!(
-        !msg.contains(STATIC_TOKEN),
-        "no secret in the message: {msg}"
+        !detail.contains(STATIC_TOKEN),
+        "no secret in the message: {detail}"
     );
     resp.header("Retry-After")
         .expect("Retry-After")
@@ -477,6 +493,58 @@ fn buckets_are_per_client_and_the_token_endpoint_is_limited_too() {
     assert_429(&conn.token());
     assert_429(&conn.get(USER, STATIC_TOKEN));
     assert_eq!(srv.stats().rate_limited, 4);
+}
+
+#[test]
+fn a_grant_counts_against_the_bucket_of_the_client_id_in_its_form() {
+    let srv = start(limited("2/1/60"));
+    let mut conn = Conn::open(srv.addr());
+    let form = [
+        ("User-Agent", UA),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let grant =
+        |conn: &mut Conn, body: &str| conn.send("POST", "/dm/open_api/oauth/token", &form, body);
+    let pair = success_token(&conn.token());
+    success_token(&conn.token());
+    // The client's bucket is empty: its grants, refresh grants (which name no client) and
+    // calls with its tokens are throttled.
+    assert_429(&conn.token());
+    let refresh = format!("grant_type=refresh_token&refresh_token={}", pair.1);
+    assert_429(&grant(&mut conn, &refresh));
+    assert_429(&conn.get(USER, &pair.0));
+    // A grant naming another client id draws from that id's bucket (and is refused as an
+    // unknown client), until that bucket is empty too.
+    let other = "grant_type=client_credentials&client_id=other&client_secret=x";
+    for _ in 0..2 {
+        assert_eq!(grant(&mut conn, other).json()["errcode"], 1_000_033);
+    }
+    assert_429(&grant(&mut conn, other));
+    // The static token keeps a bucket of its own.
+    success(&conn.get(USER, STATIC_TOKEN));
+    let stats = srv.stats();
+    assert_eq!((stats.rate_limited, stats.refused_grants), (4, 5));
+    assert_eq!(stats.token_grants, 2);
+}
+
+#[test]
+fn in_the_ok_error_style_a_throttled_answer_is_http_200_with_retry_after() {
+    let srv = start(MockConfig {
+        error_style: ycm_mock::ErrorStyle::Ok,
+        ..limited("1/1/60")
+    });
+    let mut conn = Conn::open(srv.addr());
+    success(&conn.get(USER, STATIC_TOKEN));
+    assert_eq!(assert_throttled(&conn.get(USER, STATIC_TOKEN), 200), 60);
+    success_token(&conn.token());
+    assert_eq!(assert_throttled(&conn.token(), 200), 60);
+    // Switched at run time: 429 again.
+    srv.set_error_style(ycm_mock::ErrorStyle::Http);
+    assert_429(&conn.get(USER, STATIC_TOKEN));
+    let stats = srv.stats();
+    assert_eq!((stats.rate_limited, stats.refused_grants), (3, 1));
+    let statuses: Vec<u16> = srv.log().iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 429]);
 }
 
 #[test]

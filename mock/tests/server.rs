@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::http::{read_response, Resp};
-use ycm_mock::{Faults, MockConfig, MockServer, Stats};
+use ycm_mock::{ErrorStyle, Faults, MockConfig, MockServer, Stats};
 
 mod support {
     pub mod http;
@@ -61,7 +61,17 @@ fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Resp {
-    let mut stream = connect(srv.addr());
+    request_to(srv.addr(), method, path, headers, body)
+}
+
+fn request_to(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let mut stream = connect(addr);
     write_request(&mut stream, method, path, headers, body, false);
     read_response(&mut BufReader::new(stream))
 }
@@ -175,19 +185,22 @@ fn client_credentials_grant_accepts_the_right_pair_only() {
         &srv,
         "grant_type=client_credentials&client_id=ycm-mock-client&client_secret=nope",
     );
-    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        assert_failed(&wrong, 401, 1_000_002),
+        "AUTHENTICATION_FAILED"
+    );
     assert_eq!(wrong.json()["error"], "invalid_client");
     assert_eq!(wrong.json()["error_description"], "Bad client credentials");
 
     let grant = token(&srv, "grant_type=password&username=a&password=b");
-    assert_eq!(grant.status, 400);
+    assert_failed(&grant, 400, 10002);
     assert_eq!(grant.json()["error"], "unsupported_grant_type");
 
     let dup = token(
         &srv,
         "grant_type=client_credentials&grant_type=refresh_token",
     );
-    assert_eq!(dup.status, 400);
+    assert_failed(&dup, 400, 10001);
     assert_eq!(dup.json()["error"], "invalid_request");
 
     let no_ua = request(
@@ -198,8 +211,10 @@ fn client_credentials_grant_accepts_the_right_pair_only() {
         CREDENTIALS.as_bytes(),
     );
     assert_failed(&no_ua, 400, 10001);
-    assert_eq!(srv.stats().token_requests, 6);
-    assert_eq!(srv.stats().unauthorized, 1);
+    let stats = srv.stats();
+    assert_eq!(stats.token_requests, 6);
+    assert_eq!(stats.unauthorized, 1);
+    assert_eq!((stats.token_grants, stats.refused_grants), (2, 4));
 }
 
 #[test]
@@ -224,12 +239,19 @@ fn refresh_rotates_and_the_old_refresh_token_dies() {
     assert_eq!(second["token_type"], "bearer");
     let a2 = second["access_token"].as_str().expect("access");
     assert_success(&get(&srv, "/dm/open_api/v1/users/13329", a2));
+    // The refresh replaced the first access token.
+    let a1 = first["access_token"].as_str().expect("access");
+    assert_failed(
+        &get(&srv, "/dm/open_api/v1/users/13329", a1),
+        401,
+        1_000_036,
+    );
 
     let again = token(
         &srv,
         &format!("grant_type=refresh_token&refresh_token={r1}"),
     );
-    assert_eq!(again.status, 400);
+    assert_failed(&again, 400, 10002);
     assert_eq!(again.json()["error"], "invalid_grant");
     assert_eq!(again.json()["error_description"], "Invalid refresh token");
 
@@ -241,7 +263,7 @@ fn refresh_rotates_and_the_old_refresh_token_dies() {
         path,
         "client_id=ycm-mock-client&client_secret=x",
     );
-    assert_eq!(bad.status, 401);
+    assert_eq!(assert_failed(&bad, 401, 1_000_002), "AUTHENTICATION_FAILED");
     assert_eq!(bad.json()["error"], "invalid_client");
     let ok = token_request(
         &srv,
@@ -256,7 +278,7 @@ fn refresh_rotates_and_the_old_refresh_token_dies() {
         &srv,
         &format!("grant_type=refresh_token&refresh_token={r2}"),
     );
-    assert_eq!(after.status, 400);
+    assert_failed(&after, 400, 10002);
     assert_eq!(after.json()["error"], "invalid_grant");
     // The access token issued before the revocation still works.
     assert_success(&get(&srv, "/dm/open_api/v1/users/13329", a2));
@@ -277,12 +299,16 @@ fn access_tokens_expire_after_token_ttl_and_refresh_still_works() {
     assert_failed(
         &get(&srv, "/dm/open_api/v1/users/13329", STATIC_TOKEN),
         401,
-        10004,
+        1_000_036,
     );
     std::thread::sleep(Duration::from_millis(1100));
     let expired = get(&srv, "/dm/open_api/v1/users/13329", access);
-    let msg = assert_failed(&expired, 401, 10004);
-    assert!(msg.contains("expired"), "{msg}");
+    assert_eq!(assert_failed(&expired, 401, 1_000_035), "TOKEN_EXPIRED");
+    let detail = expired.json()["detail"]
+        .as_str()
+        .expect("detail")
+        .to_string();
+    assert!(detail.contains("expired"), "{detail}");
     let refresh = pair["refresh_token"].as_str().expect("refresh");
     let renewed = token(
         &srv,
@@ -306,7 +332,7 @@ fn expire_and_revoke_switches() {
     assert_failed(
         &get(&srv, "/dm/open_api/v1/users/13329", &access),
         401,
-        10004,
+        1_000_035,
     );
     let renewed = token(
         &srv,
@@ -321,7 +347,7 @@ fn expire_and_revoke_switches() {
     assert_failed(
         &get(&srv, "/dm/open_api/v1/users/13329", &access2),
         401,
-        10004,
+        1_000_036,
     );
     let dead = token(
         &srv,
@@ -333,6 +359,365 @@ fn expire_and_revoke_switches() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Error styles, the token cap and the lock-out.
+
+const TOKEN_PATH: &str = "/dm/open_api/oauth/token";
+const REVOKE_PATH: &str = "/dm/open_api/oauth/token/refresh_token";
+const USER_PATH: &str = "/dm/open_api/v1/users/13329";
+const STYLES: [ErrorStyle; 2] = [ErrorStyle::Http, ErrorStyle::Ok];
+const WRONG_SECRET: &str =
+    "grant_type=client_credentials&client_id=ycm-mock-client&client_secret=nope";
+
+/// The HTTP status a Failed envelope whose status is `http` in the `http` style is sent
+/// with in `style`.
+fn sent_as(style: ErrorStyle, http: u16) -> u16 {
+    if style == ErrorStyle::Ok {
+        200
+    } else {
+        http
+    }
+}
+
+fn styled(style: ErrorStyle, config: MockConfig) -> MockServer {
+    start(MockConfig {
+        error_style: style,
+        ..config
+    })
+}
+
+/// Asserts a token-endpoint refusal: a Failed envelope sent with `status`, with `errcode`,
+/// the OAuth `error`, an `error_description`, and no token; for YCM's documented codes (and
+/// the mock's own that stand in for one) `errmsg` is the code's name and `detail` explains.
+fn assert_refused(resp: &Resp, status: u16, errcode: i64, error: &str) {
+    let errmsg = assert_failed(resp, status, errcode);
+    let v = resp.json();
+    assert_eq!(v["error"], error, "{v}");
+    assert!(v["error_description"].is_string(), "{v}");
+    assert!(v.get("access_token").is_none(), "{v}");
+    let code = ycm_mock::errcode::ALL
+        .into_iter()
+        .find(|c| c.code == errcode)
+        .expect("a declared errcode");
+    if errcode >= 1_000_000 {
+        assert_eq!(errmsg, code.name, "{v}");
+        assert!(v["detail"].is_string(), "{v}");
+    }
+}
+
+fn pair(resp: &Resp) -> (String, String) {
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let v = resp.json();
+    let access = v["access_token"].as_str().expect("access_token");
+    let refresh = v["refresh_token"].as_str().expect("refresh_token");
+    (access.to_string(), refresh.to_string())
+}
+
+fn refresh_grant(srv: &MockServer, refresh: &str) -> Resp {
+    token(
+        srv,
+        &format!("grant_type=refresh_token&refresh_token={refresh}"),
+    )
+}
+
+#[test]
+fn token_endpoint_refusals_are_failed_envelopes_with_oauth_members_in_both_styles() {
+    // (what, method, path, form, status in the http style, errcode, OAuth error)
+    #[rustfmt::skip]
+    let cases: [(&str, &str, &str, &str, u16, i64, &str); 11] = [
+        ("wrong secret", "POST", TOKEN_PATH, WRONG_SECRET, 401, 1_000_002, "invalid_client"),
+        ("no secret", "POST", TOKEN_PATH, "grant_type=client_credentials&client_id=ycm-mock-client", 401, 1_000_002, "invalid_client"),
+        ("unknown client", "POST", TOKEN_PATH, "grant_type=client_credentials&client_id=other&client_secret=ycm-mock-secret", 401, 1_000_033, "invalid_client"),
+        ("no client", "POST", TOKEN_PATH, "grant_type=client_credentials&client_secret=ycm-mock-secret", 401, 1_000_033, "invalid_client"),
+        ("bad refresh token", "POST", TOKEN_PATH, "grant_type=refresh_token&refresh_token=nope", 400, 10002, "invalid_grant"),
+        ("no refresh token", "POST", TOKEN_PATH, "grant_type=refresh_token", 400, 10001, "invalid_request"),
+        ("other grant", "POST", TOKEN_PATH, "grant_type=password&username=a&password=b", 400, 10002, "unsupported_grant_type"),
+        ("no grant type", "POST", TOKEN_PATH, "client_id=ycm-mock-client", 400, 10001, "invalid_request"),
+        ("duplicate field", "POST", TOKEN_PATH, "grant_type=a&grant_type=b", 400, 10001, "invalid_request"),
+        ("revoke, wrong secret", "DELETE", REVOKE_PATH, "client_id=ycm-mock-client&client_secret=nope", 401, 1_000_002, "invalid_client"),
+        ("revoke, unknown client", "DELETE", REVOKE_PATH, "client_id=other&client_secret=ycm-mock-secret", 401, 1_000_033, "invalid_client"),
+    ];
+    for style in STYLES {
+        let srv = styled(style, MockConfig::default());
+        for (what, method, path, form, http, errcode, error) in cases {
+            let resp = token_request(&srv, method, path, form);
+            assert_eq!(resp.status, sent_as(style, http), "{style} {what}");
+            assert_refused(&resp, sent_as(style, http), errcode, error);
+        }
+        // A body that is not a form: invalid_request too.
+        let json_body = request(
+            &srv,
+            "POST",
+            TOKEN_PATH,
+            &[("User-Agent", UA), ("Content-Type", "application/json")],
+            b"{}",
+        );
+        assert_refused(&json_body, sent_as(style, 400), 10001, "invalid_request");
+        let stats = srv.stats();
+        assert_eq!(stats.unauthorized, 6, "{style}: counted in both styles");
+        assert_eq!(
+            (stats.refused_grants, stats.token_grants),
+            (10, 0),
+            "{style}"
+        );
+        let statuses: Vec<u16> = srv.log().iter().map(|e| e.status).collect();
+        assert!(
+            statuses.iter().all(|s| *s == sent_as(style, *s)),
+            "the log has the status sent: {statuses:?}"
+        );
+        // The right pair still works in either style.
+        assert_eq!(token(&srv, CREDENTIALS).status, 200);
+        assert_eq!(srv.stats().token_grants, 1);
+    }
+}
+
+#[test]
+fn resource_refusals_in_both_styles() {
+    for style in STYLES {
+        let srv = styled(style, MockConfig::default());
+        let (access, _) = pair(&token(&srv, CREDENTIALS));
+        assert_success(&get(&srv, USER_PATH, &access));
+        srv.expire_access_tokens();
+        let expired = get(&srv, USER_PATH, &access);
+        assert_eq!(
+            assert_failed(&expired, sent_as(style, 401), 1_000_035),
+            "TOKEN_EXPIRED"
+        );
+        let unknown = get(&srv, USER_PATH, "not-a-token");
+        assert_eq!(
+            assert_failed(&unknown, sent_as(style, 401), 1_000_036),
+            "INVALID_TOKEN"
+        );
+        let missing = request(&srv, "GET", USER_PATH, &[("User-Agent", UA)], b"");
+        assert_failed(&missing, sent_as(style, 401), 1_000_036);
+        let no_ua = request(&srv, "GET", USER_PATH, &[], b"");
+        assert_failed(&no_ua, sent_as(style, 400), 10001);
+        let nowhere = get(&srv, "/dm/open_api/v1/nothing", STATIC_TOKEN);
+        assert_failed(&nowhere, sent_as(style, 404), 10001);
+        assert_failed(&put(&srv, "13329", "{nope"), sent_as(style, 400), 10003);
+        // Business errors are HTTP 200 in either style.
+        assert_failed(&put(&srv, "13329", r#"{"nickname":"x"}"#), 200, 10002);
+        assert_failed(
+            &get(&srv, "/dm/open_api/v1/users/99999", STATIC_TOKEN),
+            200,
+            20001,
+        );
+        assert_eq!(srv.stats().unauthorized, 3, "{style}");
+        // Injected faults are no envelope: their status stays.
+        srv.set_faults(Faults {
+            fail_next: 1,
+            fail_status: 503,
+            ..Faults::default()
+        });
+        assert_eq!(get(&srv, USER_PATH, STATIC_TOKEN).status, 503);
+    }
+}
+
+#[test]
+fn the_error_style_is_set_and_read_at_run_time_and_reset_restores_the_configured_one() {
+    let srv = start_default();
+    assert_eq!(srv.error_style(), ErrorStyle::Http);
+    assert_eq!(admin(&srv, "GET", "/__mock/error-style", "").json(), "http");
+    assert_failed(&get(&srv, USER_PATH, "bad"), 401, 1_000_036);
+    let set = admin(&srv, "POST", "/__mock/error-style", "ok");
+    assert_eq!((set.status, set.json()), (200, json!({"ok": true})));
+    assert_eq!(srv.error_style(), ErrorStyle::Ok);
+    assert_failed(&get(&srv, USER_PATH, "bad"), 200, 1_000_036);
+    assert_eq!(
+        admin(&srv, "POST", "/__mock/error-style", "\"http\"\n").status,
+        200
+    );
+    assert_eq!(admin(&srv, "GET", "/__mock/error-style", "").json(), "http");
+    for bad in ["", "teapot", "200", "{}"] {
+        let resp = admin(&srv, "POST", "/__mock/error-style", bad);
+        assert_eq!(resp.status, 400, "{bad:?}: {}", resp.text());
+    }
+    assert_eq!(srv.error_style(), ErrorStyle::Http, "unchanged");
+    srv.set_error_style(ErrorStyle::Ok);
+    assert_eq!(admin(&srv, "GET", "/__mock/error-style", "").json(), "ok");
+    srv.reset();
+    assert_eq!(srv.error_style(), ErrorStyle::Http, "the configured style");
+    let ok_by_default = styled(ErrorStyle::Ok, MockConfig::default());
+    ok_by_default.set_error_style(ErrorStyle::Http);
+    assert_eq!(
+        admin(&ok_by_default, "POST", "/__mock/reset", "").status,
+        200
+    );
+    assert_eq!(ok_by_default.error_style(), ErrorStyle::Ok);
+    assert_failed(&get(&ok_by_default, USER_PATH, "bad"), 200, 1_000_036);
+}
+
+#[test]
+fn max_tokens_caps_the_valid_access_tokens_of_the_client() {
+    for style in STYLES {
+        let srv = styled(
+            style,
+            MockConfig {
+                max_tokens: Some(2),
+                ..MockConfig::default()
+            },
+        );
+        let (a1, r1) = pair(&token(&srv, CREDENTIALS));
+        let (a2, _) = pair(&token(&srv, CREDENTIALS));
+        let capped = token(&srv, CREDENTIALS);
+        assert_refused(&capped, sent_as(style, 403), 1_000_044, "access_denied");
+        // A refresh replaces its access token, so it is allowed at the cap.
+        let (a3, r3) = pair(&refresh_grant(&srv, &r1));
+        assert_failed(&get(&srv, USER_PATH, &a1), sent_as(style, 401), 1_000_036);
+        assert_success(&get(&srv, USER_PATH, &a2));
+        assert_success(&get(&srv, USER_PATH, &a3));
+        assert_refused(
+            &token(&srv, CREDENTIALS),
+            sent_as(style, 403),
+            1_000_044,
+            "access_denied",
+        );
+        // The static token is not an issued token and never counts.
+        assert_success(&get(&srv, USER_PATH, STATIC_TOKEN));
+        // Expired tokens do not count.
+        srv.expire_access_tokens();
+        let (a4, _) = pair(&token(&srv, CREDENTIALS));
+        // A refresh whose access token had expired adds one: the cap again.
+        let (a5, _) = pair(&refresh_grant(&srv, &r3));
+        assert_refused(
+            &token(&srv, CREDENTIALS),
+            sent_as(style, 403),
+            1_000_044,
+            "access_denied",
+        );
+        assert_success(&get(&srv, USER_PATH, &a4));
+        assert_success(&get(&srv, USER_PATH, &a5));
+        // Revoked tokens do not count.
+        srv.revoke_tokens();
+        pair(&token(&srv, CREDENTIALS));
+        let stats = srv.stats();
+        assert_eq!(
+            (stats.token_grants, stats.refused_grants),
+            (6, 3),
+            "{style}"
+        );
+    }
+}
+
+#[test]
+fn lockout_after_n_failures_in_a_row_until_an_admin_unblocks() {
+    let localhost: std::net::IpAddr = [127, 0, 0, 1].into();
+    for style in STYLES {
+        let srv = styled(
+            style,
+            MockConfig {
+                lockout_after: Some(3),
+                ..MockConfig::default()
+            },
+        );
+        // Bad bearer tokens on resource endpoints are no failed authentication.
+        for _ in 0..5 {
+            assert_failed(&get(&srv, USER_PATH, "bad"), sent_as(style, 401), 1_000_036);
+        }
+        // Two failures, then a success resets the count.
+        let refused = |srv: &MockServer| {
+            assert_refused(
+                &token(srv, WRONG_SECRET),
+                sent_as(style, 401),
+                1_000_002,
+                "invalid_client",
+            );
+        };
+        refused(&srv);
+        refused(&srv);
+        let (access, refresh) = pair(&token(&srv, CREDENTIALS));
+        refused(&srv);
+        refused(&srv);
+        assert!(srv.blocked().is_empty(), "{style}: two in a row");
+        // The third in a row (an unknown client counts too) is refused as such, and blocks.
+        let unknown = token(
+            &srv,
+            "grant_type=client_credentials&client_id=other&client_secret=ycm-mock-secret",
+        );
+        assert_refused(&unknown, sent_as(style, 401), 1_000_033, "invalid_client");
+        assert_eq!(srv.blocked(), [localhost]);
+        assert_eq!(
+            admin(&srv, "GET", "/__mock/blocked", "").json(),
+            json!(["127.0.0.1"])
+        );
+        // Now every authentication is refused: grants of both kinds and the revocation.
+        let denied = sent_as(style, 403);
+        assert_refused(
+            &token(&srv, CREDENTIALS),
+            denied,
+            1_000_042,
+            "access_denied",
+        );
+        assert_refused(
+            &refresh_grant(&srv, &refresh),
+            denied,
+            1_000_042,
+            "access_denied",
+        );
+        let revoke = token_request(
+            &srv,
+            "DELETE",
+            REVOKE_PATH,
+            &format!("client_id={CLIENT_ID}&client_secret={SECRET}"),
+        );
+        assert_refused(&revoke, denied, 1_000_042, "access_denied");
+        // Calls with a token already issued are no authentication: they still work.
+        assert_success(&get(&srv, USER_PATH, &access));
+        let stats = srv.stats();
+        assert_eq!(
+            (stats.lockouts, stats.locked_out_requests),
+            (1, 3),
+            "{style}"
+        );
+        assert_eq!(
+            (stats.refused_grants, stats.token_grants),
+            (7, 1),
+            "{style}"
+        );
+        assert_eq!(stats.unauthorized, 10, "{style}: 5 tokens, 5 credentials");
+
+        // The admin route unblocks every address; the refresh token was not consumed.
+        let unblocked = admin(&srv, "POST", "/__mock/unblock", "");
+        assert_eq!(
+            (unblocked.status, unblocked.json()),
+            (200, json!({"ok": true}))
+        );
+        assert!(srv.blocked().is_empty());
+        pair(&refresh_grant(&srv, &refresh));
+        // So does the library, and so does a reset.
+        for _ in 0..3 {
+            refused(&srv);
+        }
+        assert_eq!(srv.blocked(), [localhost]);
+        srv.unblock();
+        pair(&token(&srv, CREDENTIALS));
+        for _ in 0..3 {
+            refused(&srv);
+        }
+        assert_eq!(srv.stats().lockouts, 3);
+        srv.reset();
+        assert!(srv.blocked().is_empty());
+        pair(&token(&srv, CREDENTIALS));
+    }
+}
+
+#[test]
+fn a_zero_token_cap_or_lockout_is_refused_at_start() {
+    for config in [
+        MockConfig {
+            max_tokens: Some(0),
+            ..MockConfig::default()
+        },
+        MockConfig {
+            lockout_after: Some(0),
+            ..MockConfig::default()
+        },
+    ] {
+        let err = MockServer::start("127.0.0.1:0", config).expect_err("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Common request rules.
 
 #[test]
@@ -340,11 +725,13 @@ fn missing_or_bad_credentials_get_401() {
     let srv = start_default();
     let path = "/dm/open_api/v1/users/13329";
     let none = request(&srv, "GET", path, &[("User-Agent", UA)], b"");
-    assert_failed(&none, 401, 10004);
-    assert_failed(&get(&srv, path, "not-a-token"), 401, 10004);
+    assert_eq!(assert_failed(&none, 401, 1_000_036), "INVALID_TOKEN");
+    let detail = none.json()["detail"].as_str().expect("detail").to_string();
+    assert!(detail.contains("missing Authorization header"), "{detail}");
+    assert_failed(&get(&srv, path, "not-a-token"), 401, 1_000_036);
     for authorization in ["Basic eWNtOnljbQ==", "Bearer "] {
         let headers = [("User-Agent", UA), ("Authorization", authorization)];
-        assert_failed(&request(&srv, "GET", path, &headers, b""), 401, 10004);
+        assert_failed(&request(&srv, "GET", path, &headers, b""), 401, 1_000_036);
     }
     let put_no_auth = request(
         &srv,
@@ -353,7 +740,7 @@ fn missing_or_bad_credentials_get_401() {
         &[("User-Agent", UA), ("Content-Type", "application/json")],
         br#"{"company":"x"}"#,
     );
-    assert_failed(&put_no_auth, 401, 10004);
+    assert_failed(&put_no_auth, 401, 1_000_036);
     assert_eq!(
         srv.user(13329).expect("user")["company"],
         "Yeastar Demo Ltd"
@@ -781,7 +1168,11 @@ fn admin(srv: &MockServer, method: &str, path: &str, body: &str) -> Resp {
 fn admin_endpoints_mirror_the_library_api() {
     let srv = start_default();
     assert_success(&get(&srv, "/dm/open_api/v1/users/13329", STATIC_TOKEN));
-    assert_failed(&get(&srv, "/dm/open_api/v1/users/13329", "bad"), 401, 10004);
+    assert_failed(
+        &get(&srv, "/dm/open_api/v1/users/13329", "bad"),
+        401,
+        1_000_036,
+    );
     assert_success(&put(&srv, "13330", r#"{"remark":"seen by admin"}"#));
 
     let stats: Stats =
@@ -797,6 +1188,10 @@ fn admin_endpoints_mirror_the_library_api() {
             update_user: 1,
             unauthorized: 1,
             rate_limited: 0,
+            token_grants: 0,
+            refused_grants: 0,
+            lockouts: 0,
+            locked_out_requests: 0,
         }
     );
     let log = admin(&srv, "GET", "/__mock/log", "").json();
@@ -842,7 +1237,7 @@ fn admin_endpoints_mirror_the_library_api() {
     assert_failed(
         &get(&srv, "/dm/open_api/v1/users/13329", &access),
         401,
-        10004,
+        1_000_035,
     );
     let renewed = token(
         &srv,
@@ -886,7 +1281,7 @@ fn log_redacts_every_secret() {
         .as_str()
         .expect("a")
         .to_string();
-    assert_success(&get(&srv, "/dm/open_api/v1/users/13329", &access));
+    assert_success(&get(&srv, "/dm/open_api/v1/users/13329", &access2));
     assert_success(&get(&srv, "/dm/open_api/v1/users/13329", STATIC_TOKEN));
     token_request(
         &srv,
@@ -1209,6 +1604,77 @@ fn binary_prints_its_url_logs_redacted_lines_and_exits_on_sigterm() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret-value") && !stderr.contains(&access));
+}
+
+#[test]
+fn the_binary_takes_error_style_max_tokens_and_lockout_after() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
+        .args(["--addr", "127.0.0.1:0", "--quiet", "--error-style", "ok"])
+        .args(["--max-tokens", "1", "--lockout-after", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ycm-mock");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("first line");
+    let port: u16 = first
+        .trim_end()
+        .strip_prefix("ycm-mock listening on http://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let form = [
+        ("User-Agent", UA),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let grant = |body: &str| request_to(addr, "POST", TOKEN_PATH, &form, body.as_bytes());
+
+    pair(&grant(CREDENTIALS));
+    assert_refused(&grant(CREDENTIALS), 200, 1_000_044, "access_denied");
+    assert_refused(&grant(WRONG_SECRET), 200, 1_000_002, "invalid_client");
+    assert_refused(&grant(WRONG_SECRET), 200, 1_000_002, "invalid_client");
+    assert_refused(&grant(CREDENTIALS), 200, 1_000_042, "access_denied");
+    let admin_to =
+        |method: &str, path: &str, body: &str| request_to(addr, method, path, &[], body.as_bytes());
+    assert_eq!(admin_to("GET", "/__mock/error-style", "").json(), "ok");
+    assert_eq!(
+        admin_to("GET", "/__mock/blocked", "").json(),
+        json!(["127.0.0.1"])
+    );
+    let stats = admin_to("GET", "/__mock/stats", "").json();
+    assert_eq!(
+        [
+            &stats["token_grants"],
+            &stats["refused_grants"],
+            &stats["lockouts"],
+            &stats["locked_out_requests"],
+        ],
+        [1, 4, 1, 1]
+    );
+    assert_eq!(admin_to("POST", "/__mock/unblock", "").status, 200);
+    assert_refused(&grant(CREDENTIALS), 200, 1_000_044, "access_denied");
+    assert_eq!(admin_to("POST", "/__mock/error-style", "http").status, 200);
+    assert_refused(&grant(CREDENTIALS), 403, 1_000_044, "access_denied");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+
+    for bad in [
+        ["--error-style", "teapot"],
+        ["--max-tokens", "0"],
+        ["--max-tokens", "-1"],
+        ["--lockout-after", "0"],
+        ["--lockout-after", "many"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(bad)
+            .output()
+            .expect("run ycm-mock");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+    }
 }
 
 #[test]

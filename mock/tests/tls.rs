@@ -2,7 +2,8 @@
 //! rcgen, and a blocking rustls client (ring provider, the client library's stack) talks to
 //! the server, so what is checked is what a TLS client sees: the same API as over HTTP, a
 //! failed or stalled handshake that harms only its own connection, unusable identities
-//! refused at start, graceful shutdown, and the binary's `--tls-cert` / `--tls-key`.
+//! refused at start, graceful shutdown, the client's address seen by the lock-out, and the
+//! binary's `--tls-cert` / `--tls-key`.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -114,6 +115,45 @@ fn https_serves_the_same_api_with_keep_alive() {
     assert_eq!(status, 200);
     let stats: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(stats["get_user"], 4);
+}
+
+/// One form-encoded `POST path` on `tls` (keep-alive); returns the status and the JSON body.
+fn post_form(tls: &mut Tls, path: &str, form: &str) -> (u16, Value) {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {UA}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    tls.write_all(request.as_bytes()).expect("write request");
+    tls.flush().expect("flush");
+    let response = read_response(&mut BufReader::new(tls));
+    (response.status, response.json())
+}
+
+#[test]
+fn the_lockout_sees_the_client_address_over_https() {
+    let ca = Ca::new("ycm-mock test CA");
+    let server = MockServer::start(
+        "127.0.0.1:0",
+        MockConfig {
+            tls: Some(ca.server(&["localhost"])),
+            lockout_after: Some(1),
+            ..MockConfig::default()
+        },
+    )
+    .expect("HTTPS mock starts");
+    let mut tls = connect(&server, &ca.client(), "localhost").expect("handshake");
+    let path = "/dm/open_api/oauth/token";
+    let grant = "grant_type=client_credentials&client_id=ycm-mock-client&client_secret=";
+    let (status, refused) = post_form(&mut tls, path, &format!("{grant}nope"));
+    assert_eq!((status, &refused["errcode"]), (401, &1_000_002.into()));
+    let (status, denied) = post_form(&mut tls, path, &format!("{grant}ycm-mock-secret"));
+    assert_eq!((status, &denied["errcode"]), (403, &1_000_042.into()));
+    assert_eq!(server.blocked(), [std::net::IpAddr::from([127, 0, 0, 1])]);
+    server.unblock();
+    let (status, issued) = post_form(&mut tls, path, &format!("{grant}ycm-mock-secret"));
+    assert_eq!(status, 200, "{issued}");
+    assert!(issued["access_token"].is_string());
 }
 
 #[test]

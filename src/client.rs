@@ -8,9 +8,11 @@ use crate::account::{ListQuery, User, UserPage, UserType};
 use crate::auth::Tokens;
 use crate::cancel::Cancel;
 use crate::config::Config;
+use crate::errcodes::Reaction;
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::response::{interpret, Reply};
 use crate::secret::Redactor;
+use crate::shared_state::{Key, Shared, Status};
 use crate::transport::{Call, HttpRequest, Pace, Transport};
 use crate::user::{PbxCreationLimit, UserUpdate};
 use serde::de::DeserializeOwned;
@@ -85,7 +87,9 @@ impl Client {
     /// Builds a client; checks the configuration and loads `ca_file`, but sends nothing.
     pub fn new(config: Config) -> Result<Client> {
         config.check()?;
-        let transport = Transport::new(&config)?;
+        let key = Key::new(config.base_url(), &config.auth);
+        let shared = Shared::open(&config.shared_state, config.state_dir.as_ref(), &key)?;
+        let transport = Transport::new(&config, shared)?;
         let tokens = Tokens::new(&config.auth);
         Ok(Client {
             config,
@@ -108,6 +112,19 @@ impl Client {
     /// store). Safe to call while other threads are making calls.
     pub fn set_access_token(&self, token: &str) -> Result<()> {
         self.tokens.set_static(token)
+    }
+
+    /// What the client ID's shared state holds now: the scope, the shared token's age and
+    /// expiry, the budget's level, the refusal latch (never a secret).
+    pub fn shared_status(&self) -> Status {
+        let shared = self.transport.shared();
+        shared.with(|s| s.status(self.config.rate_limit, crate::gate::now_ms()))
+    }
+
+    /// Drops the client ID's shared token and refusal latch (`ycm auth reset`); the next
+    /// call grants a new token.
+    pub fn reset_shared_state(&self) {
+        self.transport.shared().with(|s| s.reset());
     }
 
     /// Updates user `user_id` (`PUT /dm/open_api/v1/users/{userId}`).
@@ -202,8 +219,9 @@ impl Client {
         Ok(())
     }
 
-    /// Sends one resource request with a bearer token, renewing the token and replaying once
-    /// after a 401 when the client manages its tokens.
+    /// Sends one resource request with a bearer token on each attempt, renewing the token
+    /// and replaying once after a 401 or YCM's errcode 1000035/1000036 (in any HTTP status)
+    /// when the client manages its tokens.
     fn exchange(
         &self,
         method: Method,
@@ -216,14 +234,24 @@ impl Client {
             path,
             authorization: None,
             body: body.map(|bytes| ("application/json", bytes)),
+            resend_safe: true,
         };
         let mut renewed = false;
         loop {
-            let token = self.tokens.current(&self.transport, call)?;
-            request.authorization = Some(format!("Bearer {}", token.expose()));
-            let response = self.transport.send(&request, call)?;
-            if response.status == 401 && !renewed && self.tokens.can_renew() {
-                self.tokens.reject(&token);
+            let (response, token) = self
+                .transport
+                .send(&mut request, call, Some(&self.tokens))?;
+            let Some(token) = token else {
+                return Err(Error::new(
+                    Code::Internal,
+                    "a resource request went without a token",
+                ));
+            };
+            let stale = response.status == 401
+                || crate::response::reaction(response.status, &response.body)
+                    == Some(Reaction::RenewToken);
+            if stale && !renewed && self.tokens.can_renew() {
+                self.tokens.reject(&token, &self.transport);
                 renewed = true;
                 continue;
             }

@@ -94,6 +94,9 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) check_reseller_limit: bool,
+    pub(crate) rate_limit: Option<crate::gate::RateLimit>,
+    pub(crate) shared_state: crate::shared_state::Scope,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// The keys `config_json` accepts.
@@ -104,7 +107,7 @@ pub struct Config {
 /// assert!(ycm::CONFIG_KEYS.contains(&"base_url"));
 /// assert!(ycm::CONFIG_KEYS.contains(&"access_token"));
 /// ```
-pub const CONFIG_KEYS: [&str; 14] = [
+pub const CONFIG_KEYS: [&str; 17] = [
     "base_url",
     "access_token",
     "client_id",
@@ -119,6 +122,9 @@ pub const CONFIG_KEYS: [&str; 14] = [
     "ca_file",
     "allow_insecure_http",
     "check_reseller_limit",
+    "rate_limit",
+    "shared_state",
+    "state_dir",
 ];
 
 impl Config {
@@ -147,6 +153,9 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             ca_file: None,
             check_reseller_limit: false,
+            rate_limit: None,
+            shared_state: crate::shared_state::Scope::Process,
+            state_dir: None,
         })
     }
 
@@ -227,6 +236,22 @@ impl Config {
         if let Some(check) = keys.boolean("check_reseller_limit")? {
             config.check_reseller_limit = check;
         }
+        if let Some(limit) = keys.string("rate_limit")? {
+            config.rate_limit = Some(limit.parse().map_err(|e: Error| {
+                Error::invalid_argument(format!("config key {}", e.message()))
+            })?);
+        }
+        if let Some(scope) = keys.string("shared_state")? {
+            config.shared_state = crate::shared_state::Scope::parse(scope)?;
+        }
+        if let Some(dir) = keys.string("state_dir")? {
+            if dir.is_empty() {
+                return Err(Error::invalid_argument(
+                    "config key \"state_dir\" must not be empty",
+                ));
+            }
+            config.state_dir = Some(PathBuf::from(dir));
+        }
         config.check()?;
         Ok(config)
     }
@@ -302,6 +327,30 @@ impl Config {
     pub fn check_reseller_limit(mut self, check: bool) -> Config {
         self.check_reseller_limit = check;
         self
+    }
+
+    /// Sets the client ID's rate budget in YCM's terms: every request of the client passes
+    /// one gate that keeps to it (see [`crate::RateLimit`]).
+    pub fn rate_limit(mut self, limit: Option<crate::gate::RateLimit>) -> Config {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Sets where the token, the rate budget and the refusal latch are shared, and the
+    /// directory of the host scope's state files (`None`: the default).
+    pub fn shared_state(
+        mut self,
+        scope: crate::shared_state::Scope,
+        state_dir: Option<PathBuf>,
+    ) -> Config {
+        self.shared_state = scope;
+        self.state_dir = state_dir;
+        self
+    }
+
+    /// The client ID's rate budget, if configured.
+    pub fn rate_limit_setting(&self) -> Option<crate::gate::RateLimit> {
+        self.rate_limit
     }
 
     /// The base URL, without a trailing slash.

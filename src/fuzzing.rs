@@ -9,7 +9,7 @@ use crate::auth;
 use crate::config::{check_access_token, Config};
 use crate::error::Code;
 use crate::response;
-use crate::token_cache::{renew_after, Issued};
+use crate::token_cache::Issued;
 use crate::user::{UserUpdate, STRING_FIELDS};
 use std::time::Instant;
 
@@ -119,16 +119,18 @@ pub fn config(data: &str) {
 pub fn token_grant(body: &[u8]) {
     match auth::parse_grant(body) {
         Ok(Issued {
-            access, expires_in, ..
+            access,
+            expires_in,
+            renew_in,
+            ..
         }) => {
             assert!(check_access_token(access.expose()).is_ok());
-            assert!(expires_in > 0);
+            assert!(!expires_in.is_zero());
+            assert!(renew_in <= expires_in);
             // What the token cache does with every grant it accepts.
             assert!(
-                Instant::now()
-                    .checked_add(renew_after(expires_in))
-                    .is_some(),
-                "expires_in {expires_in} cannot be scheduled"
+                Instant::now().checked_add(expires_in).is_some(),
+                "expires_in {expires_in:?} cannot be scheduled"
             );
         }
         Err(why) => {

@@ -22,17 +22,20 @@ mod auth;
 mod cancel;
 mod client;
 mod config;
+pub mod errcodes;
 mod error;
 pub mod ffi;
 pub mod fields;
 mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
+mod gate;
 pub mod logging;
 mod net;
 mod resolver;
 mod response;
 mod secret;
+mod shared_state;
 pub mod sync;
 mod token_cache;
 mod transport;
@@ -43,7 +46,9 @@ pub use cancel::Cancel;
 pub use client::{Cancellable, Client, Read, Updated};
 pub use config::{Auth, Config, CONFIG_KEYS};
 pub use error::{CallInfo, Code, Error, Result};
+pub use gate::RateLimit;
 pub use secret::Secret;
+pub use shared_state::{Scope, Status as SharedStatus};
 pub use user::{PbxCreationLimit, UserUpdate, MAX_BODY_BYTES, MAX_PBX_CREATION_LIMIT};
 
 /// The library version, `MAJOR.MINOR.PATCH`.

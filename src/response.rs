@@ -8,6 +8,7 @@
 //! of a body for messages (an HTML error page becomes its title). Every text taken from a
 //! response passes the request's [`Redactor`] first: the raw body, then each decoded string.
 
+use crate::errcodes::{self, Reaction};
 use crate::error::{CallInfo, Code, Error, Result};
 use crate::secret::{decode_html, Redactor};
 use serde_json::{Map, Value};
@@ -84,18 +85,37 @@ pub(crate) fn interpret(
         Ok(e) => format!("{prefix}: {}", api_text(e)),
         Err(_) => format!("{prefix}: {}", summarize(&body, redactor)),
     };
-    let (code, message) = match http_status {
-        401 | 403 => (
+    let known = parsed
+        .as_ref()
+        .ok()
+        .filter(|e| !e.success)
+        .and_then(|e| errcodes::lookup(e.error_code));
+    let (code, message) = match (known, http_status) {
+        (Some(known), _) => {
+            info.api_errcode = errcode;
+            let code = match known.reaction {
+                Reaction::RenewToken | Reaction::RefuseCredentials => Code::Unauthorized,
+                Reaction::Throttle => Code::RateLimited,
+                Reaction::Deny => Code::Api,
+            };
+            let text = format!(
+                "YCM answered {} (HTTP {http_status}): {}",
+                known.name,
+                known.meaning.trim_end_matches('.')
+            );
+            return Err(Error::with_info(code, ycm_says(&text), info));
+        }
+        (None, 401 | 403) => (
             Code::Unauthorized,
             ycm_says(&format!(
                 "the server rejected the access token (HTTP {http_status})"
             )),
         ),
-        429 => (
+        (None, 429) => (
             Code::RateLimited,
             ycm_says("the server is rate limiting this client (HTTP 429)"),
         ),
-        200..=299 => match parsed {
+        (None, 200..=299) => match parsed {
             Ok(envelope) if envelope.success => {
                 return Ok(Reply {
                     info,
@@ -111,7 +131,7 @@ pub(crate) fn interpret(
                 format!("the HTTP {http_status} response is not a YCM envelope: {why}"),
             ),
         },
-        _ => match parsed {
+        (None, _) => match parsed {
             Ok(envelope) if !envelope.success => (
                 Code::Api,
                 format!(
@@ -226,6 +246,40 @@ fn parse_envelope(body: &[u8], redactor: &Redactor) -> std::result::Result<Envel
         error_code,
         error_text,
     })
+}
+
+/// What a response asks of the client, whatever its HTTP status: 429 and errcode 1000040
+/// throttle, 1000035/1000036 (and a 401 to a resource request) renew the token, and so on
+/// ([`crate::errcodes`]). Only a body that can hold an error code is parsed (the cheap test
+/// for `"Failed"` keeps a success free).
+pub(crate) fn reaction(http_status: u16, body: &[u8]) -> Option<Reaction> {
+    let named = failed_errcode(body)
+        .and_then(errcodes::lookup)
+        .map(|c| c.reaction);
+    match (named, http_status) {
+        (Some(reaction), _) => Some(reaction),
+        (None, 429) => Some(Reaction::Throttle),
+        _ => None,
+    }
+}
+
+/// The error code of a `Failed` envelope, in any of the known shapes.
+pub(crate) fn failed_errcode(body: &[u8]) -> Option<i64> {
+    failed_error(body)
+        .map(|(code, _)| code)
+        .filter(|code| *code != 0)
+}
+
+/// The error code and text of a `Failed` envelope (not redacted: for decisions, or for
+/// text the caller redacts).
+pub(crate) fn failed_error(body: &[u8]) -> Option<(i64, Option<String>)> {
+    memchr::memmem::find(body, b"Failed")?;
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let map = value.as_object()?;
+    if map.get("status").and_then(Value::as_str) != Some("Failed") {
+        return None;
+    }
+    Some(error_fields(map))
 }
 
 /// The error code and text of a `Failed` body, in any of the known shapes.

@@ -15,12 +15,26 @@ use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(ycm_loom))]
 use std::sync::{Mutex, MutexGuard};
 
-/// A token the token endpoint issued.
+/// A token the token endpoint issued (or another process shared): when to renew it and
+/// when it dies, from now.
 #[derive(Debug)]
 pub(crate) struct Issued {
     pub access: Secret,
     pub refresh: Option<Secret>,
-    pub expires_in: u64,
+    pub renew_in: Duration,
+    pub expires_in: Duration,
+}
+
+impl Issued {
+    /// A token that lives `expires_in` seconds from now, renewed [`renew_after`] it.
+    pub fn fresh(access: Secret, refresh: Option<Secret>, expires_in: u64) -> Issued {
+        Issued {
+            access,
+            refresh,
+            renew_in: renew_after(expires_in),
+            expires_in: Duration::from_secs(expires_in),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -64,9 +78,8 @@ impl TokenCache {
         }
         match renew(state.refresh.as_ref()) {
             Ok(issued) => {
-                let life = Duration::from_secs(issued.expires_in);
-                state.renew_at = Some(now + renew_after(issued.expires_in));
-                state.expires_at = Some(now + life);
+                state.renew_at = Some(now + issued.renew_in);
+                state.expires_at = Some(now + issued.expires_in);
                 state.access = Some(issued.access.clone());
                 state.refresh = issued.refresh;
                 Ok(issued.access)
@@ -104,11 +117,11 @@ mod tests {
     use crate::error::Error;
 
     fn issued(access: &str, refresh: &str) -> Result<Issued> {
-        Ok(Issued {
-            access: Secret::new(access),
-            refresh: Some(Secret::new(refresh)),
-            expires_in: 100,
-        })
+        Ok(Issued::fresh(
+            Secret::new(access),
+            Some(Secret::new(refresh)),
+            100,
+        ))
     }
 
     #[test]
@@ -205,11 +218,7 @@ mod loom_tests {
                         cache
                             .get_or_renew(now, |_| {
                                 let n = renewals.fetch_add(1, Ordering::SeqCst);
-                                Ok(Issued {
-                                    access: Secret::new(format!("token{n}")),
-                                    refresh: None,
-                                    expires_in: 1800,
-                                })
+                                Ok(Issued::fresh(Secret::new(format!("token{n}")), None, 1800))
                             })
                             .unwrap()
                     })
@@ -233,11 +242,7 @@ mod loom_tests {
                 let renewals = renewals.clone();
                 move |_: Option<&Secret>| {
                     let n = renewals.fetch_add(1, Ordering::SeqCst);
-                    Ok(Issued {
-                        access: Secret::new(format!("token{n}")),
-                        refresh: None,
-                        expires_in: 1800,
-                    })
+                    Ok(Issued::fresh(Secret::new(format!("token{n}")), None, 1800))
                 }
             };
             let first = cache.get_or_renew(now, renew.clone()).unwrap();

@@ -15,10 +15,14 @@
 
 use crate::cancel::{self, Cancel};
 use crate::config::Config;
+use crate::errcodes::Reaction;
 use crate::error::{CallInfo, Code, Error, Result};
+use crate::gate::{self, Decision, Priority, RateLimit};
 use crate::logging::{self, Level, Record, TARGET_HTTP};
 use crate::net::{Attempt, AttemptReport, SocketConnector};
 use crate::resolver::CachingResolver;
+use crate::secret::Secret;
+use crate::shared_state::Shared;
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
 use ureq::config::AutoHeaderValue;
@@ -48,9 +52,20 @@ pub(crate) struct HttpRequest {
     pub method: Method,
     /// Path and query, appended to the base URL.
     pub path: String,
+    /// The `Authorization` of the attempt under way (set per attempt by [`Transport::send`]).
     pub authorization: Option<String>,
     /// Content type and bytes of the body, if any.
     pub body: Option<(&'static str, Vec<u8>)>,
+    /// Whether the request may be sent again after a throttling or 502/503/504 answer
+    /// (PUT, GET, and a token grant, which a throttled server did not act on).
+    pub resend_safe: bool,
+}
+
+/// Where each attempt's bearer token comes from: asked after every wait, so that no attempt
+/// carries a token that went stale while it waited.
+pub(crate) trait Authorize {
+    /// The token for the attempt about to start.
+    fn token(&self, transport: &Transport, call: &mut Call) -> Result<Secret>;
 }
 
 /// A complete HTTP response (body read within the size cap).
@@ -63,18 +78,19 @@ pub(crate) struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// A gate shared by many calls (the bulk engine's rate limiter): consulted before each
-/// attempt, told of each response, so that a 429 slows every caller, not just the one that
-/// met it.
+/// A bulk run's hold on its calls: its own optional cap and its stop, consulted before each
+/// attempt; the run's calls pass the client's gate at [`Priority::Bulk`], leaving
+/// [`Pace::reserve`] requests of the bucket to interactive calls.
 pub(crate) trait Pace: Send + Sync {
-    /// Waits until an attempt may start; false when the run is stopping, which ends the
-    /// call as cancelled.
+    /// Waits until the run lets an attempt start; false when the run is stopping, which ends
+    /// the call as cancelled.
     fn before_attempt(&self) -> bool;
-    /// The status of a response, with its `Retry-After` when it had one. True when the gate
-    /// takes the retry of this (429) response over: it holds the next attempt back until the
-    /// server's pause ends, and the retry does not count against the call's `max_retries`
-    /// (a storm the whole run waits out is not this call's failure).
-    fn after_response(&self, status: u16, retry_after: Option<Duration>) -> bool;
+    /// Sleeps `wait` (a wait of the client's gate), or less when the run stops; false then.
+    fn sleep(&self, wait: Duration) -> bool;
+    /// Requests of the client's bucket that the run leaves to interactive calls.
+    fn reserve(&self) -> u32;
+    /// One of the run's calls was throttled (for the run's count of 429s).
+    fn throttled(&self);
 }
 
 /// The time budget and attempt count of one library call, shared by all its requests.
@@ -90,7 +106,7 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    fn remaining(&self) -> Duration {
+    pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
@@ -176,10 +192,13 @@ pub(crate) struct Transport {
     max_response_bytes: u64,
     connect_timeout: Duration,
     max_header_bytes: usize,
+    /// The client ID's shared state: the gate's budget, the token, the latch.
+    shared: Shared,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Transport {
-    pub fn new(config: &Config) -> Result<Transport> {
+    pub fn new(config: &Config, shared: Shared) -> Result<Transport> {
         let roots = match &config.ca_file {
             Some(path) => load_ca_file(path)?,
             None => RootCerts::WebPki,
@@ -214,7 +233,14 @@ impl Transport {
             max_response_bytes: config.max_response_bytes,
             connect_timeout: config.connect_timeout,
             max_header_bytes,
+            rate_limit: config.rate_limit,
+            shared,
         })
+    }
+
+    /// The client ID's shared state.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Starts the budget of one library call, cancellable with `cancel`, paced by `pace`.
@@ -232,32 +258,26 @@ impl Transport {
         }
     }
 
-    /// Sends `request`, retrying where safe, until a final response or error. A response
-    /// with a retryable status is returned as it is once retries are exhausted.
-    pub fn send(&self, request: &HttpRequest, call: &mut Call) -> Result<HttpResponse> {
+    /// Sends `request`, retrying where safe, until a final response or error; each attempt
+    /// first passes the client's gate, then takes its bearer token from `authorize` (when
+    /// given). A response with a retryable status is returned as it is once retries are
+    /// exhausted, with the token its last attempt carried.
+    pub fn send(
+        &self,
+        request: &mut HttpRequest,
+        call: &mut Call,
+        authorize: Option<&dyn Authorize>,
+    ) -> Result<(HttpResponse, Option<Secret>)> {
         let mut retries = 0;
         let mut paced_retries = 0;
         let mut stale_resent = false;
         let mut fresh_only = false;
         loop {
             call.check_cancelled()?;
-            let remaining = call.remaining();
-            if remaining.is_zero() {
+            if call.remaining().is_zero() {
                 return Err(self.timed_out(request, call));
             }
-            if let Some(pace) = &call.pace {
-                // Waiting for the shared gate is the run's time, not this call's budget.
-                let waiting = Instant::now();
-                let admitted = pace.before_attempt();
-                call.deadline += waiting.elapsed();
-                if !admitted {
-                    return Err(Error::with_info(
-                        Code::Cancelled,
-                        "the run was stopped before this call's next attempt",
-                        call.info(),
-                    ));
-                }
-            }
+            let token = self.admit_with_token(request, call, authorize)?;
             let remaining = call.remaining();
             if remaining.is_zero() {
                 return Err(self.timed_out(request, call));
@@ -292,13 +312,25 @@ impl Transport {
                 Err(failure) if failure.http_status != 0 => call.last_status = failure.http_status,
                 Err(_) => {}
             }
-            let paced_retry = match (&call.pace, &outcome) {
-                (Some(pace), Ok(response)) => {
-                    pace.after_response(response.status, response.retry_after)
-                        && paced_retries < MAX_PACED_RETRIES
+            let throttled = match &outcome {
+                Ok(response) => {
+                    crate::response::reaction(response.status, &response.body)
+                        == Some(Reaction::Throttle)
                 }
-                _ => false,
+                Err(_) => false,
             };
+            let mut paced_retry = false;
+            if let (true, Ok(response)) = (throttled, &outcome) {
+                // Everyone sharing the budget pauses; this call's retry waits in the gate.
+                let retry_after = response.retry_after;
+                if let Some(pace) = &call.pace {
+                    pace.throttled();
+                }
+                let wait_out = self
+                    .shared
+                    .with(|s| s.throttled(self.rate_limit, retry_after, gate::now_ms()));
+                paced_retry = wait_out && paced_retries < MAX_PACED_RETRIES;
+            }
             if let Err(failure) = &outcome {
                 if !stale_resent && is_stale(failure, report) {
                     // The pooled connection was closed by the server while idle: nothing
@@ -310,29 +342,40 @@ impl Transport {
                 }
             }
             fresh_only = false;
-            // Only PUT and GET are sent again; a POST (a token grant) only when it never
-            // reached the server.
-            let idempotent = request.method == Method::PUT || request.method == Method::GET;
+            // A POST other than a token grant is sent again only when it never reached the
+            // server.
             let retry_after = match &outcome {
-                Ok(response) if idempotent && RETRY_STATUSES.contains(&response.status) => {
+                Ok(response)
+                    if request.resend_safe
+                        && (throttled || RETRY_STATUSES.contains(&response.status)) =>
+                {
                     Some(response.retry_after)
                 }
                 Err(failure)
-                    if failure.retryable && (idempotent || failure.code == Code::Connect) =>
+                    if failure.retryable
+                        && (request.resend_safe || failure.code == Code::Connect) =>
                 {
                     Some(None)
                 }
                 _ => None,
             };
             let wait = match retry_after {
-                Some(_) if paced_retry => Duration::ZERO, // the gate waits, not this call
+                // The gate holds the next attempt until the pause ends; give up now if the
+                // pause outlasts the call's budget (a bulk call's budget waits with the run).
+                Some(server_wait) if paced_retry => {
+                    let pause = server_wait.unwrap_or(Duration::from_secs(1));
+                    if call.pace.is_none() && pause >= call.remaining() {
+                        return self.finish(outcome, request, call, token);
+                    }
+                    Duration::ZERO
+                }
                 Some(server_wait) if retries < self.max_retries => {
                     server_wait.unwrap_or_else(|| self.backoff(retries))
                 }
-                _ => return self.finish(outcome, request, call),
+                _ => return self.finish(outcome, request, call, token),
             };
             if wait >= call.remaining() {
-                return self.finish(outcome, request, call);
+                return self.finish(outcome, request, call, token);
             }
             let why = match &outcome {
                 Ok(response) => format!("HTTP {}", response.status),
@@ -347,6 +390,99 @@ impl Transport {
                 paced_retries += 1;
             } else {
                 retries += 1;
+            }
+        }
+    }
+
+    /// Takes the next attempt's token (which may grant one, passing the gate itself), waits
+    /// for the gate, then takes the token again (a cached one, unless the wait made it
+    /// stale): when that made requests of its own, the attempt is admitted again, so that it
+    /// neither carries a stale token nor follows a grant outside the budget.
+    fn admit_with_token(
+        &self,
+        request: &mut HttpRequest,
+        call: &mut Call,
+        authorize: Option<&dyn Authorize>,
+    ) -> Result<Option<Secret>> {
+        let Some(source) = authorize else {
+            self.admit(request, call)?;
+            return Ok(None);
+        };
+        source.token(self, call)?;
+        loop {
+            self.admit(request, call)?;
+            let before = call.attempts;
+            let token = source.token(self, call)?;
+            if call.attempts == before {
+                request.authorization = Some(format!("Bearer {}", token.expose()));
+                return Ok(Some(token));
+            }
+        }
+    }
+
+    /// Waits until the run (if any) and the client's gate let the next attempt of `call`
+    /// start. A bulk call's waits are the run's time, not its budget; a single call gives up
+    /// at once with [`Code::RateLimited`] when the gate's wait outlasts its budget.
+    fn admit(&self, request: &HttpRequest, call: &mut Call) -> Result<()> {
+        let stopped = |call: &Call| {
+            Error::with_info(
+                Code::Cancelled,
+                "the run was stopped before this call's next attempt",
+                call.info(),
+            )
+        };
+        if let Some(pace) = call.pace.clone() {
+            let waiting = Instant::now();
+            let admitted = pace.before_attempt();
+            call.deadline += waiting.elapsed();
+            if !admitted {
+                return Err(stopped(call));
+            }
+        }
+        let priority = match &call.pace {
+            Some(pace) => Priority::Bulk {
+                reserve: pace.reserve(),
+            },
+            None => Priority::Call,
+        };
+        loop {
+            call.check_cancelled()?;
+            let decision = self
+                .shared
+                .with(|s| s.take(self.rate_limit, priority, gate::now_ms()));
+            let Decision::Wait(wait) = decision else {
+                return Ok(());
+            };
+            match call.pace.clone() {
+                Some(pace) => {
+                    let waiting = Instant::now();
+                    let slept = pace.sleep(wait);
+                    call.deadline += waiting.elapsed();
+                    if !slept {
+                        return Err(stopped(call));
+                    }
+                }
+                None => {
+                    if wait >= call.remaining() {
+                        return Err(Error::with_info(
+                            Code::RateLimited,
+                            format!(
+                                "{} {} would have to wait {} ms for the client ID's rate budget ({}, shared in {} scope), more than the {} ms left of timeout_ms",
+                                request.method,
+                                path_only(&request.path),
+                                wait.as_millis(),
+                                self.rate_limit.map_or("learned from 429s".to_string(), |l| format!("rate_limit {l}")),
+                                self.shared.describe(),
+                                call.remaining().as_millis(),
+                            ),
+                            call.info(),
+                        ));
+                    }
+                    if !cancel::sleep(wait, call.cancel.as_ref()) {
+                        call.check_cancelled()?;
+                        return Err(call.interrupted());
+                    }
+                }
             }
         }
     }
@@ -419,15 +555,18 @@ impl Transport {
         outcome: std::result::Result<HttpResponse, Failure>,
         request: &HttpRequest,
         call: &Call,
-    ) -> Result<HttpResponse> {
-        outcome.map_err(|failure| {
-            let (code, message) = if failure.budget_spent {
-                (Code::Timeout, self.timeout_text(request))
-            } else {
-                (failure.code, failure.message)
-            };
-            Error::with_info(code, message, call.info())
-        })
+        token: Option<Secret>,
+    ) -> Result<(HttpResponse, Option<Secret>)> {
+        outcome
+            .map(|response| (response, token))
+            .map_err(|failure| {
+                let (code, message) = if failure.budget_spent {
+                    (Code::Timeout, self.timeout_text(request))
+                } else {
+                    (failure.code, failure.message)
+                };
+                Error::with_info(code, message, call.info())
+            })
     }
 
     fn timed_out(&self, request: &HttpRequest, call: &Call) -> Error {
@@ -764,23 +903,28 @@ mod tests {
         assert_eq!(parse_retry_after("soon"), None);
     }
 
-    /// A gate that takes over every 429, as a run's limiter does while others get through.
-    struct AlwaysTakesOver;
+    /// A run's hold that waits for nothing and stops nothing.
+    struct Unlimited;
 
-    impl Pace for AlwaysTakesOver {
+    impl Pace for Unlimited {
         fn before_attempt(&self) -> bool {
             true
         }
-        fn after_response(&self, status: u16, _: Option<Duration>) -> bool {
-            status == 429
+        fn sleep(&self, wait: Duration) -> bool {
+            std::thread::sleep(wait);
+            true
         }
+        fn reserve(&self) -> u32 {
+            0
+        }
+        fn throttled(&self) {}
     }
 
     #[test]
-    fn a_gate_takes_over_at_most_max_paced_retries_of_one_call() {
+    fn the_gate_waits_out_at_most_max_fruitless_pauses_of_one_bulk_call() {
         use ycm_mock::scripted::{response, ScriptedServer, Step};
-        let body =
-            br#"{"errcode":10007,"errmsg":"slow down","requestId":"r","status":"Failed","time":1}"#;
+        let body = br#"{"errcode":1000040,"errmsg":"RATE_LIMIT_EXCEEDED","requestId":"r","status":"Failed","time":1}"#;
+        let token = crate::Secret::new("a-long-bearer-token");
         let throttling = ScriptedServer::start(vec![Step::Send(response(
             429,
             &[("Retry-After", "0")],
@@ -788,17 +932,18 @@ mod tests {
         ))])
         .unwrap();
         let url = throttling.url();
-        let client = crate::Client::new(
-            Config::new(&url, crate::Auth::AccessToken(crate::Secret::new("t"))).unwrap(),
-        )
-        .unwrap();
-        let pace: std::sync::Arc<dyn Pace> = std::sync::Arc::new(AlwaysTakesOver);
+        let client =
+            crate::Client::new(Config::new(&url, crate::Auth::AccessToken(token)).unwrap())
+                .unwrap();
+        let pace: std::sync::Arc<dyn Pace> = std::sync::Arc::new(Unlimited);
         let err = client
             .paced(&pace)
             .update_user(1, &crate::UserUpdate::new().company("x"))
             .unwrap_err();
         assert_eq!(err.code(), Code::RateLimited, "{err}");
-        // The gate's retries, then the call's own try and its 2 retries.
-        assert_eq!(err.info().attempts, MAX_PACED_RETRIES + 3);
+        assert_eq!(err.info().api_errcode, 1000040, "{err}");
+        // The pauses the gate waits out with nothing let through, then the call's own try
+        // and its 2 retries.
+        assert_eq!(err.info().attempts, gate::MAX_FRUITLESS_PAUSES + 3);
     }
 }

@@ -80,8 +80,13 @@ pub unsafe extern "C" fn ycm_client_new(
 /// retries included, default 30000); "connect_timeout_ms" (default 5000); "max_retries"
 /// (default 2); "retry_base_ms" (default 200); "retry_max_ms" (default 5000);
 /// "max_response_bytes" (default 1048576); "ca_file" (PEM bundle that replaces the built-in
-/// roots); "allow_insecure_http" (default false); "check_reseller_limit" (default false).
-/// Unknown keys are refused. Nothing is sent. On success `*out_client` receives a client to
+/// roots); "allow_insecure_http" (default false); "check_reseller_limit" (default false);
+/// "rate_limit" (the client ID's budget in YCM's terms, "BURST/RATE/INTERVAL_S": every
+/// request passes one gate that keeps to it; unset: learned from 429s); "shared_state"
+/// ("process", the default, or "host": every process of the user on this machine shares
+/// one token, one rate budget and one refusal latch); "state_dir" (the host scope's
+/// directory, default $XDG_RUNTIME_DIR/ycm, else $XDG_CACHE_HOME/ycm, else ~/.cache/ycm;
+/// created 0700, refused when open to other users). Unknown keys are refused. Nothing is sent. On success `*out_client` receives a client to
 /// free with `ycm_client_free`.
 #[no_mangle]
 pub unsafe extern "C" fn ycm_client_new_with_config(

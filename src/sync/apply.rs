@@ -164,7 +164,12 @@ pub fn apply(
         }
     }
 
-    let limiter = Arc::new(Limiter::new(options.rate));
+    // The run leaves a tenth of the client ID's burst to interactive calls.
+    let reserve = client
+        .config()
+        .rate_limit
+        .map_or(0, |limit| limit.burst / 10);
+    let limiter = Arc::new(Limiter::new(options.rate, reserve));
     let pace: Arc<dyn Pace> = limiter.clone();
     let next = AtomicUsize::new(0);
     let updates = work.len();
@@ -281,7 +286,7 @@ pub fn apply(
     Ok(Report {
         rows,
         stopped,
-        throttled: limiter.throttled(),
+        throttled: limiter.throttled_count(),
     })
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// YCM users from a terminal, a script or cron.
 ///
 /// Settings, highest first: flags; the environment (YCM_BASE_URL, YCM_ACCESS_TOKEN,
-/// YCM_CLIENT_ID, YCM_CLIENT_SECRET, YCM_PROFILE); the profile in
+/// YCM_CLIENT_ID, YCM_CLIENT_SECRET, YCM_PROFILE, YCM_SHARED_STATE); the profile in
 /// $XDG_CONFIG_HOME/ycm/config.toml (default ~/.config/ycm/config.toml); defaults.
 /// Data goes to stdout, progress, logs and errors to stderr. `ycm help exit-codes` lists
 /// the exit codes.
@@ -48,6 +48,10 @@ pub struct Global {
     /// Whole-call time budget in milliseconds, retries included (overrides the profile's timeout_ms).
     #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
+    /// Where the token, rate budget and refusal latch are shared: process or host (overrides
+    /// YCM_SHARED_STATE and the profile's shared_state; default host).
+    #[arg(long, global = true, value_name = "SCOPE")]
+    pub shared_state: Option<String>,
     /// No progress, status lines or summaries on stderr (errors are still written).
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -273,6 +277,11 @@ pub fn parse_rate(text: &str) -> Result<RateArg, String> {
 pub enum Auth {
     /// Authenticate and make one cheap read; exit 4 when the credentials are refused.
     Check,
+    /// Show the credential in use, its source, the shared-state scope, the shared token's
+    /// age and expiry, the budget's level and any refusal latch (never a secret); sends nothing.
+    Status,
+    /// Drop this client ID's shared token and refusal latch; sends nothing.
+    Reset,
 }
 
 #[cfg(test)]

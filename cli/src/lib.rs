@@ -42,6 +42,7 @@ impl Context {
             base_url: self.global.base_url.as_deref(),
             profile: self.global.profile.as_deref(),
             timeout_ms: self.global.timeout_ms,
+            shared_state: self.global.shared_state.as_deref(),
             env: &env,
         };
         let resolved =
@@ -118,6 +119,8 @@ fn run(context: &Context, cmd: &Command) -> Result<u8, Failure> {
         Command::Users(users) => users::run(context, users),
         Command::Sync(sync) => sync::run(context, sync),
         Command::Auth(args::Auth::Check) => auth_check(context),
+        Command::Auth(args::Auth::Status) => auth_status(context),
+        Command::Auth(args::Auth::Reset) => auth_reset(context),
         Command::Completion { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(clap_shell(*shell), &mut command(), "ycm", &mut out);
@@ -184,6 +187,74 @@ fn auth_check(context: &Context) -> Result<u8, Failure> {
         data.get("total").cloned().unwrap_or_default(),
     );
     result.insert("requestId".into(), info.request_id.into());
+    let mut out = std::io::stdout().lock();
+    output::object(&mut out, context.format, &result).map_err(output::write_error)?;
+    Ok(fail::OK)
+}
+
+/// `ycm auth status`: what the client ID's shared state holds, read without a request.
+fn auth_status(context: &Context) -> Result<u8, Failure> {
+    let (client, resolved) = context.client()?;
+    let status = client.shared_status();
+    let millis = |ms: f64| serde_json::Value::from(ms.round() as i64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let mut result = serde_json::Map::new();
+    result.insert("baseUrl".into(), resolved.base_url.into());
+    result.insert("auth".into(), resolved.auth.into());
+    result.insert("source".into(), resolved.auth_source.into());
+    result.insert("sharedState".into(), status.scope.into());
+    let (age, expires) = match status.token {
+        Some((granted, expires)) => (
+            millis((now - granted) / 1000.0),
+            millis((expires - now) / 1000.0),
+        ),
+        None => (serde_json::Value::Null, serde_json::Value::Null),
+    };
+    result.insert("tokenAgeS".into(), age);
+    result.insert("tokenExpiresInS".into(), expires);
+    result.insert(
+        "rateLimit".into(),
+        client
+            .config()
+            .rate_limit_setting()
+            .map_or(serde_json::Value::Null, |l| l.to_string().into()),
+    );
+    result.insert(
+        "budgetLevel".into(),
+        if status.level.is_finite() {
+            serde_json::Value::from((status.level * 10.0).floor() / 10.0)
+        } else {
+            serde_json::Value::Null
+        },
+    );
+    result.insert("throttled".into(), status.throttled.into());
+    result.insert("grants".into(), status.grants.into());
+    result.insert(
+        "refusalLatch".into(),
+        match status.latch {
+            Some((at, by, reason)) => serde_json::json!({
+                "atUnixS": (at / 1000.0).floor() as i64,
+                "by": by,
+                "reason": reason,
+            }),
+            None => serde_json::Value::Null,
+        },
+    );
+    let mut out = std::io::stdout().lock();
+    output::object(&mut out, context.format, &result).map_err(output::write_error)?;
+    Ok(fail::OK)
+}
+
+/// `ycm auth reset`: drops the client ID's shared token and refusal latch.
+fn auth_reset(context: &Context) -> Result<u8, Failure> {
+    let (client, resolved) = context.client()?;
+    client.reset_shared_state();
+    let mut result = serde_json::Map::new();
+    result.insert("reset".into(), true.into());
+    result.insert("baseUrl".into(), resolved.base_url.into());
+    result.insert("sharedState".into(), client.shared_status().scope.into());
     let mut out = std::io::stdout().lock();
     output::object(&mut out, context.format, &result).map_err(output::write_error)?;
     Ok(fail::OK)

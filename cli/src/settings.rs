@@ -1,9 +1,9 @@
 //! Settings: where the base URL, the credentials and the client options come from, highest
 //! first: flags; the environment (`YCM_BASE_URL`, `YCM_ACCESS_TOKEN`, `YCM_CLIENT_ID`,
-//! `YCM_CLIENT_SECRET`, `YCM_PROFILE`); the profile in `$XDG_CONFIG_HOME/ycm/config.toml`
+//! `YCM_CLIENT_SECRET`, `YCM_PROFILE`, `YCM_SHARED_STATE`); the profile in `$XDG_CONFIG_HOME/ycm/config.toml`
 //! (default `~/.config/ycm/config.toml`), one `[profiles.NAME]` table with the keys of the
 //! library's `config_json` plus `client_secret_file`, `[profiles.default]` when none is
-//! named; then the library's defaults. The credentials are taken as a unit from the highest
+//! named; then the defaults (the library's, except `shared_state`, `host` here). The credentials are taken as a unit from the highest
 //! layer that gives any (an access token from the environment replaces a profile's client
 //! credentials rather than clashing with them). The result is the library's own
 //! `config_json`, so every value is checked by the library, with its messages.
@@ -20,6 +20,10 @@ const CREDENTIAL_KEYS: [&str; 4] = [
     "client_secret",
     CLIENT_SECRET_FILE,
 ];
+
+/// The CLI's scope when none is set: every invocation on the host shares one token and one
+/// rate budget (the library's own default is `process`).
+pub const DEFAULT_SHARED_STATE: &str = "host";
 
 /// How the settings were resolved, for `auth check` and messages (no secret in it).
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub struct Inputs<'a> {
     pub profile: Option<&'a str>,
     /// `--timeout-ms`.
     pub timeout_ms: Option<u64>,
+    /// `--shared-state`.
+    pub shared_state: Option<&'a str>,
     /// Reads an environment variable (empty counts as unset).
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -97,6 +103,19 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
     if let Some(ms) = inputs.timeout_ms {
         config.insert("timeout_ms".into(), Value::from(ms));
     }
+    // Separate invocations share one token and one budget unless told otherwise.
+    let scope = inputs
+        .shared_state
+        .map(str::to_string)
+        .or_else(|| env("YCM_SHARED_STATE"))
+        .or_else(|| {
+            table
+                .get("shared_state")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| DEFAULT_SHARED_STATE.to_string());
+    config.insert("shared_state".into(), Value::from(scope));
 
     let base_url = inputs
         .base_url

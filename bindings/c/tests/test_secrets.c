@@ -198,7 +198,8 @@ static void test_live_mock_sweep(void) {
     attempt_everything(label, client, 1);
     admin_post("/__mock/faults", "{\"close_next\":3}");
     attempt_everything(label, client, 1);
-    admin_post("/__mock/faults", "{\"fail_next\":3,\"fail_status\":429,\"retry_after\":\"0\"}");
+    /* More 429s than the gate waits out for one call (5 pauses) and its 2 retries. */
+    admin_post("/__mock/faults", "{\"fail_next\":12,\"fail_status\":429,\"retry_after\":\"0\"}");
     attempt_everything(label, client, 0);
     admin_post("/__mock/faults", "{}");
     admin_post("/__mock/expire", "");

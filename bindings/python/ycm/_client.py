@@ -477,8 +477,12 @@ class Client:
     itself. The other keywords are the library's options (``None`` keeps the default):
     ``user_agent``, ``timeout_ms`` (whole call, retries included), ``connect_timeout_ms``,
     ``max_retries``, ``retry_base_ms``, ``retry_max_ms``, ``max_response_bytes``,
-    ``ca_file``, ``allow_insecure_http`` and ``check_reseller_limit``. Nothing is sent until
-    the first call. Bad options raise :class:`ycm.InvalidArgumentError`.
+    ``ca_file``, ``allow_insecure_http``, ``check_reseller_limit``, ``rate_limit`` (the
+    client ID's budget in YCM's terms, ``"BURST/RATE/INTERVAL_S"``), ``shared_state``
+    (``"process"``, the default, or ``"host"``: every process of the user on this machine
+    shares one token, one rate budget and one refusal latch) and ``state_dir`` (the host
+    scope's directory). Nothing is sent until the first call. Bad options raise
+    :class:`ycm.InvalidArgumentError`.
 
     One client may be shared by any number of threads; calls release the GIL. Close it with
     :meth:`close` or a ``with`` block (a finalizer frees it otherwise); after closing, every
@@ -508,6 +512,9 @@ class Client:
         ca_file: Optional[str] = None,
         allow_insecure_http: Optional[bool] = None,
         check_reseller_limit: Optional[bool] = None,
+        rate_limit: Optional[str] = None,
+        shared_state: Optional[str] = None,
+        state_dir: Optional[str] = None,
     ) -> None:
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
@@ -526,6 +533,9 @@ class Client:
             "ca_file": ca_file,
             "allow_insecure_http": allow_insecure_http,
             "check_reseller_limit": check_reseller_limit,
+            "rate_limit": rate_limit,
+            "shared_state": shared_state,
+            "state_dir": state_dir,
         }
         config = {key: value for key, value in options.items() if value is not None}
         for key, value in config.items():

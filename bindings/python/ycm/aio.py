@@ -84,6 +84,9 @@ class AsyncClient:
         ca_file: Optional[str] = None,
         allow_insecure_http: Optional[bool] = None,
         check_reseller_limit: Optional[bool] = None,
+        rate_limit: Optional[str] = None,
+        shared_state: Optional[str] = None,
+        state_dir: Optional[str] = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
@@ -103,6 +106,9 @@ class AsyncClient:
             ca_file=ca_file,
             allow_insecure_http=allow_insecure_http,
             check_reseller_limit=check_reseller_limit,
+            rate_limit=rate_limit,
+            shared_state=shared_state,
+            state_dir=state_dir,
         )
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_workers,

@@ -210,14 +210,19 @@ yeastar-ycm = { path = "vendor/yeastar-ycm-$VERSION" }
 EOF
 echo 'fn main() { println!("{}", ycm::VERSION); }' >"$dep/src/main.rs"
 cp Cargo.lock "$dep/Cargo.lock"
+# As on a fresh machine: a cargo home that holds only what a build for this host fetched
+# (metadata without --filter-platform wants every platform's crates, and failed there).
 check "  a Rust dependent gets the rlib only, and neither cbindgen nor the C libraries" bash -c "
-  cd '$dep' && tree=\$('$CARGO' tree -e normal,build --offline --prefix none 2>&1) && echo \"\$tree\" | head -n 5 &&
+  cd '$dep' && host=\$(rustc -vV | sed -n 's/^host: //p') &&
+  export CARGO_HOME='$work/fresh-cargo-home' && '$CARGO' fetch --quiet --target \$host &&
+  tree=\$('$CARGO' tree -e normal,build --offline --prefix none 2>&1) && echo \"\$tree\" | head -n 5 &&
   ! grep -q cbindgen <<<\"\$tree\" &&
-  '$CARGO' metadata --format-version 1 --offline 2>/dev/null | '$DIST_PY_BIN' -c '
+  meta=\$('$CARGO' metadata --format-version 1 --offline --filter-platform \$host) &&
+  '$DIST_PY_BIN' -c '
 import json, sys
 m = json.load(sys.stdin)
 kinds = [t[\"crate_types\"] for p in m[\"packages\"] if p[\"name\"] == \"yeastar-ycm\" for t in p[\"targets\"] if set(t[\"kind\"]) & {\"lib\", \"rlib\", \"cdylib\", \"staticlib\"}]
-assert kinds == [[\"rlib\"]], kinds'"
+assert kinds == [[\"rlib\"]], kinds' <<<\"\$meta\""
 
 # --- 3. Python -------------------------------------------------------------------------------
 section "Python sdist and wheel"

@@ -39,6 +39,7 @@ help:
 	@echo "make bench     benchmarks against peers on the same mock server"
 	@echo "make soak      RSS after 10,000 and 1,000,000 calls on one client (SOAK_CALLS=N to shorten)"
 	@echo "make bench-sync  the bulk-sync figures: latency ideal ratio, rate-limited run, 100,000 records"
+	@echo "make bench-fleet one client ID across processes: fleet of 8, sync runs, short tokens, host-scope cost"
 	@echo "make header    regenerate include/ycm.h"
 	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make cli-docs  shell completions and man pages of the ycm command line into target/cli/"

@@ -6,6 +6,8 @@
 #                           write bench/results/latest.md
 #   make bench-bins         only build bench/build/bench_ycm and bench/build/bench_curl
 #   make bench-clean        remove bench/build and bench/results
+#   make bench-fleet        one client ID across processes: 8 processes x 200 updates,
+#                           sync runs, short tokens, the host scope's cost (bench_fleet.rs)
 #   make soak               the memory guard: SOAK_CALLS (1000000) updates on one client,
 #                           VmRSS after SOAK_FIRST (10000) and after all; fails at >= 1 MiB
 #                           growth (bench/soak.sh, bench/c/soak.c)
@@ -26,8 +28,9 @@ BENCH_PY_REQUESTS ?= 1000
 BENCH_WRK_SECONDS ?= 2
 SOAK_CALLS        ?= 1000000
 SOAK_FIRST        ?= 10000
+FLEET_ROUNDS      ?= 3
 
-.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean soak bench-sync
+.PHONY: bench bench-bins bench-deps bench-py-deps bench-clean soak bench-sync bench-fleet
 
 bench: release bench-deps bench-py-deps
 	@$(MAKE) --no-print-directory bench-bins
@@ -67,6 +70,11 @@ $(BENCH_BUILD)/bench_curl: $(BENCH_DIR)/c/bench_curl.c $(BENCH_DIR)/c/bench_comm
 # The bulk-sync figures of issue 10 (examples/bench_sync.rs), each against its own mock.
 bench-sync: release
 	$(CARGO) run --release --example bench_sync -- $(MOCK_BIN) $(BENCH_SYNC_SCENARIOS)
+
+# One client ID across processes (examples/bench_fleet.rs): fleet, sync, token, cost;
+# FLEET_ROUNDS (3) runs per figure, medians printed. About 15 minutes in all.
+bench-fleet: release
+	FLEET_ROUNDS=$(FLEET_ROUNDS) $(CARGO) run --release --example bench_fleet -- $(MOCK_BIN) $(BENCH_FLEET_SCENARIOS)
 
 soak: release
 	@$(MAKE) --no-print-directory $(BENCH_BUILD)/soak

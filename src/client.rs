@@ -118,7 +118,11 @@ impl Client {
     /// expiry, the budget's level, the refusal latch (never a secret).
     pub fn shared_status(&self) -> Status {
         let shared = self.transport.shared();
-        shared.with(|s| s.status(self.config.rate_limit, crate::gate::now_ms()))
+        let limit = self
+            .config
+            .rate_limit
+            .map(crate::gate::RateLimit::with_headroom);
+        shared.with(|s| s.status(limit, crate::gate::now_ms()))
     }
 
     /// Drops the client ID's shared token and refusal latch (`ycm auth reset`); the next

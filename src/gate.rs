@@ -41,6 +41,16 @@ impl RateLimit {
     pub fn per_second(&self) -> f64 {
         f64::from(self.rate) / self.interval.as_secs_f64()
     }
+
+    /// The limit a client keeps to when this is the server's: 98% of the rate and one
+    /// request less of the burst, for the network's jitter.
+    pub(crate) fn with_headroom(self) -> RateLimit {
+        RateLimit {
+            burst: self.burst.saturating_sub(1).max(1),
+            rate: self.rate,
+            interval: self.interval.div_f64(SERVER_RATE_SHARE),
+        }
+    }
 }
 
 impl std::fmt::Display for RateLimit {
@@ -104,7 +114,8 @@ const DEFAULT_PAUSE_MS: f64 = 1000.0;
 const MAX_PAUSE_MS: f64 = 120_000.0;
 /// Multiplicative decrease after a 429.
 const DECREASE: f64 = 0.85;
-/// Recovery per second, as a fraction of the lowered rate: after the first 429, after later ones.
+/// Recovery per second, as a fraction of the lowered rate: after the first 429, after later
+/// ones.
 const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
 const RECOVERY_PER_SECOND: f64 = 0.01;
 /// The window over which what got through is measured.
@@ -112,9 +123,10 @@ const WINDOW_MS: f64 = 5000.0;
 /// Pauses in a row that let nothing through which the sharers wait out for a call; after
 /// them a throttled call's retries count against its own `max_retries` again.
 pub(crate) const MAX_FRUITLESS_PAUSES: u32 = 5;
-/// The share of a configured rate the gate uses: requests leave at the rate but reach the
-/// server with some jitter, and one that arrives early would meet an empty bucket.
-const CONFIGURED_MARGIN: f64 = 0.98;
+/// The share of the server's rate that a client keeping to it uses (and it keeps one request
+/// of the burst back): requests leave at the rate but reach the server with some jitter, and
+/// one that arrives early would meet an empty bucket.
+const SERVER_RATE_SHARE: f64 = 0.98;
 /// Lowest rate the gate lowers to, in requests per second.
 const MIN_RATE: f64 = 0.1;
 
@@ -129,7 +141,7 @@ pub(crate) struct GateState {
     pub lowered_rate: Option<f64>,
     /// When the rate was last lowered.
     pub lowered_at: f64,
-    /// Requests per second added per second since then.
+    /// Requests per second added per second since then, up to the plateau.
     pub recovery_step: f64,
     /// The burst after a decrease (the configured one before).
     pub lowered_burst: Option<f64>,
@@ -154,7 +166,7 @@ impl GateState {
     /// The rate (requests per second) and burst in force at `now`; an infinite rate when
     /// nothing is configured and nothing was learned.
     pub fn rate_and_burst(&self, cap: Option<RateLimit>, now: f64) -> (f64, f64) {
-        let ceiling = cap.map_or(f64::INFINITY, |c| c.per_second() * CONFIGURED_MARGIN);
+        let ceiling = cap.map_or(f64::INFINITY, |c| c.per_second());
         let burst = cap.map_or(f64::INFINITY, |c| f64::from(c.burst));
         match self.lowered_rate {
             None => (ceiling, burst),
@@ -204,8 +216,13 @@ impl GateState {
         Decision::Admitted
     }
 
+    /// Whether the gate lets everything through at `now`: no rate known, no pause.
+    pub fn is_open(&self, cap: Option<RateLimit>, now: f64) -> bool {
+        self.paused_until <= now && !self.rate_and_burst(cap, now).0.is_finite()
+    }
+
     /// Counts `n` requests let through at `now` (negative: taken back after a 429).
-    fn count_through(&mut self, now: f64, n: f64) {
+    pub fn count_through(&mut self, now: f64, n: f64) {
         if self.first == 0.0 || self.first > now {
             self.first = now;
         }
@@ -323,8 +340,7 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(state.take(cap, Priority::Call, now), Decision::Admitted);
         }
-        // 20 a second, less the margin: one every 51 ms.
-        let spacing = 1000.0 / (20.0 * CONFIGURED_MARGIN);
+        let spacing = 50.0;
         assert_eq!(
             state.take(cap, Priority::Call, now),
             Decision::Wait(millis(spacing))
@@ -333,6 +349,14 @@ mod tests {
             state.take(cap, Priority::Call, now + spacing),
             Decision::Admitted
         );
+    }
+
+    #[test]
+    fn a_client_keeping_to_the_servers_limit_keeps_headroom() {
+        let server: RateLimit = "50/25/1".parse().unwrap();
+        let kept = server.with_headroom();
+        assert_eq!(kept.burst, 49);
+        assert!((kept.per_second() - 24.5).abs() < 1e-6);
     }
 
     #[test]

@@ -194,7 +194,9 @@ pub(crate) struct Transport {
     max_header_bytes: usize,
     /// The client ID's shared state: the gate's budget, the token, the latch.
     shared: Shared,
+    /// The configured `rate_limit` (for messages), and what the gate keeps to.
     rate_limit: Option<RateLimit>,
+    gate_limit: Option<RateLimit>,
 }
 
 impl Transport {
@@ -234,6 +236,7 @@ impl Transport {
             connect_timeout: config.connect_timeout,
             max_header_bytes,
             rate_limit: config.rate_limit,
+            gate_limit: config.rate_limit.map(RateLimit::with_headroom),
             shared,
         })
     }
@@ -328,7 +331,7 @@ impl Transport {
                 }
                 let wait_out = self
                     .shared
-                    .with(|s| s.throttled(self.rate_limit, retry_after, gate::now_ms()));
+                    .throttled(self.gate_limit, retry_after, gate::now_ms());
                 paced_retry = wait_out && paced_retries < MAX_PACED_RETRIES;
             }
             if let Err(failure) = &outcome {
@@ -447,9 +450,7 @@ impl Transport {
         };
         loop {
             call.check_cancelled()?;
-            let decision = self
-                .shared
-                .with(|s| s.take(self.rate_limit, priority, gate::now_ms()));
+            let decision = self.shared.take(self.gate_limit, priority, gate::now_ms());
             let Decision::Wait(wait) = decision else {
                 return Ok(());
             };

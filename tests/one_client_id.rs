@@ -176,19 +176,19 @@ fn clients_of_one_host_share_one_rate_budget() {
     let make = || {
         let config = Config::new(&server.url(), credentials(CLIENT_SECRET).clone())
             .unwrap()
-            .rate_limit(Some("3/1/60".parse().unwrap()))
+            .rate_limit(Some("4/1/60".parse().unwrap()))
             .shared_state(Scope::Host, Some(dir.clone()))
             .timeout(Duration::from_millis(500));
         Client::new(config).unwrap()
     };
     let (a, b) = (make(), make());
-    // The grant and two updates use the burst of 3; the next call of either client finds
-    // no room within its budget and sends nothing.
+    // The grant and two updates use the burst of 4 less its one request of headroom; the
+    // next call of either client finds no room within its budget and sends nothing.
     a.update_user(13329, &company("a")).unwrap();
     b.update_user(13329, &company("b")).unwrap();
     let err = a.update_user(13329, &company("c")).unwrap_err();
     assert_eq!(err.code(), Code::RateLimited, "{err}");
-    assert!(err.message().contains("rate_limit 3/1/60"), "{err}");
+    assert!(err.message().contains("rate_limit 4/1/60"), "{err}");
     assert_eq!(server.stats().update_user, 2);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -254,4 +254,30 @@ fn the_mock_answers_with_every_code_the_client_acts_on_under_the_same_name() {
         let known = ycm::errcodes::lookup(number).expect("the client knows every YCM code");
         assert_eq!(known.name, name);
     }
+}
+
+#[test]
+fn an_unusable_state_file_falls_back_to_process_scope_and_the_call_works() {
+    let server = issuing(ErrorStyle::Http, None);
+    let dir = private_dir();
+    let first = client(&server, CLIENT_SECRET, Some(&dir), None);
+    first.update_user(13329, &company("a")).unwrap();
+    // The state file's path becomes a directory: no step of the host store can run.
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    let other = client(&server, CLIENT_SECRET, Some(&dir), None);
+    other.update_user(13329, &company("b")).unwrap();
+    assert_eq!(server.user(13329).unwrap()["company"], "b");
+    assert_eq!(
+        server.stats().token_grants,
+        2,
+        "the fallback granted its own token"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

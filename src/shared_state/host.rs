@@ -233,7 +233,7 @@ mod tests {
         for junk in [&b"{\"gate\": {\"tat\": 1"[..], b"\x00\xff garbage", b""] {
             fs::write(store.path(), junk).unwrap();
             assert_eq!(
-                store.take(cap, Priority::Call, 1_000_000.0).unwrap(),
+                store.take(cap, Priority::Call, 1_000_000.0, 0).unwrap().0,
                 Decision::Admitted
             );
             let text = fs::read(store.path()).unwrap();
@@ -273,7 +273,7 @@ mod tests {
         let admitted = (0..6)
             .filter(|i| {
                 let store = if i % 2 == 0 { &a } else { &b };
-                store.take(cap, Priority::Call, now).unwrap() == Decision::Admitted
+                store.take(cap, Priority::Call, now, 0).unwrap().0 == Decision::Admitted
             })
             .count();
         assert_eq!(admitted, 3);

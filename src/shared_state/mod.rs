@@ -160,14 +160,24 @@ pub struct Status {
 
 /// The operations every store offers; each is one atomic step on the client ID's entry.
 pub(crate) trait Store: Send + Sync {
-    /// Takes a request from the gate, or says how long to wait.
-    fn take(&self, cap: Option<RateLimit>, priority: Priority, now: f64) -> io::Result<Decision>;
-    /// Records a 429 (pause and decrease).
+    /// Takes a request from the gate, or says how long to wait, after counting `earlier`
+    /// requests let through on the open gate without asking; also whether the gate is
+    /// open (no rate known, no pause).
+    fn take(
+        &self,
+        cap: Option<RateLimit>,
+        priority: Priority,
+        now: f64,
+        earlier: u32,
+    ) -> io::Result<(Decision, bool)>;
+    /// Records a 429 (pause and decrease), after counting `earlier` requests let through
+    /// on the open gate; true while the sharers wait throttling out.
     fn throttled(
         &self,
         cap: Option<RateLimit>,
         retry_after: Option<Duration>,
         now: f64,
+        earlier: u32,
     ) -> io::Result<bool>;
     /// The token to use, a latch, or whose turn it is to grant.
     fn token_turn(&self, holder: u64, now: f64, lease: Duration) -> io::Result<TokenTurn>;
@@ -202,16 +212,26 @@ pub(crate) trait Transact: Send + Sync {
 }
 
 impl<T: Transact> Store for T {
-    fn take(&self, cap: Option<RateLimit>, priority: Priority, now: f64) -> io::Result<Decision> {
+    fn take(
+        &self,
+        cap: Option<RateLimit>,
+        priority: Priority,
+        now: f64,
+        earlier: u32,
+    ) -> io::Result<(Decision, bool)> {
         self.transact(|entry| {
             let before = entry.gate.clone();
+            if earlier > 0 {
+                entry.gate.count_through(now, f64::from(earlier));
+            }
             let decision = entry.gate.take(cap, priority, now);
+            let open = entry.gate.is_open(cap, now);
             let change = if entry.gate == before {
                 Change::None
             } else {
                 Change::Volatile
             };
-            (decision, change)
+            ((decision, open), change)
         })
     }
 
@@ -220,8 +240,12 @@ impl<T: Transact> Store for T {
         cap: Option<RateLimit>,
         retry_after: Option<Duration>,
         now: f64,
+        earlier: u32,
     ) -> io::Result<bool> {
         self.transact(|entry| {
+            if earlier > 0 {
+                entry.gate.count_through(now, f64::from(earlier));
+            }
             (
                 entry.gate.throttled(cap, retry_after, now),
                 Change::Volatile,
@@ -445,8 +469,23 @@ pub(crate) fn this_process() -> String {
     format!("process {} on host {host}", std::process::id())
 }
 
+/// How long a process lets requests through an open gate (no rate known, no pause) without
+/// asking the scope's store again: a pause that another process records is seen within
+/// this, and the requests let through meanwhile are counted at the next step.
+const OPEN_GATE_TRUST_MS: f64 = 10.0;
+
+/// What a process remembers of an open gate between steps of the store.
+#[derive(Default)]
+struct OpenGate {
+    /// Until when (Unix milliseconds) the gate is taken to be open.
+    until: f64,
+    /// Requests let through since the last step, not yet counted in the store.
+    uncounted: u32,
+}
+
 /// A client's shared state: its scope's store, with the process store behind it.
 pub(crate) struct Shared {
+    open_gate: std::sync::Mutex<OpenGate>,
     scope: Box<dyn Store>,
     fallback: process::ProcessStore,
     description: String,
@@ -470,6 +509,7 @@ impl Shared {
             }
         };
         Ok(Shared {
+            open_gate: std::sync::Mutex::new(OpenGate::default()),
             scope: store,
             fallback,
             description,
@@ -481,6 +521,42 @@ impl Shared {
     /// The scope, with its file: "process" or "host (/run/user/1000/ycm/....json)".
     pub fn describe(&self) -> &str {
         &self.description
+    }
+
+    /// Takes a request from the client ID's gate (see [`Store::take`]); while the gate is
+    /// open, from this process's memory for [`OPEN_GATE_TRUST_MS`] at a time.
+    pub fn take(&self, cap: Option<RateLimit>, priority: Priority, now: f64) -> Decision {
+        let earlier = {
+            let mut open = self.open_gate.lock().unwrap_or_else(|p| p.into_inner());
+            if now < open.until {
+                open.uncounted += 1;
+                return Decision::Admitted;
+            }
+            std::mem::take(&mut open.uncounted)
+        };
+        let (decision, is_open) = self.with(|s| s.take(cap, priority, now, earlier));
+        let mut open = self.open_gate.lock().unwrap_or_else(|p| p.into_inner());
+        open.until = if is_open {
+            now + OPEN_GATE_TRUST_MS
+        } else {
+            0.0
+        };
+        decision
+    }
+
+    /// Records a 429 (see [`Store::throttled`]); the gate is no longer taken to be open.
+    pub fn throttled(
+        &self,
+        cap: Option<RateLimit>,
+        retry_after: Option<Duration>,
+        now: f64,
+    ) -> bool {
+        let earlier = {
+            let mut open = self.open_gate.lock().unwrap_or_else(|p| p.into_inner());
+            open.until = 0.0;
+            std::mem::take(&mut open.uncounted)
+        };
+        self.with(|s| s.throttled(cap, retry_after, now, earlier))
     }
 
     /// Runs `op` on the scope's store, or on the process store when it fails.

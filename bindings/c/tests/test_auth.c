@@ -176,6 +176,49 @@ static void test_wrong_secret(void) {
   ycm_client_free(client);
 }
 
+/* A client in the host scope of `state_dir` (one state file per client ID). */
+static ycm_client *host_client(const char *secret, const char *state_dir) {
+  char config[1024];
+  snprintf(config, sizeof config,
+           "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\","
+           "\"shared_state\":\"host\",\"state_dir\":\"%s\"}",
+           th_mock_url(), secret, state_dir);
+  ycm_client *client = NULL;
+  ycm_status st = ycm_client_new_with_config(config, &client);
+  CHECK_STATUS(st, YCM_OK, 0, 0, NULL);
+  return client;
+}
+
+/* The host scope through the C ABI: clients (as separate programs would) share one grant,
+   and a refused secret is latched: the next client with it fails at once, sending
+   nothing, naming when and where it was refused. */
+static void test_host_scope_shares_the_grant_and_latches_a_refusal(void) {
+  admin_post("/__mock/reset");
+  char state_dir[] = "/tmp/ycm-c-state-XXXXXX";
+  CHECK(mkdtemp(state_dir) != NULL);
+  for (int i = 0; i < 3; i++) {
+    ycm_client *client = host_client(CLIENT_SECRET, state_dir);
+    CHECK_STATUS(update_company(client, 13329, "host scope"), YCM_OK, 200, -1, NULL);
+    ycm_client_free(client);
+  }
+  CHECK_EQ_LL(th_stat("token_grants"), 1);
+  ycm_client *first = host_client(WRONG_SECRET, state_dir);
+  ycm_status st = update_company(first, 13329, "never");
+  CHECK_STATUS(st, YCM_ERR_UNAUTHORIZED, 401, 1, "refused the client credentials");
+  CHECK_EQ_LL(st.api_errcode, 1000002);
+  ycm_client_free(first);
+  ycm_client *second = host_client(WRONG_SECRET, state_dir);
+  st = update_company(second, 13329, "never");
+  CHECK_STATUS(st, YCM_ERR_UNAUTHORIZED, 0, 0, "were refused at");
+  CHECK_CONTAINS(st.message, "ycm auth reset");
+  CHECK_MSG(strstr(st.message, WRONG_SECRET) == NULL, "secret leaked: %s", st.message);
+  ycm_client_free(second);
+  CHECK_EQ_LL(th_stat("refused_grants"), 1);
+  char command[128];
+  snprintf(command, sizeof command, "rm -rf %s", state_dir);
+  CHECK_EQ_LL(system(command), 0);
+}
+
 /* ---------------------------------------------------------------- the herd */
 
 #define HERD 16
@@ -311,6 +354,8 @@ int main(void) {
          test_revoked_refresh_token_falls_back);
   th_run("wrong secret: one token request, UNAUTHORIZED", test_wrong_secret);
   th_run("16 threads share one token request", test_herd_shares_one_token_request);
+  th_run("host scope: one grant for three clients, a refusal latched",
+         test_host_scope_shares_the_grant_and_latches_a_refusal);
   th_run("paging: 120 users in pages of 50, each once", test_paging_every_user_once);
   return th_finish();
 }

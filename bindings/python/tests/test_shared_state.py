@@ -77,3 +77,12 @@ def test_bad_shared_state_options_are_refused_naming_the_key() -> None:
     ]:
         with pytest.raises(ycm.InvalidArgumentError, match=key):
             ycm.Client("http://127.0.0.1:1", "t", **options)  # type: ignore[arg-type]
+
+
+def test_twelve_processes_under_a_cap_of_eight_tokens_get_no_refused_grant(
+    start_mock_with: Callable[..., Mock], tmp_path: Path
+) -> None:
+    mock = start_mock_with("--no-static-token", "--max-tokens", "8")
+    assert run_processes(mock, CLIENT_SECRET, tmp_path / "state", 12) == ["ok"] * 12
+    stats = mock.stats()
+    assert (stats["token_grants"], stats["refused_grants"]) == (1, 0)

@@ -1,0 +1,402 @@
+//! `make bench-fleet`: one client ID shared by many processes, each figure against its own
+//! ycm-mock (issue 16). The program is its own worker: `bench_fleet worker ...` runs one
+//! process of a fleet and prints what it saw as one JSON line.
+//!
+//! 1. fleet: 8 processes x 200 updates with client credentials, host scope, against
+//!    `--rate-limit 50/25/1`, `rate_limit` not set (learned) and set to the server's: failed
+//!    calls, token grants, 429s, total time against the ideal ((requests - burst) / rate).
+//! 2. sync: plan + apply of 300 changed users against `--rate-limit 20/50/1`, one run, then
+//!    4 concurrent runs (processes) of 75 each sharing the client ID: time against the ideal.
+//! 3. token: a 4 s token at `--rate-limit 1/1/1`, 20 updates: responses 401.
+//! 4. cost: CPU per call of host scope against process scope (no rate limit), paired rounds.
+//!
+//! Usage: cargo run --release --example bench_fleet -- PATH/TO/ycm-mock [SCENARIO...]
+//! (scenarios: fleet, sync, token, cost; all by default). FLEET_ROUNDS (default 3) runs
+//! each figure that many times and prints the median. Prints one line per figure.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+use ycm::sync::{apply, parse_records, ApplyOptions, Control, Format, Outcome, Plan};
+use ycm::{Client, Code, UserUpdate};
+
+const CLIENT_ID: &str = "ycm-mock-client";
+const CLIENT_SECRET: &str = "ycm-mock-secret";
+
+struct Mock {
+    child: Child,
+    url: String,
+}
+
+impl Mock {
+    fn start(bin: &str, args: &[&str]) -> Mock {
+        let mut child = Command::new(bin)
+            .args(["--addr", "127.0.0.1:0", "--quiet", "--no-static-token"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ycm-mock starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("ycm-mock prints its URL");
+        let url = line.trim().rsplit(' ').next().expect("a URL").to_string();
+        Mock { child, url }
+    }
+
+    fn stat(&self, name: &str) -> u64 {
+        let text = ureq::get(format!("{}/__mock/stats", self.url))
+            .call()
+            .expect("stats")
+            .body_mut()
+            .read_to_string()
+            .expect("stats body");
+        let stats: serde_json::Value = serde_json::from_str(&text).expect("stats JSON");
+        stats[name].as_u64().unwrap_or(0)
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client of the mock with client credentials; `scope` is `process` or `host` (in
+/// `state_dir`), `rate_limit` the client ID's budget if set.
+fn client(url: &str, scope: &str, state_dir: &str, rate_limit: Option<&str>) -> Client {
+    let mut config = serde_json::json!({
+        "base_url": url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "shared_state": scope,
+        "timeout_ms": 120_000,
+    });
+    if scope == "host" {
+        config["state_dir"] = state_dir.into();
+    }
+    if let Some(limit) = rate_limit {
+        config["rate_limit"] = limit.into();
+    }
+    Client::from_json(&config.to_string()).expect("client")
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn rounds() -> usize {
+    std::env::var("FLEET_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1)
+}
+
+fn state_dir() -> tempfile_dir::Dir {
+    tempfile_dir::Dir::new()
+}
+
+/// A private temporary directory, removed on drop (no dependency for one directory).
+mod tempfile_dir {
+    use std::os::unix::fs::DirBuilderExt;
+
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Dir {
+            let path = std::env::temp_dir().join(format!("ycm-fleet-{}", fastrand::u64(..)));
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&path)
+                .expect("state dir");
+            Dir(path)
+        }
+
+        pub fn text(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// `worker URL SCOPE STATE_DIR RATE_LIMIT|- COUNT`: COUNT updates, then one JSON line.
+fn worker(args: &[String]) {
+    let [url, scope, dir, limit, count] = args else {
+        panic!("worker URL SCOPE STATE_DIR RATE_LIMIT|- COUNT");
+    };
+    let limit = (limit != "-").then_some(limit.as_str());
+    let client = client(url, scope, dir, limit);
+    let count: usize = count.parse().expect("count");
+    let (mut ok, mut failed) = (0, 0);
+    let mut codes = std::collections::BTreeMap::<String, u64>::new();
+    let started = Instant::now();
+    for i in 0..count {
+        let update = UserUpdate::new().remark(format!("fleet {} {i}", std::process::id()));
+        match client.update_user(13329, &update) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                *codes.entry(e.code().name().to_string()).or_default() += 1;
+            }
+        }
+    }
+    println!(
+        "{}",
+        serde_json::json!({"ok": ok, "failed": failed, "codes": codes, "seconds": started.elapsed().as_secs_f64()})
+    );
+}
+
+/// Runs `processes` workers at once; their JSON lines.
+fn fleet_of(
+    processes: usize,
+    url: &str,
+    dir: &str,
+    limit: Option<&str>,
+    count: usize,
+) -> Vec<serde_json::Value> {
+    let me = std::env::current_exe().expect("own path");
+    let children: Vec<Child> = (0..processes)
+        .map(|_| {
+            Command::new(&me)
+                .args(["worker", url, "host", dir, limit.unwrap_or("-")])
+                .arg(count.to_string())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("worker starts")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("worker ends");
+            serde_json::from_slice(&out.stdout).expect("worker JSON")
+        })
+        .collect()
+}
+
+fn fleet(bin: &str) {
+    for limit in [None, Some("50/25/1")] {
+        let mut ratios = Vec::new();
+        let mut lines = Vec::new();
+        for _ in 0..rounds() {
+            let mock = Mock::start(bin, &["--rate-limit", "50/25/1"]);
+            let dir = state_dir();
+            let started = Instant::now();
+            let results = fleet_of(8, &mock.url, &dir.text(), limit, 200);
+            let took = started.elapsed().as_secs_f64();
+            let failed: u64 = results
+                .iter()
+                .map(|r| r["failed"].as_u64().unwrap_or(0))
+                .sum();
+            let requests = mock.stat("requests");
+            let throttled = mock.stat("rate_limited");
+            let grants = mock.stat("token_grants");
+            let ideal = (requests.saturating_sub(throttled) as f64 - 50.0) / 25.0;
+            ratios.push(took / ideal);
+            lines.push(format!(
+                "{took:.1} s (ideal {ideal:.1} s, {:.3}x), failed {failed}, grants {grants}, 429s {throttled} of {requests} requests ({:.1}%)",
+                took / ideal,
+                100.0 * throttled as f64 / requests as f64
+            ));
+        }
+        println!(
+            "fleet: 8 processes x 200 updates, host scope, server 50/25/1, rate_limit {}: median ratio {:.3}x; runs: {}",
+            limit.unwrap_or("not set"),
+            median(ratios),
+            lines.join("; ")
+        );
+    }
+}
+
+/// Records for users 20001..: `changed` of them get a new remark.
+fn records(first: usize, changed: usize, tag: &str) -> String {
+    let mut text = String::from("userId,remark\n");
+    for i in first..first + changed {
+        text.push_str(&format!("{},bench fleet {tag} {i}\n", 20001 + i));
+    }
+    text
+}
+
+/// `sync URL STATE_DIR FIRST COUNT TAG RATE_LIMIT|-`: plan + apply of COUNT changed users;
+/// prints seconds.
+fn sync_worker(args: &[String]) {
+    let [url, dir, first, count, tag, limit] = args else {
+        panic!("sync URL STATE_DIR FIRST COUNT TAG RATE_LIMIT|-");
+    };
+    let limit = (limit != "-").then_some(limit.as_str());
+    let client = client(url, "host", dir, limit);
+    let input = records(first.parse().unwrap(), count.parse().unwrap(), tag);
+    let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
+    let started = Instant::now();
+    let plan = Plan::build(&client, &records, None).expect("plan");
+    let report = apply(&client, &plan, &ApplyOptions::default(), |_| {
+        Control::Continue
+    })
+    .expect("apply");
+    let updated = report.counts().get(&Outcome::Updated).copied().unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({"seconds": started.elapsed().as_secs_f64(), "updated": updated})
+    );
+}
+
+fn sync(bin: &str) {
+    for limit in [Some("20/50/1"), None] {
+        sync_with(bin, limit);
+    }
+}
+
+fn sync_with(bin: &str, limit: Option<&str>) {
+    let me = std::env::current_exe().expect("own path");
+    let (mut one_time, mut one_ratio, mut four_time) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lines = Vec::new();
+    for round in 0..rounds() {
+        for runs in [1usize, 4] {
+            let mock = Mock::start(bin, &["--users", "400", "--rate-limit", "20/50/1"]);
+            let dir = state_dir();
+            let started = Instant::now();
+            let children: Vec<Child> = (0..runs)
+                .map(|run| {
+                    let each = 300 / runs;
+                    Command::new(&me)
+                        .args(["sync", &mock.url, &dir.text()])
+                        .arg((run * each).to_string())
+                        .arg(each.to_string())
+                        .arg(format!("r{round}"))
+                        .arg(limit.unwrap_or("-"))
+                        .stdout(Stdio::piped())
+                        .spawn()
+                        .expect("sync starts")
+                })
+                .collect();
+            let updated: u64 = children
+                .into_iter()
+                .map(|c| {
+                    let out = c.wait_with_output().expect("sync ends");
+                    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+                    v["updated"].as_u64().unwrap_or(0)
+                })
+                .sum();
+            let took = started.elapsed().as_secs_f64();
+            let requests = mock.stat("requests") - mock.stat("rate_limited");
+            let ideal = (requests as f64 - 20.0) / 50.0;
+            lines.push(format!(
+                "{runs} run(s): {took:.2} s, ideal {ideal:.2} s ({:.3}x), updated {updated}, 429s {}",
+                took / ideal,
+                mock.stat("rate_limited")
+            ));
+            if runs == 1 {
+                one_time.push(took);
+                one_ratio.push(took / ideal);
+            } else {
+                four_time.push(took);
+            }
+        }
+    }
+    println!(
+        "sync: 300 changed users, server 20/50/1, rate_limit {}, plan included: one run median {:.3}x of ideal; 4 concurrent runs of 75 take {:.3}x the time of one run; {}",
+        limit.unwrap_or("not set"),
+        median(one_ratio),
+        median(four_time) / median(one_time),
+        lines.join("; ")
+    );
+}
+
+fn token(bin: &str) {
+    let mock = Mock::start(bin, &["--token-ttl", "4", "--rate-limit", "1/1/1"]);
+    let dir = state_dir();
+    let client = client(&mock.url, "host", &dir.text(), None);
+    let started = Instant::now();
+    let mut failed = 0;
+    for i in 0..20 {
+        if let Err(e) = client.update_user(13329, &UserUpdate::new().remark(format!("t{i}"))) {
+            failed += 1;
+            eprintln!("token: {e}");
+        }
+    }
+    println!(
+        "token: 4 s tokens at 1/1/1, 20 updates in {:.1} s: failed {failed}, responses 401 {}, grants {}",
+        started.elapsed().as_secs_f64(),
+        mock.stat("unauthorized"),
+        mock.stat("token_grants")
+    );
+}
+
+/// CPU time of this process so far, in microseconds.
+fn cpu_us() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a struct rusage into the buffer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    // SAFETY: initialised by getrusage (zeroed otherwise).
+    let usage = unsafe { usage.assume_init() };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+fn cost(bin: &str) {
+    let mock = Mock::start(bin, &[]);
+    let dir = state_dir();
+    let calls = 2000;
+    // The open gate (no rate known) and a configured gate that never waits (one step of the
+    // state file per request).
+    for limit in [None, Some("1000000/1000000/1")] {
+        let mut ratios = Vec::new();
+        let mut lines = Vec::new();
+        for _ in 0..rounds().max(5) {
+            let mut per_call = [0.0; 2];
+            for (i, scope) in ["process", "host"].iter().enumerate() {
+                let client = client(&mock.url, scope, &dir.text(), limit);
+                client.get_user(13329).expect("warm up");
+                let before = cpu_us();
+                for _ in 0..calls {
+                    let done = client.update_user(13329, &UserUpdate::new().remark("cost"));
+                    assert!(done.is_ok() || done.unwrap_err().code() == Code::RateLimited);
+                }
+                per_call[i] = (cpu_us() - before) / calls as f64;
+            }
+            ratios.push(per_call[1] / per_call[0]);
+            lines.push(format!("{:.0}/{:.0} us", per_call[0], per_call[1]));
+        }
+        println!(
+            "cost: CPU per update (client side), process/host scope, rate_limit {}: median host/process {:.2}x; rounds: {}",
+            limit.unwrap_or("not set"),
+            median(ratios),
+            lines.join(", ")
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("worker") => return worker(&args[1..]),
+        Some("sync") => return sync_worker(&args[1..]),
+        _ => {}
+    }
+    let bin = args
+        .first()
+        .expect("usage: bench_fleet PATH/TO/ycm-mock [SCENARIO...]");
+    let chosen: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+    let wants = |name: &str| chosen.is_empty() || chosen.contains(&name);
+    if wants("token") {
+        token(bin);
+    }
+    if wants("cost") {
+        cost(bin);
+    }
+    if wants("sync") {
+        sync(bin);
+    }
+    if wants("fleet") {
+        fleet(bin);
+    }
+}

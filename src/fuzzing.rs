@@ -150,3 +150,43 @@ pub fn token_grant(body: &[u8]) {
         body.len()
     );
 }
+
+/// Reads a records file (CSV when the first byte is even, JSONL when it is odd; the rest is
+/// the file): a refusal and every record's error carry a non-empty, bounded message with no
+/// NUL (C callers read messages as strings), and rows rise through the file.
+pub fn records(data: &[u8]) {
+    use crate::sync::{parse_records, Format};
+    let Some((selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let format = if selector % 2 == 0 {
+        Format::Csv
+    } else {
+        Format::Jsonl
+    };
+    let readable = |message: &str| {
+        assert!(!message.is_empty());
+        assert!(
+            message.len() <= MAX_MESSAGE_BYTES,
+            "a {}-byte message",
+            message.len()
+        );
+        assert!(!message.contains('\0'), "a NUL in {message:?}");
+    };
+    match parse_records(bytes, format) {
+        Ok(records) => {
+            let mut last_row = 0;
+            for record in &records.records {
+                assert!(record.row > last_row, "rows {last_row} then {}", record.row);
+                last_row = record.row;
+                if let Some(error) = &record.error {
+                    readable(&error.message);
+                }
+            }
+        }
+        Err(error) => {
+            assert_eq!(error.code(), Code::InvalidArgument);
+            readable(error.message());
+        }
+    }
+}

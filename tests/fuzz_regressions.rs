@@ -8,7 +8,13 @@ use std::panic;
 use std::path::{Path, PathBuf};
 
 /// The fuzz targets, by directory name.
-const TARGETS: [&str; 4] = ["update_body", "response", "config", "token_grant"];
+const TARGETS: [&str; 5] = [
+    "update_body",
+    "response",
+    "config",
+    "token_grant",
+    "records",
+];
 
 /// Feeds one input to the entry point of `target`, exactly as `fuzz/fuzz_targets/` does.
 fn replay(target: &str, data: &[u8]) {
@@ -28,6 +34,7 @@ fn replay(target: &str, data: &[u8]) {
             }
         }
         "token_grant" => ycm::fuzzing::token_grant(data),
+        "records" => ycm::fuzzing::records(data),
         other => panic!("no fuzz target named {other:?}"),
     }
 }

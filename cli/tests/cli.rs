@@ -832,6 +832,58 @@ fn sync_plan_in_every_format_and_the_detailed_exitcode() {
 }
 
 #[test]
+fn a_file_a_lenient_reader_would_misread_exits_2_naming_row_and_column_and_sends_nothing() {
+    let s = Setup::new();
+    for (name, bytes, says) in [
+        (
+            "unterminated.csv",
+            &b"userId,company\n20001,\"ACME\n20002,x\n20003,y\n"[..],
+            "row 2, column 2: a quote opened here is never closed",
+        ),
+        (
+            "stray-quote.csv",
+            b"userId,company\n20001,\"x\"y\n",
+            "row 2, column 2: text after the closing quote",
+        ),
+        (
+            "nul.csv",
+            b"userId,company\n20001,AC\x00ME\n",
+            "row 2, column 2: a NUL byte",
+        ),
+        // Excel's line ends: the row is the line the editor shows.
+        (
+            "crlf.csv",
+            b"userId,company\r\n20001,x\r\n20002,\"y\"z\r\n",
+            "row 3, column 2",
+        ),
+    ] {
+        let path = s.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        for args in [&["sync", "plan"][..], &["sync", "apply", "--yes"]] {
+            let out = run(s.ycm().args(args).arg(&path));
+            let command = args[1];
+            assert_eq!(out.code, 2, "{name} {command}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(says),
+                "{name} {command}: {}",
+                out.stderr
+            );
+        }
+    }
+    let utf16: Vec<u8> = "userId,company\n20001,x\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let path = s.path("utf16.csv");
+    std::fs::write(&path, [&b"\xFF\xFE"[..], &utf16].concat()).unwrap();
+    let out = run(s.ycm().args(["sync", "plan"]).arg(&path));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("UTF-16"), "{}", out.stderr);
+    assert!(!out.stderr.contains('\0'));
+    assert!(s.puts().is_empty(), "nothing was sent");
+}
+
+#[test]
 fn sync_apply_writes_report_failed_rows_and_output_and_exits_3_on_problems() {
     let s = Setup::new();
     let file = records(&s, 4, true);

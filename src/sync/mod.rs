@@ -16,6 +16,7 @@
 //! ```
 
 mod apply;
+mod csv_strict;
 mod journal;
 mod options;
 mod pace;

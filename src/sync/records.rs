@@ -6,9 +6,10 @@
 //! value, a bad `userId` or a `userId` given twice makes that record invalid, naming its row
 //! and column, while the others go on. An input that is unusable as a whole (not UTF-8, no
 //! `userId` column, an unknown column, broken CSV) is refused with an error and nothing at
-//! all is sent. The columns `errorCode` and `errorMessage` (written by the failed-rows file)
+//! all is sent; CSV is read strictly ([`super::csv_strict`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
 //! are read and ignored, so that file can be fed back in.
 
+use super::csv_strict;
 use super::values::Values;
 use crate::error::{Error, Result};
 use crate::fields;
@@ -199,17 +200,9 @@ pub fn read_records(path: &Path) -> Result<Records> {
 /// ```
 pub fn parse_records(bytes: &[u8], format: Format) -> Result<Records> {
     let input_hash = hex(&Sha256::digest(bytes));
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
-        Error::invalid_argument(format!("the input is not UTF-8 (line {line})"))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut records = match format {
-        Format::Csv => parse_csv(text)?,
-        Format::Jsonl => parse_jsonl(text)?,
+        Format::Csv => parse_csv(bytes)?,
+        Format::Jsonl => parse_jsonl(jsonl_text(bytes)?)?,
     };
     mark_duplicates(&mut records);
     Ok(Records {
@@ -217,6 +210,22 @@ pub fn parse_records(bytes: &[u8], format: Format) -> Result<Records> {
         input_hash,
         records,
     })
+}
+
+/// The text of a JSONL input: UTF-8 (a BOM accepted), not UTF-16.
+fn jsonl_text(bytes: &[u8]) -> Result<&str> {
+    csv_strict::refuse_utf16(bytes)?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        Error::invalid_argument(format!(
+            "the input is not UTF-8 (line {line}, byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -233,57 +242,65 @@ fn known_columns() -> String {
     names.join(", ")
 }
 
-fn parse_csv(text: &str) -> Result<Vec<Record>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::invalid_argument(format!("the CSV header row is unreadable: {e}")))?
-        .clone();
+fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
+    let mut rows = csv_strict::read(bytes)?.into_iter();
+    let Some(header) = rows.next() else {
+        return Err(Error::invalid_argument(format!(
+            "the input is empty: the first row names the columns ({})",
+            known_columns()
+        )));
+    };
+    let headers: Vec<&str> = header.cells.iter().map(|name| name.trim()).collect();
     let mut user_id_column = None;
     for (i, name) in headers.iter().enumerate() {
-        let name = name.trim();
+        let name = *name;
         if name == USER_ID {
             user_id_column = Some(i);
         } else if !is_update_field(name) && !ERROR_COLUMNS.contains(&name) {
             return Err(Error::invalid_argument(format!(
-                "row 1, column {}: unknown column \"{}\" (known: {})",
+                "row {}, column {}: unknown column \"{}\" (known: {})",
+                header.line,
                 i + 1,
                 crate::response::cut(name, 64),
                 known_columns()
             )));
         }
-        if headers.iter().filter(|other| other.trim() == name).count() > 1 {
+        if headers.iter().filter(|other| **other == name).count() > 1 {
             return Err(Error::invalid_argument(format!(
-                "row 1: column \"{}\" appears more than once",
+                "row {}: column \"{}\" appears more than once",
+                header.line,
                 crate::response::cut(name, 64)
             )));
         }
     }
     let Some(user_id_column) = user_id_column else {
         return Err(Error::invalid_argument(format!(
-            "row 1: no \"{USER_ID}\" column (the header row names the columns: {})",
+            "row {}: no \"{USER_ID}\" column (the header row names the columns: {})",
+            header.line,
             known_columns()
         )));
     };
     let mut records = Vec::new();
-    for result in reader.records() {
-        let row_record =
-            result.map_err(|e| Error::invalid_argument(format!("the CSV is broken: {e}")))?;
-        let row = row_record.position().map_or(0, |p| p.line() as usize);
-        let mut record = Record::at(row);
+    for row in rows {
+        if row.cells.len() != headers.len() {
+            return Err(Error::invalid_argument(format!(
+                "row {}: {} cells where the header row has {} columns (nothing was sent)",
+                row.line,
+                row.cells.len(),
+                headers.len()
+            )));
+        }
+        let mut record = Record::at(row.line);
         let mut fields = Map::new();
-        for (i, cell) in row_record.iter().enumerate() {
-            let name = headers[i].trim();
+        for (i, cell) in row.cells.into_iter().enumerate() {
+            let name = headers[i];
             if i == user_id_column {
                 match parse_user_id(&Value::String(cell.trim().to_string())) {
                     Ok(id) => record.user_id = Some(id),
                     Err(message) => record.fail(USER_ID, message),
                 }
             } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
-                fields.insert(name.to_string(), csv_value(name, cell));
+                fields.insert(name.to_string(), csv_value(name, &cell));
             }
         }
         check_fields(&mut record, fields);
@@ -329,9 +346,11 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
                     } else if is_update_field(&key) {
                         fields.insert(key, value);
                     } else {
+                        // Escaped: a key may hold control characters (a NUL would cut
+                        // the message short for C).
                         let message = format!(
                             "unknown field \"{}\" (known: {})",
-                            crate::response::cut(&key, 64),
+                            crate::response::cut(&key, 64).escape_debug(),
                             known_columns()
                         );
                         record.fail(&key, message);
@@ -500,13 +519,24 @@ mod tests {
         for (text, why) in [
             ("company\nACME\n", "no \"userId\" column"),
             ("userId,compny\n1,ACME\n", "unknown column \"compny\""),
-            ("userId,company\n1,ACME,extra\n", "the CSV is broken"),
+            (
+                "userId,company\n1,ACME,extra\n",
+                "row 2: 3 cells where the header row has 2",
+            ),
+            (
+                "userId,company\n1,\"AC\n2,x\n",
+                "row 2, column 2: a quote opened here is never closed",
+            ),
         ] {
             let err = csv(text).unwrap_err();
             assert!(err.message().contains(why), "{err}");
         }
         let err = parse_records(b"userId,company\n1,\xff\n", Format::Csv).unwrap_err();
-        assert!(err.message().contains("not UTF-8 (line 2)"), "{err}");
+        assert!(
+            err.message()
+                .contains("row 2, column 2: the cell is not UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! sharing the budget until its `Retry-After` (1 s when absent), then lowers the rate to 85%
 //! of what got through over the last 5 s (multiplicative decrease) and lets it recover
 //! additively, by 25% of the lowered rate per second after the first 429 and by 1% after
-//! later ones, capped by the configured rate. Bulk workers pass at a lower priority: they
+//! later ones, but fast enough to regain the rate in force before the 429 within 15 s (what
+//! got through understates the limit when the client was short of work or CPU), capped by
+//! the configured rate. Bulk workers pass at a lower priority: they
 //! take a request only while the bucket holds more than a reserve, so interactive calls made
 //! during a nightly run still go through. The state ([`GateState`]) holds nothing but wall
 //! clock milliseconds and counters, so that a process or a file or a Redis server can keep
@@ -118,6 +120,8 @@ const DECREASE: f64 = 0.85;
 /// ones.
 const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
 const RECOVERY_PER_SECOND: f64 = 0.01;
+/// The longest a 429 keeps the rate below the one in force before it.
+const REGAIN_SECONDS: f64 = 15.0;
 /// The window over which what got through is measured.
 const WINDOW_MS: f64 = 5000.0;
 /// Pauses in a row that let nothing through which the sharers wait out for a call; after
@@ -282,7 +286,15 @@ impl GateState {
         };
         self.lowered_rate = Some(lowered);
         self.lowered_at = now;
-        self.recovery_step = lowered * fraction;
+        // What got through may say little of the server's limit (a client short of work or
+        // of CPU sends less than it may): the rate in force before this 429 is regained
+        // within REGAIN_SECONDS at least, however low the decrease went.
+        let regain = if rate.is_finite() {
+            (rate - lowered).max(0.0) / REGAIN_SECONDS
+        } else {
+            0.0
+        };
+        self.recovery_step = (lowered * fraction).max(regain);
         let lowered_burst = burst.min(lowered.max(1.0));
         self.lowered_burst = Some(lowered_burst);
         // The bucket is empty after a 429.

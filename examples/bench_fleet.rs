@@ -233,6 +233,24 @@ fn sync_worker(args: &[String]) {
         panic!("sync URL STATE_DIR FIRST COUNT TAG RATE_LIMIT|-");
     };
     let limit = (limit != "-").then_some(limit.as_str());
+    if std::env::var_os("FLEET_TRACE").is_some() {
+        let started = Instant::now();
+        ycm::logging::set_sink(Some(ycm::logging::Sink {
+            min_level: ycm::logging::Level::Debug,
+            receive: Box::new(move |r| {
+                eprintln!(
+                    "{:8.3} {} {} {} {} #{} {}",
+                    started.elapsed().as_secs_f64(),
+                    r.method,
+                    r.path,
+                    r.http_status,
+                    r.elapsed.as_millis(),
+                    r.attempt,
+                    r.message
+                )
+            }),
+        }));
+    }
     let client = client(url, "host", dir, limit);
     let input = records(first.parse().unwrap(), count.parse().unwrap(), tag);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");

@@ -220,9 +220,15 @@ impl GateState {
         Decision::Admitted
     }
 
-    /// Whether the gate lets everything through at `now`: no rate known, no pause.
+    /// Whether the gate lets everything through at `now` (no rate known, no pause) and has
+    /// done so for a second: a process may then let requests through without asking for a
+    /// moment, counting them later. In the budget's first second a 429 is likeliest (the
+    /// server's burst drains) and its decrease needs every request counted.
     pub fn is_open(&self, cap: Option<RateLimit>, now: f64) -> bool {
-        self.paused_until <= now && !self.rate_and_burst(cap, now).0.is_finite()
+        self.paused_until <= now
+            && !self.rate_and_burst(cap, now).0.is_finite()
+            && self.first > 0.0
+            && now - self.first >= 1000.0
     }
 
     /// Counts `n` requests let through at `now` (negative: taken back after a 429).
@@ -361,6 +367,19 @@ mod tests {
             state.take(cap, Priority::Call, now + spacing),
             Decision::Admitted
         );
+    }
+
+    #[test]
+    fn the_gate_is_trusted_open_only_after_its_first_second_and_never_once_throttled() {
+        let mut state = GateState::default();
+        let now = 1_000_000.0;
+        assert!(!state.is_open(None, now), "nothing let through yet");
+        state.take(None, Priority::Call, now);
+        // The burst drains in the first second: every request must be counted.
+        assert!(!state.is_open(None, now + 999.0));
+        assert!(state.is_open(None, now + 1000.0));
+        state.throttled(None, None, now + 1000.0);
+        assert!(!state.is_open(None, now + 5000.0), "a rate is known");
     }
 
     #[test]

@@ -14,7 +14,6 @@
 //! (scenarios: fleet, sync, token, cost; all by default). FLEET_ROUNDS (default 3) runs
 //! each figure that many times and prints the median. Prints one line per figure.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 use ycm::sync::{apply, parse_records, ApplyOptions, Control, Format, Outcome, Plan};
@@ -23,46 +22,9 @@ use ycm::{Client, Code, UserUpdate};
 const CLIENT_ID: &str = "ycm-mock-client";
 const CLIENT_SECRET: &str = "ycm-mock-secret";
 
-struct Mock {
-    child: Child,
-    url: String,
-}
-
-impl Mock {
-    fn start(bin: &str, args: &[&str]) -> Mock {
-        let mut child = Command::new(bin)
-            .args(["--addr", "127.0.0.1:0", "--quiet", "--no-static-token"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ycm-mock starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("ycm-mock prints its URL");
-        let url = line.trim().rsplit(' ').next().expect("a URL").to_string();
-        Mock { child, url }
-    }
-
-    fn stat(&self, name: &str) -> u64 {
-        let text = ureq::get(format!("{}/__mock/stats", self.url))
-            .call()
-            .expect("stats")
-            .body_mut()
-            .read_to_string()
-            .expect("stats body");
-        let stats: serde_json::Value = serde_json::from_str(&text).expect("stats JSON");
-        stats[name].as_u64().unwrap_or(0)
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/mock_process.rs"]
+mod mock_process;
+use mock_process::Mock;
 
 /// A client of the mock with client credentials; `scope` is `process` or `host` (in
 /// `state_dir`), `rate_limit` the client ID's budget if set.
@@ -188,7 +150,7 @@ fn fleet(bin: &str) {
         let mut ratios = Vec::new();
         let mut lines = Vec::new();
         for _ in 0..rounds() {
-            let mock = Mock::start(bin, &["--rate-limit", "50/25/1"]);
+            let mock = Mock::start(bin, &["--no-static-token", "--rate-limit", "50/25/1"]);
             let dir = state_dir();
             let started = Instant::now();
             let results = fleet_of(8, &mock.url, &dir.text(), limit, 200);
@@ -279,7 +241,16 @@ fn sync_with(bin: &str, limit: Option<&str>) {
     let mut lines = Vec::new();
     for round in 0..rounds() {
         for runs in [1usize, 4] {
-            let mock = Mock::start(bin, &["--users", "400", "--rate-limit", "20/50/1"]);
+            let mock = Mock::start(
+                bin,
+                &[
+                    "--no-static-token",
+                    "--users",
+                    "400",
+                    "--rate-limit",
+                    "20/50/1",
+                ],
+            );
             let dir = state_dir();
             let started = Instant::now();
             let children: Vec<Child> = (0..runs)
@@ -330,7 +301,16 @@ fn sync_with(bin: &str, limit: Option<&str>) {
 }
 
 fn token(bin: &str) {
-    let mock = Mock::start(bin, &["--token-ttl", "4", "--rate-limit", "1/1/1"]);
+    let mock = Mock::start(
+        bin,
+        &[
+            "--no-static-token",
+            "--token-ttl",
+            "4",
+            "--rate-limit",
+            "1/1/1",
+        ],
+    );
     let dir = state_dir();
     let client = client(&mock.url, "host", &dir.text(), None);
     let started = Instant::now();
@@ -361,7 +341,7 @@ fn cpu_us() -> f64 {
 }
 
 fn cost(bin: &str) {
-    let mock = Mock::start(bin, &[]);
+    let mock = Mock::start(bin, &["--no-static-token"]);
     let dir = state_dir();
     let calls = 2000;
     // The open gate (no rate known) and a configured gate that never waits (one step of the

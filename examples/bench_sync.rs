@@ -10,59 +10,21 @@
 //! Usage: cargo run --release --example bench_sync -- PATH/TO/ycm-mock [SCENARIO...]
 //! (scenarios: latency, rate, memory; all by default). Prints one line per figure.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use ycm::sync::{apply, parse_records, ApplyOptions, Control, Format, Outcome, Plan};
 use ycm::{Auth, Client, Config, Secret};
 
-struct Mock {
-    child: Child,
-    url: String,
-}
+#[path = "support/mock_process.rs"]
+mod mock_process;
+use mock_process::Mock;
 
-impl Mock {
-    fn start(bin: &str, args: &[&str]) -> Mock {
-        let mut child = Command::new(bin)
-            .args(["--addr", "127.0.0.1:0", "--quiet"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ycm-mock starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("ycm-mock prints its URL");
-        let url = line.trim().rsplit(' ').next().expect("a URL").to_string();
-        Mock { child, url }
-    }
-
-    fn stat(&self, name: &str) -> u64 {
-        let text = ureq::get(format!("{}/__mock/stats", self.url))
-            .call()
-            .expect("stats")
-            .body_mut()
-            .read_to_string()
-            .expect("stats body");
-        let stats: serde_json::Value = serde_json::from_str(&text).expect("stats JSON");
-        stats[name].as_u64().unwrap_or(0)
-    }
-
-    fn client(&self) -> Client {
-        let config = Config::new(&self.url, Auth::AccessToken(Secret::new("ycm-mock-token")))
-            .expect("config")
-            .retries(8, Duration::from_millis(100), Duration::from_secs(2))
-            .timeout(Duration::from_secs(120));
-        Client::new(config).expect("client")
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A client of `mock` with its static token, patient retries and a long budget.
+fn client(mock: &Mock) -> Client {
+    let config = Config::new(&mock.url, Auth::AccessToken(Secret::new("ycm-mock-token")))
+        .expect("config")
+        .retries(8, Duration::from_millis(100), Duration::from_secs(2))
+        .timeout(Duration::from_secs(120));
+    Client::new(config).expect("client")
 }
 
 /// Records for users 20001.. (`users` of them); every `every`-th gets a new remark.
@@ -100,7 +62,7 @@ fn peak_rss_kib() -> u64 {
 
 fn latency(bin: &str) {
     let mock = Mock::start(bin, &["--users", "2003", "--latency-ms", "20"]);
-    let client = mock.client();
+    let client = client(&mock);
     let input = records(2000, 4, &client);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
     let started = Instant::now();
@@ -130,7 +92,7 @@ fn latency(bin: &str) {
 
 fn rate(bin: &str) {
     let mock = Mock::start(bin, &["--users", "12003", "--rate-limit", "50/100/1"]);
-    let client = mock.client();
+    let client = client(&mock);
     let input = records(12000, 2, &client);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
     let plan = Plan::build(&client, &records, None).expect("plan");
@@ -185,7 +147,7 @@ fn rss_kib() -> u64 {
 
 fn memory(bin: &str) {
     let mock = Mock::start(bin, &["--users", "100003"]);
-    let client = mock.client();
+    let client = client(&mock);
     let input = records(100_000, 1, &client);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");
     drop(input);

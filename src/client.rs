@@ -251,9 +251,7 @@ impl Client {
                     "a resource request went without a token",
                 ));
             };
-            let stale = response.status == 401
-                || crate::response::reaction(response.status, &response.body)
-                    == Some(Reaction::RenewToken);
+            let stale = response.status == 401 || response.reaction == Some(Reaction::RenewToken);
             if stale && !renewed && self.tokens.can_renew() {
                 self.tokens.reject(&token, &self.transport);
                 renewed = true;

@@ -34,7 +34,7 @@ pub struct RateLimit {
     pub burst: u32,
     /// Requests per interval (>= 1).
     pub rate: u32,
-    /// The refill interval (> 0, whole seconds).
+    /// The refill interval (> 0; whole seconds when parsed from text).
     pub interval: Duration,
 }
 

@@ -76,6 +76,8 @@ pub(crate) struct HttpResponse {
     /// The server's `Content-Encoding`, when present and readable (ycm asks for none).
     pub content_encoding: Option<String>,
     pub body: Vec<u8>,
+    /// What YCM's answer asks of the client (an errcode's or a 429's), read once.
+    pub reaction: Option<Reaction>,
 }
 
 /// A bulk run's hold on its calls: its own optional cap and its stop, consulted before each
@@ -316,10 +318,7 @@ impl Transport {
                 Err(_) => {}
             }
             let throttled = match &outcome {
-                Ok(response) => {
-                    crate::response::reaction(response.status, &response.body)
-                        == Some(Reaction::Throttle)
-                }
+                Ok(response) => response.reaction == Some(Reaction::Throttle),
                 Err(_) => false,
             };
             let mut paced_retry = false;
@@ -686,11 +685,13 @@ impl Transport {
             http_status: status,
             ..classify(ureq::Error::from(e))
         })?;
+        let reaction = crate::response::reaction(status, &body);
         Ok(HttpResponse {
             status,
             retry_after,
             content_encoding,
             body,
+            reaction,
         })
     }
 }

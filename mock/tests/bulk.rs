@@ -7,7 +7,7 @@
 //! reset) and the per-user PUT counters, through the library and through the binary.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -16,8 +16,10 @@ use support::http::{read_response, Resp};
 use ycm_mock::{MockConfig, MockServer, RateLimit};
 
 mod support {
+    pub mod binary;
     pub mod http;
 }
+use support::binary::spawn_binary;
 
 const UA: &str = "ycm-mock-bulk-tests/1.0";
 const STATIC_TOKEN: &str = "ycm-mock-token";
@@ -332,27 +334,6 @@ fn one_hundred_thousand_users_start_and_page_quickly() {
 
 // ---------------------------------------------------------------------------------------
 // The binary.
-
-/// Starts the binary with `args`, returns it and its address.
-fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
-        .args(["--addr", "127.0.0.1:0", "--quiet"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ycm-mock");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("first line");
-    let port: u16 = first
-        .trim_end()
-        .strip_prefix("ycm-mock listening on http://127.0.0.1:")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-    (child, ([127, 0, 0, 1], port).into())
-}
 
 #[test]
 fn the_binary_seeds_users_n_and_refuses_bad_values() {

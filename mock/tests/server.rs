@@ -12,8 +12,10 @@ use support::http::{read_response, Resp};
 use ycm_mock::{ErrorStyle, Faults, MockConfig, MockServer, Stats};
 
 mod support {
+    pub mod binary;
     pub mod http;
 }
+use support::binary::spawn_binary;
 
 const UA: &str = "ycm-mock-tests/1.0";
 const STATIC_TOKEN: &str = "ycm-mock-token";
@@ -1608,23 +1610,15 @@ fn binary_prints_its_url_logs_redacted_lines_and_exits_on_sigterm() {
 
 #[test]
 fn the_binary_takes_error_style_max_tokens_and_lockout_after() {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ycm-mock"))
-        .args(["--addr", "127.0.0.1:0", "--quiet", "--error-style", "ok"])
-        .args(["--max-tokens", "1", "--lockout-after", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ycm-mock");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("first line");
-    let port: u16 = first
-        .trim_end()
-        .strip_prefix("ycm-mock listening on http://127.0.0.1:")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    use std::process::Command;
+    let (mut child, addr) = spawn_binary(&[
+        "--error-style",
+        "ok",
+        "--max-tokens",
+        "1",
+        "--lockout-after",
+        "2",
+    ]);
     let form = [
         ("User-Agent", UA),
         ("Content-Type", "application/x-www-form-urlencoded"),

@@ -37,11 +37,6 @@ impl HostStore {
         })
     }
 
-    /// The state file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Opens the file and locks it, once the path names the locked file.
     fn lock(&self) -> io::Result<File> {
         loop {
@@ -231,15 +226,15 @@ mod tests {
         let store = HostStore::open(Some(&dir), &key()).unwrap();
         let cap = Some("2/1/1".parse().unwrap());
         for junk in [&b"{\"gate\": {\"tat\": 1"[..], b"\x00\xff garbage", b""] {
-            fs::write(store.path(), junk).unwrap();
+            fs::write(&store.path, junk).unwrap();
             assert_eq!(
                 store.take(cap, Priority::Call, 1_000_000.0, 0).unwrap().0,
                 Decision::Admitted
             );
-            let text = fs::read(store.path()).unwrap();
+            let text = fs::read(&store.path).unwrap();
             assert!(serde_json::from_slice::<Entry>(&text).is_ok());
         }
-        let mode = fs::metadata(store.path()).unwrap().mode() & 0o777;
+        let mode = fs::metadata(&store.path).unwrap().mode() & 0o777;
         assert_eq!(mode, 0o600);
         fs::remove_dir_all(dir).unwrap();
     }

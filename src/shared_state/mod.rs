@@ -191,6 +191,8 @@ pub(crate) trait Store: Send + Sync {
     fn reset(&self) -> io::Result<()>;
     /// What the entry holds now.
     fn status(&self, cap: Option<RateLimit>, now: f64) -> io::Result<Status>;
+    /// The scope, with its file: "process" or "host (/run/user/1000/ycm/....json)".
+    fn describe(&self) -> String;
 }
 
 /// How a step changed an entry: not at all, in a way that may be lost on a crash (the
@@ -302,8 +304,12 @@ impl<T: Transact> Store for T {
         })
     }
 
+    fn describe(&self) -> String {
+        Transact::describe(self)
+    }
+
     fn status(&self, cap: Option<RateLimit>, now: f64) -> io::Result<Status> {
-        let scope = self.describe();
+        let scope = Transact::describe(self);
         self.transact(|entry| (entry.status(scope, cap, now), Change::None))
     }
 }
@@ -500,14 +506,11 @@ impl Shared {
     /// default directory); a state directory that is not private is refused here.
     pub fn open(scope: &Scope, state_dir: Option<&PathBuf>, key: &Key) -> Result<Shared> {
         let fallback = process::ProcessStore::new(key);
-        let (store, description): (Box<dyn Store>, String) = match scope {
-            Scope::Process => (Box::new(process::ProcessStore::new(key)), "process".into()),
-            Scope::Host => {
-                let store = host::HostStore::open(state_dir, key)?;
-                let description = format!("host ({})", store.path().display());
-                (Box::new(store), description)
-            }
+        let store: Box<dyn Store> = match scope {
+            Scope::Process => Box::new(process::ProcessStore::new(key)),
+            Scope::Host => Box::new(host::HostStore::open(state_dir, key)?),
         };
+        let description = store.describe();
         Ok(Shared {
             open_gate: std::sync::Mutex::new(OpenGate::default()),
             scope: store,

@@ -29,25 +29,12 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// The same cap as a gate's limit (an interval under a second counts as a second's
-    /// share).
+    /// The same cap as a gate's limit.
     fn as_limit(&self) -> RateLimit {
-        let seconds = self.interval.as_secs_f64().max(0.001);
-        let per_second = f64::from(self.requests) / seconds;
-        // RateLimit counts whole seconds: express the rate per second, or per interval
-        // when it is a whole number of seconds.
-        if self.interval.subsec_nanos() == 0 && self.interval.as_secs() > 0 {
-            RateLimit {
-                burst: self.burst.max(1),
-                rate: self.requests.max(1),
-                interval: self.interval,
-            }
-        } else {
-            RateLimit {
-                burst: self.burst.max(1),
-                rate: (per_second.round() as u32).max(1),
-                interval: Duration::from_secs(1),
-            }
+        RateLimit {
+            burst: self.burst.max(1),
+            rate: self.requests.max(1),
+            interval: self.interval.max(Duration::from_millis(1)),
         }
     }
 }

@@ -80,6 +80,41 @@ fn thirty_cli_calls_make_one_grant() {
 }
 
 #[test]
+fn the_scope_comes_from_the_flag_then_ycm_shared_state_then_the_host_default() {
+    let s = Setup::new(MockConfig::default());
+    let get = |scope_env: Option<&str>, flag: Option<&str>| {
+        let mut command = s.ycm(CLIENT_SECRET);
+        if let Some(scope) = scope_env {
+            command.env("YCM_SHARED_STATE", scope);
+        }
+        if let Some(scope) = flag {
+            command.args(["--shared-state", scope]);
+        }
+        let (code, _, err) = run(command.args(["users", "get", "13329"]));
+        assert_eq!(code, 0, "{err}");
+        s.mock.stats().token_grants
+    };
+    assert_eq!(get(None, None), 1, "host by default: the first call grants");
+    assert_eq!(get(None, None), 1, "and the next one shares it");
+    assert_eq!(
+        get(Some("process"), None),
+        2,
+        "YCM_SHARED_STATE=process grants its own"
+    );
+    assert_eq!(
+        get(Some("process"), Some("host")),
+        2,
+        "the flag wins over the environment"
+    );
+    let (code, _, err) = run(s
+        .ycm(CLIENT_SECRET)
+        .env("YCM_SHARED_STATE", "cluster")
+        .args(["users", "get", "13329"]));
+    assert_eq!(code, 2, "a bad scope is bad input: {err}");
+    assert!(err.contains("shared_state"), "{err}");
+}
+
+#[test]
 fn a_wrong_secret_across_ten_calls_makes_one_failed_grant_and_the_right_one_works_at_once() {
     let s = Setup::new(MockConfig::default());
     for i in 0..10 {

@@ -88,7 +88,12 @@ impl Client {
     pub fn new(config: Config) -> Result<Client> {
         config.check()?;
         let key = Key::new(config.base_url(), &config.auth);
-        let shared = Shared::open(&config.shared_state, config.state_dir.as_ref(), &key)?;
+        let shared = Shared::open(
+            &config.shared_state,
+            config.state_dir.as_ref(),
+            config.ca_file.as_deref(),
+            &key,
+        )?;
         let transport = Transport::new(&config, shared)?;
         let tokens = Tokens::new(&config.auth);
         Ok(Client {

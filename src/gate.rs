@@ -111,19 +111,19 @@ pub(crate) enum Decision {
 }
 
 /// The pause after a 429 without `Retry-After`.
-const DEFAULT_PAUSE_MS: f64 = 1000.0;
+pub(crate) const DEFAULT_PAUSE_MS: f64 = 1000.0;
 /// Longest pause believed (a larger `Retry-After` is capped).
-const MAX_PAUSE_MS: f64 = 120_000.0;
+pub(crate) const MAX_PAUSE_MS: f64 = 120_000.0;
 /// Multiplicative decrease after a 429.
-const DECREASE: f64 = 0.85;
+pub(crate) const DECREASE: f64 = 0.85;
 /// Recovery per second, as a fraction of the lowered rate: after the first 429, after later
 /// ones.
-const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
-const RECOVERY_PER_SECOND: f64 = 0.01;
+pub(crate) const FIRST_RECOVERY_PER_SECOND: f64 = 0.25;
+pub(crate) const RECOVERY_PER_SECOND: f64 = 0.01;
 /// The longest a 429 keeps the rate below the one in force before it.
-const REGAIN_SECONDS: f64 = 15.0;
+pub(crate) const REGAIN_SECONDS: f64 = 15.0;
 /// The window over which what got through is measured.
-const WINDOW_MS: f64 = 5000.0;
+pub(crate) const WINDOW_MS: f64 = 5000.0;
 /// Pauses in a row that let nothing through which the sharers wait out for a call; after
 /// them a throttled call's retries count against its own `max_retries` again.
 pub(crate) const MAX_FRUITLESS_PAUSES: u32 = 5;
@@ -132,7 +132,7 @@ pub(crate) const MAX_FRUITLESS_PAUSES: u32 = 5;
 /// one that arrives early would meet an empty bucket.
 const SERVER_RATE_SHARE: f64 = 0.98;
 /// Lowest rate the gate lowers to, in requests per second.
-const MIN_RATE: f64 = 0.1;
+pub(crate) const MIN_RATE: f64 = 0.1;
 
 /// What everyone sharing a client ID's budget agrees on. Times are Unix milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

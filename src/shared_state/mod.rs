@@ -1,7 +1,8 @@
 //! Where a client ID's token, rate budget and refusal latch live, so that everything using
 //! the ID agrees on them: one small interface ([`Store`]) and its stores, one per
-//! [`Scope`]: [`process`] (the client alone, the library's default) and [`host`] (one
-//! state file per client ID, shared by every process of the user on the machine). The
+//! [`Scope`]: [`process`] (the client alone, the library's default), [`host`] (one
+//! state file per client ID, shared by every process of the user on the machine) and
+//! [`redis`] (one set of keys on a Redis server, shared by every host of a fleet). The
 //! entry's key is (base URL, client ID, a keyed hash of the secret); a static access token
 //! shares nothing but its budget. What is shared: the access token and its expiry (never
 //! the secret, never a refresh token), the gate's state ([`crate::gate::GateState`]), a
@@ -13,6 +14,9 @@
 
 pub(crate) mod host;
 pub(crate) mod process;
+pub(crate) mod redis;
+
+pub use self::redis::RedisTarget;
 
 use crate::config::Auth;
 use crate::error::{Error, Result};
@@ -36,30 +40,30 @@ pub enum Scope {
     Process,
     /// Every process of this user on this host: one file per client ID under `state_dir`.
     Host,
+    /// Every process of every host that reaches this Redis server (`redis://`, `rediss://`).
+    Redis(RedisTarget),
 }
 
 impl Scope {
-    /// Parses the `shared_state` value: `"process"` or `"host"`.
+    /// Parses the `shared_state` value: `"process"`, `"host"`, or a Redis URL
+    /// (`redis://[[user]:password@]host[:port][/db]`, `rediss://...` for TLS).
     pub fn parse(text: &str) -> Result<Scope> {
         match text {
             "process" => Ok(Scope::Process),
             "host" => Ok(Scope::Host),
-            redis if redis.starts_with("redis://") || redis.starts_with("rediss://") => {
-                Err(Error::invalid_argument(
-                    "config key \"shared_state\": Redis scopes (redis://, rediss://) are not available in this version; use \"process\" or \"host\"",
-                ))
-            }
+            url if url.contains("://") => RedisTarget::parse(url).map(Scope::Redis),
             other => Err(Error::invalid_argument(format!(
-                "config key \"shared_state\" is \"{other}\"; it must be \"process\" or \"host\""
+                "config key \"shared_state\" is \"{other}\"; it must be \"process\", \"host\", or a redis:// or rediss:// URL"
             ))),
         }
     }
 
-    /// The value as written in configuration.
-    pub fn as_str(&self) -> &'static str {
+    /// The value as written in configuration, a Redis URL without its password.
+    pub fn as_str(&self) -> &str {
         match self {
             Scope::Process => "process",
             Scope::Host => "host",
+            Scope::Redis(target) => target.shown(),
         }
     }
 }
@@ -462,17 +466,21 @@ fn hex(bytes: &[u8]) -> String {
 
 /// "process 1234 on host h", for latch messages.
 pub(crate) fn this_process() -> String {
+    format!("process {} on host {}", std::process::id(), hostname())
+}
+
+/// This machine's host name.
+pub(crate) fn hostname() -> String {
     let mut name = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it
     // (or truncates, which the zero-filled last byte covers).
     let ok = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len() - 1) } == 0;
-    let host = if ok {
+    if ok {
         let end = name.iter().position(|b| *b == 0).unwrap_or(0);
         String::from_utf8_lossy(&name[..end]).into_owned()
     } else {
         "an unknown host".into()
-    };
-    format!("process {} on host {host}", std::process::id())
+    }
 }
 
 /// How long a process lets requests through an open gate (no rate known, no pause) without
@@ -503,12 +511,19 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Opens the state of `key` in `scope` (`state_dir` for the host scope, else the
-    /// default directory); a state directory that is not private is refused here.
-    pub fn open(scope: &Scope, state_dir: Option<&PathBuf>, key: &Key) -> Result<Shared> {
+    /// default directory; `ca_file` for `rediss://`); a state directory that is not private,
+    /// a refused Redis password or a TLS failure is refused here.
+    pub fn open(
+        scope: &Scope,
+        state_dir: Option<&PathBuf>,
+        ca_file: Option<&std::path::Path>,
+        key: &Key,
+    ) -> Result<Shared> {
         let fallback = process::ProcessStore::new(key);
         let store: Box<dyn Store> = match scope {
             Scope::Process => Box::new(process::ProcessStore::new(key)),
             Scope::Host => Box::new(host::HostStore::open(state_dir, key)?),
+            Scope::Redis(target) => Box::new(redis::RedisStore::open(target, ca_file, key)?),
         };
         let description = store.describe();
         Ok(Shared {

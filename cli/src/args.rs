@@ -48,8 +48,9 @@ pub struct Global {
     /// Whole-call time budget in milliseconds, retries included (overrides the profile's timeout_ms).
     #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
-    /// Where the token, rate budget and refusal latch are shared: process or host (overrides
-    /// YCM_SHARED_STATE and the profile's shared_state; default host).
+    /// Where the token, rate budget and refusal latch are shared: process, host, or a
+    /// redis:// or rediss:// URL (overrides YCM_SHARED_STATE and the profile's shared_state;
+    /// default host).
     #[arg(long, global = true, value_name = "SCOPE")]
     pub shared_state: Option<String>,
     /// No progress, status lines or summaries on stderr (errors are still written).

@@ -74,6 +74,8 @@ pub fn main() -> ExitCode {
     };
     if context.global.verbose {
         ui::install_trace();
+    } else if !context.global.quiet {
+        ui::install_warnings();
     }
     match run(&context, &cli.command) {
         Ok(code) => ExitCode::from(code),

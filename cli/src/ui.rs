@@ -42,6 +42,22 @@ pub fn line(text: &str) {
     }
 }
 
+/// Installs what a run without `-v` shows of the library's records: warnings about the
+/// shared state (a Redis or state file that failed, and when it works again), which change
+/// how the budget is shared; retries stay in the `-v` trace.
+pub fn install_warnings() {
+    ycm::logging::set_sink(Some(ycm::logging::Sink {
+        min_level: ycm::logging::Level::Warn,
+        receive: Box::new(|record| {
+            if record.level == ycm::logging::Level::Warn
+                && record.target == ycm::logging::TARGET_AUTH
+            {
+                line(&format!("ycm: warning: {}", record.message));
+            }
+        }),
+    }));
+}
+
 /// Installs the `-v` trace: one line per HTTP attempt, plus retries and token fetches.
 pub fn install_trace() {
     ycm::logging::set_sink(Some(ycm::logging::Sink {

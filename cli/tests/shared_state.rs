@@ -208,3 +208,100 @@ fn a_granting_process_killed_with_sigkill_does_not_hold_the_others_back() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[path = "../../tests/common/redis.rs"]
+mod redis_server;
+
+/// `ycm` on "host" `n`: a HOME (so a host-scope state directory) of its own, the Redis scope
+/// from YCM_SHARED_STATE.
+fn on_host(s: &Setup, n: usize, secret: &str, redis_url: &str) -> Command {
+    let home = s.dir.path().join(format!("host{n}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = s.ycm(secret);
+    command.env("HOME", home).env("YCM_SHARED_STATE", redis_url);
+    command
+}
+
+#[test]
+fn a_fleet_on_redis_makes_one_grant_and_one_failed_grant_and_outlives_redis() {
+    let Some(mut redis) = redis_server::RedisServer::start(Default::default()) else {
+        return;
+    };
+    let s = Setup::new(MockConfig::default());
+    let url = redis.url();
+    // Two hosts x 4 processes at once.
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            on_host(&s, i % 2, CLIENT_SECRET, &url)
+                .args(["users", "update", "13329", "--company", &format!("c{i}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(s.mock.stats().token_grants, 1, "{:?}", s.mock.stats());
+
+    let (code, out, err) =
+        run(on_host(&s, 1, CLIENT_SECRET, &url).args(["auth", "status", "--output", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["sharedState"], format!("redis ({url})"), "{status}");
+    assert_eq!(status["grants"], 1);
+
+    for i in 0..6 {
+        let (code, _, err) = run(on_host(&s, i % 2, "rotated-away", &url).args([
+            "users",
+            "update",
+            "13329",
+            "--company",
+            "x",
+        ]));
+        assert_eq!(code, 4, "call {i}: {err}");
+        if i > 0 {
+            assert!(err.contains("redis (redis://127.0.0.1:"), "call {i}: {err}");
+        }
+    }
+    assert_eq!(s.mock.stats().refused_grants, 1, "{:?}", s.mock.stats());
+    assert_eq!(
+        run(on_host(&s, 0, "rotated-away", &url).args(["auth", "reset"])).0,
+        0
+    );
+
+    // Redis gone: calls go on in process scope, with one warning each; back: rejoined.
+    redis.kill();
+    let (code, _, err) = run(on_host(&s, 0, CLIENT_SECRET, &url).args([
+        "users",
+        "update",
+        "13329",
+        "--company",
+        "no redis",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("going on in process scope"), "{err}");
+    redis.restart();
+    let (code, _, err) = run(on_host(&s, 1, CLIENT_SECRET, &url).args([
+        "users",
+        "update",
+        "13329",
+        "--company",
+        "back",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("process scope"), "{err}");
+    let (_, out, _) =
+        run(on_host(&s, 1, CLIENT_SECRET, &url).args(["auth", "status", "--output", "json"]));
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        status["grants"], 1,
+        "the restarted server holds the new grant: {status}"
+    );
+}

@@ -437,26 +437,28 @@ fn describe_error(error: &redis::RedisError) -> String {
     error.to_string()
 }
 
-/// Whether a failed connection says the configuration is wrong (a refused password, a TLS
-/// certificate or protocol failure, a peer that does not speak Redis) rather than that the
-/// server is away.
+/// Whether a failed connection says the configuration is wrong (a refused password, a
+/// database that does not exist, a TLS certificate or protocol failure, a peer that does not
+/// speak Redis) rather than that the server is away or busy for a moment.
 fn is_misconfiguration(error: &redis::RedisError) -> bool {
-    if matches!(
-        error.kind(),
-        ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig | ErrorKind::Parse
-    ) {
-        return true;
+    const TRANSIENT: [&str; 5] = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"];
+    match error.kind() {
+        ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig | ErrorKind::Parse => {
+            return true
+        }
+        ErrorKind::Server(_) => return !error.code().is_some_and(|c| TRANSIENT.contains(&c)),
+        _ => {}
     }
-    let text = error.to_string();
     // redis keeps an I/O error as an Arc<dyn Error>; rustls reports a refused certificate
     // or a broken handshake as InvalidData.
     let io_kind = std::error::Error::source(error)
         .and_then(|s| s.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>())
         .and_then(|inner| inner.downcast_ref::<io::Error>())
         .map(io::Error::kind);
-    text.contains("WRONGPASS")
-        || text.contains("NOAUTH")
-        || io_kind == Some(io::ErrorKind::InvalidData)
+    // NOAUTH (a password required but not given) comes back as a reply the crate does not
+    // classify.
+    let code = error.code().unwrap_or_default();
+    io_kind == Some(io::ErrorKind::InvalidData) || code == "NOAUTH" || code == "WRONGPASS"
 }
 
 fn text_ms(text: &str) -> f64 {

@@ -16,12 +16,13 @@ import json
 import logging
 import os
 import selectors
+import shutil
 import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, cast
+from typing import Any, Callable, Dict, Iterator, List, Optional, cast
 
 import pytest
 
@@ -250,3 +251,60 @@ def ycm_logs() -> Iterator[LogCapture]:
     finally:
         logger.removeHandler(capture)
         logger.setLevel(level)
+
+
+class Redis:
+    """A real ``redis-server`` on a free loopback port, without persistence."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: Optional["subprocess.Popen[bytes]"] = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart(self) -> None:
+        """Starts it again on the same port, empty."""
+        self.kill()
+        self.start()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Redis]:
+    """A real redis-server for one test (skipped where it is not installed, except on CI,
+    where ``.ci/run`` installs it)."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed; .ci/run installs it")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = Redis(tmp_path)
+    try:
+        yield server
+    finally:
+        server.kill()

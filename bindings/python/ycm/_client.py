@@ -479,10 +479,12 @@ class Client:
     ``max_retries``, ``retry_base_ms``, ``retry_max_ms``, ``max_response_bytes``,
     ``ca_file``, ``allow_insecure_http``, ``check_reseller_limit``, ``rate_limit`` (the
     client ID's budget in YCM's terms, ``"BURST/RATE/INTERVAL_S"``), ``shared_state``
-    (``"process"``, the default, or ``"host"``: every process of the user on this machine
-    shares one token, one rate budget and one refusal latch) and ``state_dir`` (the host
-    scope's directory). Nothing is sent until the first call. Bad options raise
-    :class:`ycm.InvalidArgumentError`.
+    (``"process"``, the default; ``"host"``: every process of the user on this machine
+    shares one token, one rate budget and one refusal latch; or a Redis URL,
+    ``"redis://[[user]:password@]host[:port][/db]"`` or ``"rediss://..."``: every host that
+    reaches the server shares them) and ``state_dir`` (the host scope's directory). Nothing
+    is sent until the first call (a Redis scope connects once, so that a refused password or
+    TLS failure raises here). Bad options raise :class:`ycm.InvalidArgumentError`.
 
     One client may be shared by any number of threads; calls release the GIL. Close it with
     :meth:`close` or a ``with`` block (a finalizer frees it otherwise); after closing, every

@@ -45,6 +45,8 @@ deb   cmd:lintian                        lintian               make deb: package
 deb   cmd:man                            man-db                make deb-test: man finds the pages
 deb   cmd:pkg-config                     pkgconf               make deb-test: a pkg-config user
 deb   cmd:gcc                            gcc                   make deb-test: a C user
+deb   cmd:cmake                          cmake                 make deb-test: a find_package(yeastar-ycm) user
+deb   cmd:readelf                        binutils              make deb, make deb-test: ELF checks
 deb   cmd:apt-get                        apt                   make deb-test: apt-get install ./*.deb
 EOF
 }

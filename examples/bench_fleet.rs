@@ -9,9 +9,17 @@
 //!    4 concurrent runs (processes) of 75 each sharing the client ID: time against the ideal.
 //! 3. token: a 4 s token at `--rate-limit 1/1/1`, 20 updates: responses 401.
 //! 4. cost: CPU per call of host scope against process scope (no rate limit), paired rounds.
+//! 5. redis: 2 simulated hosts (each its own `state_dir` and `HOME`) x 4 processes x 200
+//!    updates on one redis-server against `--rate-limit 50/25/1`, `rate_limit` learned and
+//!    set: failed calls, grants, 429s, total time against the ideal.
+//! 6. redis-outage: the same fleet with Redis killed 3 s in and started again (empty) 10 s
+//!    later: failed calls and the 429s the outage causes.
+//! 7. redis-cost: CPU and wall time per call of the Redis scope against the host scope,
+//!    paired rounds, open and configured gate.
 //!
 //! Usage: cargo run --release --example bench_fleet -- PATH/TO/ycm-mock [SCENARIO...]
-//! (scenarios: fleet, sync, token, cost; all by default). FLEET_ROUNDS (default 3) runs
+//! (scenarios: fleet, sync, token, cost, redis, redis-outage, redis-cost; all by default;
+//! the Redis ones need `redis-server`). FLEET_ROUNDS (default 3) runs
 //! each figure that many times and prints the median. Prints one line per figure.
 
 use std::process::{Child, Command, Stdio};
@@ -26,8 +34,12 @@ const CLIENT_SECRET: &str = "ycm-mock-secret";
 mod mock_process;
 use mock_process::Mock;
 
-/// A client of the mock with client credentials; `scope` is `process` or `host` (in
-/// `state_dir`), `rate_limit` the client ID's budget if set.
+#[path = "../tests/common/redis.rs"]
+mod redis_server;
+use redis_server::{RedisOptions, RedisServer};
+
+/// A client of the mock with client credentials; `scope` is `process`, `host` (in
+/// `state_dir`) or a Redis URL, `rate_limit` the client ID's budget if set.
 fn client(url: &str, scope: &str, state_dir: &str, rate_limit: Option<&str>) -> Client {
     let mut config = serde_json::json!({
         "base_url": url,
@@ -117,20 +129,24 @@ fn worker(args: &[String]) {
     );
 }
 
-/// Runs `processes` workers at once; their JSON lines.
+/// Runs `processes` workers at once in `scope`, worker `i` on host `dirs[i % dirs.len()]`
+/// (its `state_dir` and `HOME`); their JSON lines.
 fn fleet_of(
     processes: usize,
     url: &str,
-    dir: &str,
+    scope: &str,
+    dirs: &[&str],
     limit: Option<&str>,
     count: usize,
 ) -> Vec<serde_json::Value> {
     let me = std::env::current_exe().expect("own path");
     let children: Vec<Child> = (0..processes)
-        .map(|_| {
+        .map(|i| {
+            let dir = dirs[i % dirs.len()];
             Command::new(&me)
-                .args(["worker", url, "host", dir, limit.unwrap_or("-")])
+                .args(["worker", url, scope, dir, limit.unwrap_or("-")])
                 .arg(count.to_string())
+                .env("HOME", dir)
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("worker starts")
@@ -145,35 +161,142 @@ fn fleet_of(
         .collect()
 }
 
+/// One fleet of 8 processes x 200 updates against a fresh `--rate-limit 50/25/1` mock, with
+/// `during` run on the side while it works; its ratio to the ideal and a line of figures.
+fn fleet_run(
+    bin: &str,
+    scope: &str,
+    dirs: &[&str],
+    limit: Option<&str>,
+    during: impl FnOnce() + Send,
+) -> (f64, String) {
+    let mock = Mock::start(bin, &["--no-static-token", "--rate-limit", "50/25/1"]);
+    let started = Instant::now();
+    let results = std::thread::scope(|s| {
+        s.spawn(during);
+        fleet_of(8, &mock.url, scope, dirs, limit, 200)
+    });
+    let took = started.elapsed().as_secs_f64();
+    let failed: u64 = results
+        .iter()
+        .map(|r| r["failed"].as_u64().unwrap_or(0))
+        .sum();
+    let requests = mock.stat("requests");
+    let throttled = mock.stat("rate_limited");
+    let grants = mock.stat("token_grants");
+    let ideal = (requests.saturating_sub(throttled) as f64 - 50.0) / 25.0;
+    let line = format!(
+        "{took:.1} s (ideal {ideal:.1} s, {:.3}x), failed {failed}, grants {grants}, 429s {throttled} of {requests} requests ({:.1}%)",
+        took / ideal,
+        100.0 * throttled as f64 / requests as f64
+    );
+    (took / ideal, line)
+}
+
 fn fleet(bin: &str) {
     for limit in [None, Some("50/25/1")] {
-        let mut ratios = Vec::new();
-        let mut lines = Vec::new();
+        let (mut ratios, mut lines) = (Vec::new(), Vec::new());
         for _ in 0..rounds() {
-            let mock = Mock::start(bin, &["--no-static-token", "--rate-limit", "50/25/1"]);
             let dir = state_dir();
-            let started = Instant::now();
-            let results = fleet_of(8, &mock.url, &dir.text(), limit, 200);
-            let took = started.elapsed().as_secs_f64();
-            let failed: u64 = results
-                .iter()
-                .map(|r| r["failed"].as_u64().unwrap_or(0))
-                .sum();
-            let requests = mock.stat("requests");
-            let throttled = mock.stat("rate_limited");
-            let grants = mock.stat("token_grants");
-            let ideal = (requests.saturating_sub(throttled) as f64 - 50.0) / 25.0;
-            ratios.push(took / ideal);
-            lines.push(format!(
-                "{took:.1} s (ideal {ideal:.1} s, {:.3}x), failed {failed}, grants {grants}, 429s {throttled} of {requests} requests ({:.1}%)",
-                took / ideal,
-                100.0 * throttled as f64 / requests as f64
-            ));
+            let (ratio, line) = fleet_run(bin, "host", &[&dir.text()], limit, || {});
+            ratios.push(ratio);
+            lines.push(line);
         }
         println!(
             "fleet: 8 processes x 200 updates, host scope, server 50/25/1, rate_limit {}: median ratio {:.3}x; runs: {}",
             limit.unwrap_or("not set"),
             median(ratios),
+            lines.join("; ")
+        );
+    }
+}
+
+fn redis_or_skip() -> Option<RedisServer> {
+    let server = RedisServer::start(RedisOptions::default());
+    if server.is_none() {
+        println!("redis: skipped, no redis-server");
+    }
+    server
+}
+
+fn redis(bin: &str) {
+    let Some(redis) = redis_or_skip() else { return };
+    for limit in [None, Some("50/25/1")] {
+        let (mut ratios, mut lines) = (Vec::new(), Vec::new());
+        for _ in 0..rounds() {
+            redis.cli(&["FLUSHALL"]);
+            let hosts = [state_dir(), state_dir()];
+            let dirs = [hosts[0].text(), hosts[1].text()];
+            let dirs = [dirs[0].as_str(), dirs[1].as_str()];
+            let (ratio, line) = fleet_run(bin, &redis.url(), &dirs, limit, || {});
+            ratios.push(ratio);
+            lines.push(line);
+        }
+        println!(
+            "redis: 2 hosts x 4 processes x 200 updates, one Redis, server 50/25/1, rate_limit {}: median ratio {:.3}x; runs: {}",
+            limit.unwrap_or("not set"),
+            median(ratios),
+            lines.join("; ")
+        );
+    }
+}
+
+fn redis_outage(bin: &str) {
+    let Some(redis) = redis_or_skip() else { return };
+    let redis = std::sync::Mutex::new(redis);
+    for limit in [Some("50/25/1"), None] {
+        let hosts = [state_dir(), state_dir()];
+        let dirs = [hosts[0].text(), hosts[1].text()];
+        let dirs = [dirs[0].as_str(), dirs[1].as_str()];
+        let url = redis.lock().unwrap().url();
+        let (_, line) = fleet_run(bin, &url, &dirs, limit, || {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            redis.lock().unwrap().kill();
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            redis.lock().unwrap().restart();
+        });
+        println!(
+            "redis-outage: the same fleet, Redis killed at 3 s and back (empty) at 13 s, rate_limit {}: {line}",
+            limit.unwrap_or("not set"),
+        );
+    }
+}
+
+fn redis_cost(bin: &str) {
+    let Some(redis) = redis_or_skip() else { return };
+    let mock = Mock::start(bin, &["--no-static-token"]);
+    let dir = state_dir();
+    let calls = 2000;
+    for limit in [None, Some("1000000/1000000/1")] {
+        let (mut cpu, mut wall, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds().max(5) {
+            let mut per_call = [(0.0, 0.0); 2];
+            for (i, scope) in ["host".to_string(), redis.url()].iter().enumerate() {
+                let client = client(&mock.url, scope, &dir.text(), limit);
+                client.get_user(13329).expect("warm up");
+                let (before, started) = (cpu_us(), Instant::now());
+                for _ in 0..calls {
+                    client
+                        .update_user(13329, &UserUpdate::new().remark("cost"))
+                        .expect("update");
+                }
+                per_call[i] = (
+                    (cpu_us() - before) / calls as f64,
+                    started.elapsed().as_secs_f64() * 1e6 / calls as f64,
+                );
+            }
+            cpu.push(per_call[1].0 / per_call[0].0);
+            wall.push(per_call[1].1 / per_call[0].1);
+            lines.push(format!(
+                "CPU {:.0}/{:.0} us, wall {:.0}/{:.0} us",
+                per_call[0].0, per_call[1].0, per_call[0].1, per_call[1].1
+            ));
+        }
+        println!(
+            "redis-cost: per update (client side), host/redis scope, rate_limit {}: median redis/host CPU {:.2}x, wall {:.2}x; rounds: {}",
+            limit.unwrap_or("not set"),
+            median(cpu),
+            median(wall),
             lines.join("; ")
         );
     }
@@ -396,5 +519,14 @@ fn main() {
     }
     if wants("fleet") {
         fleet(bin);
+    }
+    if wants("redis") {
+        redis(bin);
+    }
+    if wants("redis-outage") {
+        redis_outage(bin);
+    }
+    if wants("redis-cost") {
+        redis_cost(bin);
     }
 }

@@ -345,10 +345,10 @@ impl RedisStore {
             .as_ref()
             .is_some_and(|(_, born)| *born != generation)
         {
-            // Opened before fork(): the parent's. Forget it without a word on the socket.
-            if let Some((connection, _)) = link.connection.take() {
-                std::mem::forget(connection);
-            }
+            // Opened before fork(): the parent's. Dropping it closes this process's copy of
+            // the descriptor and writes nothing (the crate's connection has no Drop that
+            // speaks), so the parent's connection goes on.
+            link.connection = None;
         }
         let mut connection = match link.connection.take() {
             Some((connection, _)) => connection,

@@ -306,6 +306,11 @@ impl Transport {
         })
     }
 
+    /// The proxy as messages name it, if the client goes through one.
+    pub fn proxy_description(&self) -> Option<String> {
+        Some(self.peers.proxy.clone()).filter(|p| !p.is_empty())
+    }
+
     /// The client ID's shared state.
     pub fn shared(&self) -> &Shared {
         &self.shared

@@ -493,7 +493,7 @@ struct ycm_status ycm_client_new(const char *base_url,
  one token, one rate budget and one refusal latch); "state_dir" (the host scope's
  directory, default $XDG_RUNTIME_DIR/ycm, else $XDG_CACHE_HOME/ycm, else ~/.cache/ycm;
  created 0700, refused when open to other users); "proxy" (an HTTP proxy,
- "http://[user:password@]host[:port]", credentials percent-encoded, port 1080 by default
+ `"http://[user:password@]host[:port]"`, credentials percent-encoded, port 1080 by default
  as in curl; an https base URL is tunnelled through it with CONNECT, so TLS and
  "ca_file" stay end to end; "" turns proxies off; unset: the environment is read as curl
  reads it, https_proxy/HTTPS_PROXY, lowercase http_proxy, all_proxy/ALL_PROXY,

@@ -194,7 +194,7 @@ struct Peers {
     server: String,
     /// `" through the proxy host:port"`, or nothing.
     via: String,
-    /// The proxy as a refused tunnel names it.
+    /// The proxy as a refused tunnel names it (empty without one).
     proxy: String,
 }
 
@@ -732,15 +732,11 @@ impl Transport {
                 ..Failure::fatal(
                     Code::Http,
                     format!(
-                        "the {} refused to forward {} {}: it answered HTTP 407 Proxy Authentication Required; {}",
+                        "the {} refused to forward {} {}: it answered HTTP 407 Proxy Authentication Required{}",
                         proxy.describe(),
                         request.method,
                         path_only(&request.path),
-                        if proxy.has_credentials() {
-                            "it refused the credentials of the proxy URL"
-                        } else {
-                            "it wants credentials: put them in the proxy URL (http://user:password@host:port, percent-encoded)"
-                        }
+                        proxy.credentials_hint(status),
                     ),
                 )
             });

@@ -52,7 +52,7 @@ pub struct Global {
     /// YCM_SHARED_STATE and the profile's shared_state; default host).
     #[arg(long, global = true, value_name = "SCOPE")]
     pub shared_state: Option<String>,
-    /// The HTTP proxy, http://host[:port] (overrides YCM_PROXY and the profile's proxy;
+    /// The HTTP proxy, `http://host:port` (overrides YCM_PROXY and the profile's proxy;
     /// without any, https_proxy, HTTPS_PROXY, http_proxy, ALL_PROXY and NO_PROXY are read as
     /// curl reads them; "" turns proxies off). Credentials are refused here (a flag shows in
     /// `ps`): put user:password@ in YCM_PROXY, HTTPS_PROXY or the profile.

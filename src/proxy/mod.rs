@@ -68,6 +68,8 @@ pub(crate) struct Proxy {
     /// The host as a URL writes it (an IPv6 address in brackets).
     host: String,
     port: u16,
+    /// `http://host:port/`, which the resolver resolves for every connection.
+    uri: ureq::http::Uri,
     /// `Basic base64(user:password)`, when the URL had a userinfo.
     authorization: Option<Secret>,
     source: Source,
@@ -139,13 +141,18 @@ impl Proxy {
                 base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
             )))
         };
+        // `Url` drops an explicit `:80` (http's default), which is not the default here.
+        let port = url
+            .port()
+            .or_else(|| full.parse::<ureq::http::Uri>().ok()?.port_u16())
+            .unwrap_or(DEFAULT_PROXY_PORT);
+        let uri = format!("http://{host}:{port}/")
+            .parse()
+            .map_err(|e| bad(&format!("is not a valid proxy URL ({e})")))?;
         Ok(Proxy {
             host: host.to_owned(),
-            // `Url` drops an explicit `:80` (http's default), which is not the default here.
-            port: url
-                .port()
-                .or_else(|| full.parse::<ureq::http::Uri>().ok()?.port_u16())
-                .unwrap_or(DEFAULT_PROXY_PORT),
+            port,
+            uri,
             authorization,
             source,
         })
@@ -163,10 +170,17 @@ impl Proxy {
 
     /// The URI ureq's resolver is asked to resolve for every connection.
     pub fn uri(&self) -> ureq::http::Uri {
-        // Checked by `Url` already: a host and a port make a valid authority.
-        format!("http://{}/", self.address())
-            .parse()
-            .unwrap_or_else(|_| ureq::http::Uri::from_static("http://invalid./"))
+        self.uri.clone()
+    }
+
+    /// What to do about an answer of `status` that refused the request: put credentials in
+    /// the URL, or check them (tinyproxy answers wrong ones with 401, not 407).
+    pub fn credentials_hint(&self, status: u16) -> &'static str {
+        match (status, self.has_credentials()) {
+            (407, false) => "; it wants credentials: put them in the proxy URL (http://user:password@host:port, percent-encoded)",
+            (401 | 407, true) => "; it refused the credentials of the proxy URL",
+            _ => "",
+        }
     }
 
     /// The `Proxy-Authorization` value, when the URL had credentials.

@@ -112,7 +112,7 @@ impl Connector<Socket> for TunnelConnector {
             Err(TunnelError::Refused {
                 target,
                 status,
-                sent_credentials: proxy.has_credentials(),
+                hint: proxy.credentials_hint(status),
             }
             .into())
         }
@@ -133,7 +133,8 @@ pub(crate) enum TunnelError {
     Refused {
         target: String,
         status: u16,
-        sent_credentials: bool,
+        /// [`Proxy::credentials_hint`] for the status.
+        hint: &'static str,
     },
     /// The proxy closed the connection before its answer was complete.
     Closed { target: String },
@@ -177,7 +178,7 @@ impl TunnelError {
             TunnelError::Refused {
                 target,
                 status,
-                sent_credentials,
+                hint,
             } => {
                 let reason = ureq::http::StatusCode::from_u16(*status)
                     .ok()
@@ -187,12 +188,6 @@ impl TunnelError {
                     (Code::Connect, true, "could not open")
                 } else {
                     (Code::Http, false, "refused to open")
-                };
-                // (tinyproxy answers wrong credentials with 401, not 407.)
-                let hint = match (*status, sent_credentials) {
-                    (407, false) => "; it wants credentials: put them in the proxy URL (http://user:password@host:port, percent-encoded)",
-                    (401 | 407, true) => "; it refused the credentials of the proxy URL",
-                    _ => "",
                 };
                 Refusal {
                     code,

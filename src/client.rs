@@ -130,6 +130,12 @@ impl Client {
         shared.with(|s| s.status(limit, crate::gate::now_ms()))
     }
 
+    /// The HTTP proxy the client goes through, as messages name it (`proxy host:port (from
+    /// SOURCE)`, never its credentials); `None` when it connects directly.
+    pub fn proxy_description(&self) -> Option<String> {
+        self.transport.proxy_description()
+    }
+
     /// Drops the client ID's shared token and refusal latch (`ycm auth reset`); the next
     /// call grants a new token.
     pub fn reset_shared_state(&self) {

@@ -97,6 +97,7 @@ pub struct Config {
     pub(crate) rate_limit: Option<crate::gate::RateLimit>,
     pub(crate) shared_state: crate::shared_state::Scope,
     pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) proxy: crate::proxy::Choice,
 }
 
 /// The keys `config_json` accepts.
@@ -107,7 +108,7 @@ pub struct Config {
 /// assert!(ycm::CONFIG_KEYS.contains(&"base_url"));
 /// assert!(ycm::CONFIG_KEYS.contains(&"access_token"));
 /// ```
-pub const CONFIG_KEYS: [&str; 17] = [
+pub const CONFIG_KEYS: [&str; 18] = [
     "base_url",
     "access_token",
     "client_id",
@@ -125,6 +126,7 @@ pub const CONFIG_KEYS: [&str; 17] = [
     "rate_limit",
     "shared_state",
     "state_dir",
+    "proxy",
 ];
 
 impl Config {
@@ -156,6 +158,7 @@ impl Config {
             rate_limit: None,
             shared_state: crate::shared_state::Scope::Process,
             state_dir: None,
+            proxy: crate::proxy::Choice::Environment,
         })
     }
 
@@ -252,6 +255,9 @@ impl Config {
             }
             config.state_dir = Some(PathBuf::from(dir));
         }
+        if let Some(proxy) = keys.string("proxy")? {
+            config = config.proxy(proxy)?;
+        }
         config.check()?;
         Ok(config)
     }
@@ -346,6 +352,29 @@ impl Config {
         self.shared_state = scope;
         self.state_dir = state_dir;
         self
+    }
+
+    /// Sets the HTTP proxy, like curl's `CURLOPT_PROXY`: `http://[user:password@]host[:port]`
+    /// (credentials percent-encoded; the port defaults to 1080, as in curl), used whatever
+    /// the environment says; `""` turns proxies off, environment included. Without this
+    /// setting the client reads the environment as curl does (`https_proxy`, `HTTPS_PROXY`,
+    /// `http_proxy`, `all_proxy`, `ALL_PROXY`, `no_proxy`, `NO_PROXY`) when it is created.
+    /// Only `http://` proxies are supported; an https base URL is tunnelled through one with
+    /// CONNECT, so TLS (and [`Config::ca_file`]) stays end to end.
+    ///
+    /// ```
+    /// use ycm::{Auth, Code, Config, Secret};
+    /// let config = Config::new("https://ycm.yeastar.com", Auth::AccessToken(Secret::new("eyJ...")))?;
+    /// let proxied = config.clone().proxy("http://billing:s3cret@proxy.corp:3128")?;
+    /// assert!(!format!("{proxied:?}").contains("s3cret"));
+    /// let refused = config.proxy("socks5://proxy.corp:1080").unwrap_err();
+    /// assert_eq!(refused.code(), Code::InvalidArgument);
+    /// assert!(refused.message().starts_with("config key \"proxy\""));
+    /// # Ok::<(), ycm::Error>(())
+    /// ```
+    pub fn proxy(mut self, proxy: &str) -> Result<Config> {
+        self.proxy = crate::proxy::Choice::parse(proxy)?;
+        Ok(self)
     }
 
     /// The client ID's rate budget, if configured.
@@ -444,7 +473,7 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url> {
 
 /// The base URL as an error message may quote it: cut short, and never with credentials
 /// (a password in the URL, or a token pasted into the wrong argument).
-fn shown_url(text: &str) -> String {
+pub(crate) fn shown_url(text: &str) -> String {
     match Url::parse(text) {
         Ok(url) if url.password().is_some() || !url.username().is_empty() => {
             format!(
@@ -558,7 +587,8 @@ mod tests {
             r#"{"base_url":"https://ycm.example.com","client_id":"id","client_secret":"s",
                 "user_agent":"billing/2","timeout_ms":1000,"connect_timeout_ms":100,
                 "max_retries":0,"retry_base_ms":1,"retry_max_ms":2,"max_response_bytes":4096,
-                "ca_file":"/tmp/ca.pem","allow_insecure_http":false,"check_reseller_limit":true}"#,
+                "ca_file":"/tmp/ca.pem","allow_insecure_http":false,"check_reseller_limit":true,
+                "proxy":"http://proxy.corp:3128"}"#,
         )
         .unwrap();
         assert!(matches!(c.auth, Auth::ClientCredentials { .. }));
@@ -573,6 +603,7 @@ mod tests {
             Some(std::path::Path::new("/tmp/ca.pem"))
         );
         assert!(c.check_reseller_limit);
+        assert!(matches!(c.proxy, crate::proxy::Choice::Use(_)));
     }
 
     #[test]
@@ -609,6 +640,14 @@ mod tests {
         assert!(
             refused(r#"{"base_url":"https://a","access_token":"t","allow_insecure_http":1}"#)
                 .contains("allow_insecure_http")
+        );
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","proxy":"socks5://p:1"}"#)
+                .starts_with("config key \"proxy\" \"socks5://p:1\" uses the unsupported")
+        );
+        assert!(
+            refused(r#"{"base_url":"https://a","access_token":"t","proxy":3128}"#)
+                .contains("\"proxy\" must be a string")
         );
     }
 

@@ -32,6 +32,7 @@ pub mod fuzzing;
 mod gate;
 pub mod logging;
 mod net;
+mod proxy;
 mod resolver;
 mod response;
 mod secret;

@@ -2,7 +2,9 @@
 //! are used as they are, and names are resolved by ureq's own resolver and then remembered
 //! for [`CACHE_TTL`]. ureq resolves on a new thread for every request whenever a timeout is
 //! set, which cost about two thirds of the client's CPU per request in `make bench`; with
-//! this resolver a keep-alive request does no resolution at all.
+//! this resolver a keep-alive request does no resolution at all. A client that goes through
+//! a proxy resolves the proxy's host instead of YCM's, whatever the request's URI (the
+//! proxy resolves YCM's name: hosts behind a proxy often cannot).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,6 +23,8 @@ pub const CACHE_TTL: Duration = Duration::from_secs(30);
 pub(crate) struct CachingResolver {
     fallback: DefaultResolver,
     cache: Mutex<HashMap<String, (ResolvedSocketAddrs, Instant)>>,
+    /// The proxy's URI, resolved in place of every request's.
+    proxy: Option<Uri>,
 }
 
 impl Resolver for CachingResolver {
@@ -30,6 +34,7 @@ impl Resolver for CachingResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let uri = self.proxy.as_ref().unwrap_or(uri);
         let (Some(authority), Some(scheme)) = (uri.authority(), uri.scheme()) else {
             return self
                 .fallback
@@ -64,6 +69,14 @@ impl Resolver for CachingResolver {
 }
 
 impl CachingResolver {
+    /// A resolver that answers every request with the address of `proxy` (when given).
+    pub fn new(proxy: Option<Uri>) -> CachingResolver {
+        CachingResolver {
+            proxy,
+            ..CachingResolver::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (ResolvedSocketAddrs, Instant)>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,7 +1,7 @@
 //! HTTP transport: one ureq [`Agent`] per client (keep-alive pool, connect timeout, rustls
-//! with the web PKI roots or the caller's `ca_file`, no proxy from the environment, no
-//! redirects, error statuses returned as responses, names resolved by
-//! [`crate::resolver`]) and the retry loop around it. A call has
+//! with the web PKI roots or the caller's `ca_file`, the proxy [`crate::proxy`] chose (ureq's
+//! own proxy support is off), no redirects, error statuses returned as responses, names
+//! resolved by [`crate::resolver`]) and the retry loop around it. A call has
 //! one deadline (`timeout_ms`) that covers every attempt and every wait (kept by
 //! [`crate::net`]'s sockets, not by a per-request ureq configuration); retries happen only
 //! where they are safe (connect failures, timeouts and resets before a complete response,
@@ -20,10 +20,14 @@ use crate::error::{CallInfo, Code, Error, Result};
 use crate::gate::{self, Decision, Priority, RateLimit};
 use crate::logging::{self, Level, Record, TARGET_HTTP};
 use crate::net::{Attempt, AttemptReport, SocketConnector};
+use crate::proxy::forward::ForwardConnector;
+use crate::proxy::tunnel::{TunnelConnector, TunnelError};
+use crate::proxy::Proxy;
 use crate::resolver::CachingResolver;
 use crate::secret::Secret;
 use crate::shared_state::Shared;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use ureq::config::AutoHeaderValue;
 use ureq::http::{self, Method};
@@ -182,10 +186,49 @@ impl BaseUri {
     }
 }
 
+/// How messages name what the client talks to.
+struct Peers {
+    /// What connections are opened to: the base URL, or the proxy and where it came from.
+    connect: String,
+    /// The server at the far end of TLS: the base URL, and the proxy it is reached through.
+    server: String,
+    /// `" through the proxy host:port"`, or nothing.
+    via: String,
+    /// The proxy as a refused tunnel names it (empty without one).
+    proxy: String,
+}
+
+impl Peers {
+    fn new(base_url: &str, proxy: Option<&Proxy>) -> Peers {
+        match proxy {
+            None => Peers {
+                connect: base_url.to_owned(),
+                server: base_url.to_owned(),
+                via: String::new(),
+                proxy: String::new(),
+            },
+            Some(proxy) => {
+                let via = format!(" through the proxy {}", proxy.address());
+                Peers {
+                    connect: format!("the {}", proxy.describe()),
+                    server: format!("{base_url}{via}"),
+                    via,
+                    proxy: proxy.describe(),
+                }
+            }
+        }
+    }
+}
+
 /// The agent and the retry policy of a client.
 pub(crate) struct Transport {
     agent: Agent,
     base: BaseUri,
+    /// The proxy an http base URL is forwarded through (each request carries its
+    /// credentials; [`ForwardConnector`] writes its target in absolute form); an https one's
+    /// proxy lives in the [`TunnelConnector`].
+    forward_proxy: Option<Arc<Proxy>>,
+    peers: Peers,
     user_agent: http::HeaderValue,
     timeout: Duration,
     max_retries: u32,
@@ -207,6 +250,15 @@ impl Transport {
             Some(path) => load_ca_file(path)?,
             None => RootCerts::WebPki,
         };
+        let proxy = crate::proxy::route(&config.proxy, &config.base_url, &|name| {
+            std::env::var(name).ok()
+        })?
+        .map(Arc::new);
+        let base = BaseUri::parse(config.base_url())?;
+        let tunnelled = proxy
+            .clone()
+            .filter(|_| base.scheme == http::uri::Scheme::HTTPS);
+        let forward_proxy = proxy.clone().filter(|_| tunnelled.is_none());
         let agent_config = Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
@@ -223,11 +275,22 @@ impl Transport {
             .build();
         crate::fork::install();
         let max_header_bytes = agent_config.max_response_header_size();
-        let connector = ().chain(SocketConnector).chain(RustlsConnector::default());
-        let agent = Agent::with_parts(agent_config, connector, CachingResolver::default());
+        let connector = ()
+            .chain(SocketConnector)
+            .chain(TunnelConnector::new(tunnelled, &config.user_agent))
+            .chain(ForwardConnector::new(
+                forward_proxy
+                    .as_ref()
+                    .map(|_| format!("{}://{}", base.scheme, base.authority)),
+            ))
+            .chain(RustlsConnector::default());
+        let resolver = CachingResolver::new(proxy.as_deref().map(Proxy::uri));
+        let agent = Agent::with_parts(agent_config, connector, resolver);
         Ok(Transport {
             agent,
-            base: BaseUri::parse(config.base_url())?,
+            peers: Peers::new(&base.text, proxy.as_deref()),
+            base,
+            forward_proxy,
             user_agent: http::HeaderValue::from_str(&config.user_agent)
                 .map_err(|e| Error::invalid_argument(format!("user_agent: {e}")))?,
             timeout: config.timeout,
@@ -241,6 +304,11 @@ impl Transport {
             gate_limit: config.rate_limit.map(RateLimit::with_headroom),
             shared,
         })
+    }
+
+    /// The proxy as messages name it, if the client goes through one.
+    pub fn proxy_description(&self) -> Option<String> {
+        Some(self.peers.proxy.clone()).filter(|p| !p.is_empty())
     }
 
     /// The client ID's shared state.
@@ -635,6 +703,9 @@ impl Transport {
         if let Some(value) = &request.authorization {
             builder = builder.header(http::header::AUTHORIZATION, value.as_str());
         }
+        if let Some(value) = self.forward_proxy.as_ref().and_then(|p| p.authorization()) {
+            builder = builder.header(http::header::PROXY_AUTHORIZATION, value.expose());
+        }
         let started = Instant::now();
         let sent = match &request.body {
             Some((content_type, bytes)) => self.run(
@@ -654,6 +725,22 @@ impl Transport {
         };
         let mut response = sent.map_err(classify)?;
         let status = response.status().as_u16();
+        if let (Some(proxy), 407) = (&self.forward_proxy, status) {
+            // Only a proxy answers 407; nothing reached YCM.
+            return Err(Failure {
+                http_status: status,
+                ..Failure::fatal(
+                    Code::Http,
+                    format!(
+                        "the {} refused to forward {} {}: it answered HTTP 407 Proxy Authentication Required{}",
+                        proxy.describe(),
+                        request.method,
+                        path_only(&request.path),
+                        proxy.credentials_hint(status),
+                    ),
+                )
+            });
+        }
         let retry_after = response
             .headers()
             .get("retry-after")
@@ -760,13 +847,14 @@ impl Transport {
     /// budget that ran out: `connect_timeout_ms` for a connect, `timeout_ms` otherwise.
     fn classify(&self, error: ureq::Error, request: &HttpRequest) -> Failure {
         let what = format!("{} {}", request.method, path_only(&request.path));
-        let base_url = self.base.text.as_str();
+        let peers = &self.peers;
+        let (connect_to, server) = (peers.connect.as_str(), peers.server.as_str());
         let limit = self.max_response_bytes;
         match error {
             ureq::Error::Timeout(ureq::Timeout::Connect) => Failure::retryable(
                 Code::Timeout,
                 format!(
-                    "could not connect to {base_url} within connect_timeout_ms ({} ms)",
+                    "could not connect to {connect_to} within connect_timeout_ms ({} ms)",
                     self.connect_timeout.as_millis()
                 ),
             ),
@@ -775,13 +863,13 @@ impl Transport {
             }
             ureq::Error::HostNotFound => Failure::retryable(
                 Code::Connect,
-                format!("could not resolve the host of {base_url}"),
+                format!("could not resolve the host of {connect_to}"),
             ),
             ureq::Error::ConnectionFailed => {
-                Failure::retryable(Code::Connect, format!("could not connect to {base_url}"))
+                Failure::retryable(Code::Connect, format!("could not connect to {connect_to}"))
             }
             ureq::Error::Io(e) => {
-                classify_io(e, &what, base_url, limit, || self.timeout_text(request))
+                classify_io(e, &what, peers, limit, || self.timeout_text(request))
             }
             ureq::Error::BodyExceedsLimit(_) => too_large(&what, limit),
             ureq::Error::LargeResponseHeader(..) => Failure::fatal(
@@ -792,10 +880,10 @@ impl Transport {
             ),
             ),
             ureq::Error::Tls(text) => {
-                Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {text}"))
+                Failure::fatal(Code::Tls, format!("TLS failure with {server}: {text}"))
             }
             ureq::Error::Rustls(e) => {
-                Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {e}"))
+                Failure::fatal(Code::Tls, format!("TLS failure with {server}: {e}"))
             }
             ureq::Error::Pem(e) => Failure::fatal(Code::Tls, format!("bad PEM data: {e:?}")),
             ureq::Error::Protocol(e) => Failure::fatal(
@@ -823,14 +911,25 @@ fn too_large(what: &str, limit: u64) -> Failure {
 fn classify_io(
     error: io::Error,
     what: &str,
-    base_url: &str,
+    peers: &Peers,
     limit: u64,
     timeout_text: impl FnOnce() -> String,
 ) -> Failure {
     use io::ErrorKind as K;
+    let (connect_to, server, via) = (&peers.connect, &peers.server, &peers.via);
     if let Some(inner) = error.get_ref() {
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            return Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {tls}"));
+            return Failure::fatal(Code::Tls, format!("TLS failure with {server}: {tls}"));
+        }
+        if let Some(tunnel) = inner.downcast_ref::<TunnelError>() {
+            let refusal = tunnel.refusal(&peers.proxy);
+            return Failure {
+                code: refusal.code,
+                message: refusal.message,
+                retryable: refusal.retryable,
+                budget_spent: false,
+                http_status: refusal.http_status,
+            };
         }
         if let Some(ureq::Error::BodyExceedsLimit(_)) = inner.downcast_ref::<ureq::Error>() {
             return too_large(what, limit);
@@ -840,16 +939,14 @@ fn classify_io(
         K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
             Failure::retryable(
                 Code::Connect,
-                format!("could not connect to {base_url}: {error}"),
+                format!("could not connect to {connect_to}: {error}"),
             )
         }
         K::TimedOut | K::WouldBlock => Failure::retryable(Code::Timeout, timeout_text()),
-        K::InvalidData => {
-            Failure::fatal(Code::Tls, format!("TLS failure with {base_url}: {error}"))
-        }
+        K::InvalidData => Failure::fatal(Code::Tls, format!("TLS failure with {server}: {error}")),
         _ => Failure::retryable(
             Code::Io,
-            format!("the connection failed during {what}: {error}"),
+            format!("the connection{via} failed during {what}: {error}"),
         ),
     }
 }

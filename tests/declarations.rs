@@ -1,7 +1,8 @@
 //! The copies of a declaration that live outside the Rust crate, checked against the one
 //! declaration: the Python keywords `UPDATE_KEYWORDS` (bindings/python/ycm/_client.py) and
 //! the README's field table against `ycm::fields::FIELDS`, the README's code table against
-//! `ycm::Code::ALL`. The files are read as text (no Python needed), so `cargo test` catches
+//! `ycm::Code::ALL`, and the README's config-key table and the Python `Client` keywords
+//! against `ycm::CONFIG_KEYS`. The files are read as text (no Python needed), so `cargo test` catches
 //! the drift. The Python `Code` enum and exception table are checked against include/ycm.h
 //! by bindings/python/tests/test_header_drift.py.
 
@@ -84,6 +85,36 @@ fn the_readme_field_table_lists_every_field_in_wire_order() {
     let named: Vec<String> = rows.iter().flat_map(|row| backticked(&row[0])).collect();
     let table: Vec<&str> = FIELDS.iter().map(|f| f.wire).collect();
     assert_eq!(named, table);
+}
+
+#[test]
+fn the_readme_and_the_python_keywords_list_every_config_key() {
+    let rows = markdown_table(&read("README.md"), "## Configuration");
+    let mut listed: Vec<String> = rows.iter().flat_map(|row| backticked(&row[0])).collect();
+    let mut declared: Vec<String> = ycm::CONFIG_KEYS.iter().map(|k| k.to_string()).collect();
+    listed.sort();
+    declared.sort();
+    assert_eq!(listed, declared, "README.md, ## Configuration");
+    for (file, class) in [
+        ("bindings/python/ycm/_client.py", "class Client:"),
+        ("bindings/python/ycm/aio.py", "class AsyncClient:"),
+    ] {
+        let text = read(file);
+        let body = &text[text.find(class).expect(class)..];
+        let init = &body[body.find("def __init__(").expect("__init__")..];
+        let signature = &init[..init.find(") -> None:").expect("end of signature")];
+        for key in ycm::CONFIG_KEYS {
+            let keyword = if key == "base_url" {
+                key.to_string()
+            } else {
+                format!("{key}:")
+            };
+            assert!(
+                signature.contains(&keyword),
+                "{file}: Client lacks the keyword {key}"
+            );
+        }
+    }
 }
 
 #[test]

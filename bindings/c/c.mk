@@ -11,9 +11,10 @@
 # test_auth (tokens: expiry, renewal, revocation, herd, paging), test_faults (the fault
 # matrix against ycm-fault-server), test_tls (a private CA made with openssl, an HTTPS
 # ycm-mock; header injection), test_secrets (no secret in any message or log),
-# test_service (fork, free during calls, cancellation, the log callback) and test_sync
+# test_service (fork, free during calls, cancellation, the log callback), test_sync
 # (bulk sync: plan and apply, events, abort, a SIGKILLed run resumed from its journal, a
-# 429 storm, refused credentials). Each runs through tests/run.sh against a fresh
+# 429 storm, refused credentials) and test_proxy (the "proxy" key through a tinyproxy it
+# starts: credentials, 407, a refused proxy, a socks URL). Each runs through tests/run.sh against a fresh
 # ycm-mock; C_MOCK_ARGS_<test> gives a test a mock of its own kind. Servers a test
 # starts itself (fault servers, the HTTPS mock, openssl) run natively: valgrind is never
 # given --trace-children.
@@ -54,7 +55,7 @@ C_DEPS      := $(HEADER) $(C_DIR)/include/ycm.hpp $(C_TESTS_DIR)/harness.h \
                $(C_TESTS_DIR)/ycm_checks.h
 
 C_TESTS      := test_ycm test_ycm_hpp test_auth test_faults test_tls test_secrets test_service \
-                test_sync
+                test_sync test_proxy
 C_PLAIN_BINS := $(C_BUILD)/update_user $(C_BUILD)/update_user_cpp $(C_TESTS:%=$(C_BUILD)/%)
 C_ASAN_BINS  := $(C_TESTS:%=$(C_ASAN)/%)
 

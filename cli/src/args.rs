@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// YCM users from a terminal, a script or cron.
 ///
 /// Settings, highest first: flags; the environment (YCM_BASE_URL, YCM_ACCESS_TOKEN,
-/// YCM_CLIENT_ID, YCM_CLIENT_SECRET, YCM_PROFILE, YCM_SHARED_STATE); the profile in
+/// YCM_CLIENT_ID, YCM_CLIENT_SECRET, YCM_PROFILE, YCM_SHARED_STATE, YCM_PROXY); the profile in
 /// $XDG_CONFIG_HOME/ycm/config.toml (default ~/.config/ycm/config.toml); defaults.
 /// Data goes to stdout, progress, logs and errors to stderr. `ycm help exit-codes` lists
 /// the exit codes.
@@ -53,6 +53,12 @@ pub struct Global {
     /// default host).
     #[arg(long, global = true, value_name = "SCOPE")]
     pub shared_state: Option<String>,
+    /// The HTTP proxy, `http://host:port` (overrides YCM_PROXY and the profile's proxy;
+    /// without any, https_proxy, HTTPS_PROXY, http_proxy, ALL_PROXY and NO_PROXY are read as
+    /// curl reads them; "" turns proxies off). Credentials are refused here (a flag shows in
+    /// `ps`): put user:password@ in YCM_PROXY, HTTPS_PROXY or the profile.
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
     /// No progress, status lines or summaries on stderr (errors are still written).
     #[arg(short, long, global = true)]
     pub quiet: bool,

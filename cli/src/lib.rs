@@ -43,6 +43,7 @@ impl Context {
             profile: self.global.profile.as_deref(),
             timeout_ms: self.global.timeout_ms,
             shared_state: self.global.shared_state.as_deref(),
+            proxy: self.global.proxy.as_deref(),
             env: &env,
         };
         let resolved =
@@ -207,6 +208,12 @@ fn auth_status(context: &Context) -> Result<u8, Failure> {
     result.insert("auth".into(), resolved.auth.into());
     result.insert("source".into(), resolved.auth_source.into());
     result.insert("sharedState".into(), status.scope.into());
+    result.insert(
+        "proxy".into(),
+        client
+            .proxy_description()
+            .map_or(serde_json::Value::Null, Into::into),
+    );
     let (age, expires) = match status.token {
         Some((granted, expires)) => (
             millis((now - granted) / 1000.0),

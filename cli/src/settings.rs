@@ -1,6 +1,6 @@
 //! Settings: where the base URL, the credentials and the client options come from, highest
 //! first: flags; the environment (`YCM_BASE_URL`, `YCM_ACCESS_TOKEN`, `YCM_CLIENT_ID`,
-//! `YCM_CLIENT_SECRET`, `YCM_PROFILE`, `YCM_SHARED_STATE`); the profile in `$XDG_CONFIG_HOME/ycm/config.toml`
+//! `YCM_CLIENT_SECRET`, `YCM_PROFILE`, `YCM_SHARED_STATE`, `YCM_PROXY`); the profile in `$XDG_CONFIG_HOME/ycm/config.toml`
 //! (default `~/.config/ycm/config.toml`), one `[profiles.NAME]` table with the keys of the
 //! library's `config_json` plus `client_secret_file`, `[profiles.default]` when none is
 //! named; then the defaults (the library's, except `shared_state`, `host` here). The credentials are taken as a unit from the highest
@@ -50,6 +50,8 @@ pub struct Inputs<'a> {
     pub timeout_ms: Option<u64>,
     /// `--shared-state`.
     pub shared_state: Option<&'a str>,
+    /// `--proxy` (never with credentials).
+    pub proxy: Option<&'a str>,
     /// Reads an environment variable (empty counts as unset).
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -116,6 +118,18 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
         })
         .unwrap_or_else(|| DEFAULT_SHARED_STATE.to_string());
     config.insert("shared_state".into(), Value::from(scope));
+    // The proxy: the flag, YCM_PROXY, the profile's; else the library reads HTTPS_PROXY and
+    // the other variables curl reads.
+    if let Some(proxy) = inputs.proxy {
+        if proxy.contains('@') {
+            return Err(Failure::usage(
+                "--proxy must not carry credentials (a flag shows in ps): put http://user:password@host:port in YCM_PROXY, HTTPS_PROXY or the profile's proxy key",
+            ));
+        }
+        config.insert("proxy".into(), Value::from(proxy));
+    } else if let Some(proxy) = env("YCM_PROXY") {
+        config.insert("proxy".into(), Value::from(proxy));
+    }
 
     let base_url = inputs
         .base_url

@@ -89,8 +89,20 @@ pub unsafe extern "C" fn ycm_client_new(
 /// reaches that Redis server shares them; a refused password or TLS failure is refused
 /// here, an unreachable server is not); "state_dir" (the host scope's
 /// directory, default $XDG_RUNTIME_DIR/ycm, else $XDG_CACHE_HOME/ycm, else ~/.cache/ycm;
-/// created 0700, refused when open to other users). Unknown keys are refused. Nothing is sent. On success `*out_client` receives a client to
+/// created 0700, refused when open to other users); "proxy" (an HTTP proxy,
+/// `"http://[user:password@]host[:port]"`, credentials percent-encoded, port 1080 by default
+/// as in curl; an https base URL is tunnelled through it with CONNECT, so TLS and
+/// "ca_file" stay end to end; "" turns proxies off; unset: the environment is read as curl
+/// reads it, https_proxy/HTTPS_PROXY, lowercase http_proxy, all_proxy/ALL_PROXY,
+/// no_proxy/NO_PROXY, when the client is created; socks and https:// proxies are refused).
+/// Unknown keys are refused. Nothing is sent. On success `*out_client` receives a client to
 /// free with `ycm_client_free`.
+///
+/// `ycm_client_new` reads the proxy environment variables too (as if "proxy" were unset).
+/// A proxy's failures name it (host:port, never its credentials): a refused connection is
+/// `YCM_ERR_CONNECT`; a CONNECT answered 5xx, or closed unanswered, `YCM_ERR_CONNECT` with
+/// the proxy's status in `http_status` (retried like other connect failures); a 4xx (407
+/// Proxy Authentication Required included) `YCM_ERR_HTTP`, not retried.
 #[no_mangle]
 pub unsafe extern "C" fn ycm_client_new_with_config(
     config_json: *const c_char,

@@ -482,9 +482,14 @@ class Client:
     (``"process"``, the default; ``"host"``: every process of the user on this machine
     shares one token, one rate budget and one refusal latch; or a Redis URL,
     ``"redis://[[user]:password@]host[:port][/db]"`` or ``"rediss://..."``: every host that
-    reaches the server shares them) and ``state_dir`` (the host scope's directory). Nothing
-    is sent until the first call (a Redis scope connects once, so that a refused password or
-    TLS failure raises here). Bad options raise :class:`ycm.InvalidArgumentError`.
+    reaches the server shares them), ``state_dir`` (the host scope's directory) and
+    ``proxy`` (an HTTP proxy, ``"http://[user:password@]host[:port]"`` with the credentials
+    percent-encoded; ``""`` turns proxies off; ``None`` reads the environment as curl does:
+    ``https_proxy``/``HTTPS_PROXY``, lowercase ``http_proxy``, ``all_proxy``/``ALL_PROXY``,
+    ``no_proxy``/``NO_PROXY``; an https base URL is tunnelled with CONNECT, so ``ca_file`` is
+    still verified end to end). Nothing is sent until the first call (a Redis scope
+    connects once, so that a refused password or TLS failure raises here). Bad options, a
+    bad proxy URL in the environment included, raise :class:`ycm.InvalidArgumentError`.
 
     One client may be shared by any number of threads; calls release the GIL. Close it with
     :meth:`close` or a ``with`` block (a finalizer frees it otherwise); after closing, every
@@ -517,6 +522,7 @@ class Client:
         rate_limit: Optional[str] = None,
         shared_state: Optional[str] = None,
         state_dir: Optional[str] = None,
+        proxy: Optional[str] = None,
     ) -> None:
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
@@ -538,6 +544,7 @@ class Client:
             "rate_limit": rate_limit,
             "shared_state": shared_state,
             "state_dir": state_dir,
+            "proxy": proxy,
         }
         config = {key: value for key, value in options.items() if value is not None}
         for key, value in config.items():

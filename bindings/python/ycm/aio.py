@@ -87,6 +87,7 @@ class AsyncClient:
         rate_limit: Optional[str] = None,
         shared_state: Optional[str] = None,
         state_dir: Optional[str] = None,
+        proxy: Optional[str] = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
@@ -109,6 +110,7 @@ class AsyncClient:
             rate_limit=rate_limit,
             shared_state=shared_state,
             state_dir=state_dir,
+            proxy=proxy,
         )
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_workers,

@@ -14,8 +14,8 @@ use crate::Context;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use ycm::sync::{
-    apply, read_records, Action, ApplyOptions, Control, Event, Journal, Outcome, Plan, Rate,
-    Report, StopReason, REPORT_COLUMNS,
+    apply, read_records, Action, ApplyOptions, Control, CsvWriter, Event, Journal, Outcome, Plan,
+    Rate, Report, StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -131,12 +131,12 @@ fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io
             if format == OutputFormat::Table {
                 output::table(out, &header, &rows)
             } else {
-                let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(&header)?;
+                let mut writer = CsvWriter::new(out);
+                writer.record(&header)?;
                 for row in rows {
-                    writer.write_record(row)?;
+                    writer.record(row)?;
                 }
-                writer.flush()
+                writer.finish()?.flush()
             }
         }
     }

@@ -16,6 +16,7 @@
 //! ```
 
 mod apply;
+mod csv_cell;
 mod csv_strict;
 mod journal;
 mod options;
@@ -26,6 +27,7 @@ mod report;
 mod values;
 
 pub use apply::{apply, ApplyOptions, Control, Event};
+pub use csv_cell::{escape_cell, unescape_cell, CsvWriter, FORMULA_STARTS};
 pub use journal::{desired_hash, Journal, Previous};
 pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
 pub use pace::Rate;

@@ -6,9 +6,11 @@
 //! value, a bad `userId` or a `userId` given twice makes that record invalid, naming its row
 //! and column, while the others go on. An input that is unusable as a whole (not UTF-8, no
 //! `userId` column, an unknown column, broken CSV) is refused with an error and nothing at
-//! all is sent; CSV is read strictly ([`super::csv_strict`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
+//! all is sent; CSV is read strictly ([`super::csv_strict`]), and a cell escaped against
+//! spreadsheet formulas is read back as its value ([`super::csv_cell`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
 //! are read and ignored, so that file can be fed back in.
 
+use super::csv_cell::unescape_cell;
 use super::csv_strict;
 use super::values::Values;
 use crate::error::{Error, Result};
@@ -295,12 +297,12 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
         for (i, cell) in row.cells.into_iter().enumerate() {
             let name = headers[i];
             if i == user_id_column {
-                match parse_user_id(&Value::String(cell.trim().to_string())) {
+                match parse_user_id(&Value::String(unescape_cell(&cell).trim().to_string())) {
                     Ok(id) => record.user_id = Some(id),
                     Err(message) => record.fail(USER_ID, message),
                 }
             } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
-                fields.insert(name.to_string(), csv_value(name, &cell));
+                fields.insert(name.to_string(), csv_value(name, unescape_cell(&cell)));
             }
         }
         check_fields(&mut record, fields);

@@ -2,8 +2,10 @@
 //! `message`, `requestId`, `attempts`), written as JSONL or CSV, and the failed-rows file:
 //! every record that did not end `updated` or `unchanged`, in the input's own format, with
 //! the columns `errorCode` and `errorMessage` added (the records reader ignores them, so the
-//! file can be fed back in as it is).
+//! file can be fed back in as it is). CSV is written through [`CsvWriter`], safe to open in a
+//! spreadsheet.
 
+use super::csv_cell::CsvWriter;
 use super::plan::PlanItem;
 use super::records::{Format, ERROR_COLUMNS, USER_ID};
 use crate::error::Code;
@@ -257,14 +259,12 @@ impl Report {
 
     /// A CSV with a header row ([`REPORT_COLUMNS`]; [`ReportRow::cells`] per row).
     pub fn to_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer
-            .write_record(REPORT_COLUMNS)
-            .expect("writes to memory");
+        let mut writer = CsvWriter::new(Vec::new());
+        writer.record(REPORT_COLUMNS).expect("writes to memory");
         for row in &self.rows {
-            writer.write_record(row.cells()).expect("writes to memory");
+            writer.record(row.cells()).expect("writes to memory");
         }
-        String::from_utf8(writer.into_inner().expect("flushes to memory")).expect("CSV of UTF-8")
+        String::from_utf8(writer.finish().expect("flushes to memory")).expect("CSV of UTF-8")
     }
 
     /// The records that did not end `updated` or `unchanged`, in `format`, with the desired
@@ -301,11 +301,11 @@ impl Report {
                         }
                     }
                 }
-                let mut writer = csv::Writer::from_writer(Vec::new());
+                let mut writer = CsvWriter::new(Vec::new());
                 let mut header = vec![USER_ID.to_string()];
                 header.extend(columns.iter().cloned());
                 header.extend(ERROR_COLUMNS.iter().map(|c| c.to_string()));
-                writer.write_record(&header).expect("writes to memory");
+                writer.record(&header).expect("writes to memory");
                 for (row, item) in failed {
                     let mut cells = vec![item.user_id.map(|id| id.to_string()).unwrap_or_default()];
                     let desired = item.desired.to_map();
@@ -323,9 +323,9 @@ impl Report {
                     }
                     cells.push(error_code(row));
                     cells.push(row.message.clone());
-                    writer.write_record(&cells).expect("writes to memory");
+                    writer.record(&cells).expect("writes to memory");
                 }
-                String::from_utf8(writer.into_inner().expect("flushes to memory"))
+                String::from_utf8(writer.finish().expect("flushes to memory"))
                     .expect("CSV of UTF-8")
             }
         }

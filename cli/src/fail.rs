@@ -2,7 +2,7 @@
 //! README's table is tested against), and [`Failure`]: what a command that did not succeed
 //! reports, with the exit code its cause maps to. A library error maps by its code: a
 //! refused input (nothing sent) is 2, refused credentials 4, the rate or retry budget 5, a
-//! cancellation 130, anything else 1.
+//! cancellation 130 (143 and 129 when SIGTERM or SIGHUP stopped it), anything else 1.
 
 use ycm::Code;
 
@@ -20,9 +20,13 @@ pub const CREDENTIALS: u8 = 4;
 pub const BUDGET: u8 = 5;
 /// Interrupted (Ctrl-C); the journal is written.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM, after the same graceful stop as Ctrl-C.
+pub const TERMINATED: u8 = 143;
+/// Stopped by SIGHUP (a closed terminal or ssh session), after the same graceful stop.
+pub const HUNG_UP: u8 = 129;
 
 /// Every exit code with its meaning, in order.
-pub const EXIT_CODES: [(u8, &str); 8] = [
+pub const EXIT_CODES: [(u8, &str); 10] = [
     (OK, "success"),
     (ERROR, "error (connection, server, or anything not listed below)"),
     (USAGE, "bad usage or bad input, nothing sent"),
@@ -31,6 +35,8 @@ pub const EXIT_CODES: [(u8, &str); 8] = [
     (CREDENTIALS, "credentials refused (YCM blocks an IP after 5 failed authentications: nothing more was sent)"),
     (BUDGET, "stopped by the rate or retry budget, or by --max-failures; rerun with the same --journal to resume"),
     (INTERRUPTED, "interrupted (Ctrl-C); the journal is written: rerun the same command to resume"),
+    (TERMINATED, "stopped by SIGTERM, after the same graceful stop as Ctrl-C (report, failed rows and journal written)"),
+    (HUNG_UP, "stopped by SIGHUP, after the same graceful stop as Ctrl-C (report, failed rows and journal written)"),
 ];
 
 /// The text of `ycm help exit-codes`.
@@ -130,7 +136,7 @@ mod tests {
         assert_eq!(exit_of(Code::Cancelled), INTERRUPTED);
         assert_eq!(exit_of(Code::Timeout), ERROR);
         let help = exit_codes_help();
-        for code in [0, 1, 2, 3, 4, 5, 130] {
+        for code in [0, 1, 2, 3, 4, 5, 130, 143, 129] {
             assert!(help.contains(&format!(" {code}  ")), "{code}: {help}");
         }
     }

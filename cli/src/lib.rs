@@ -61,6 +61,7 @@ impl Context {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> ExitCode {
+    signal::ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

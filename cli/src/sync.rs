@@ -2,8 +2,9 @@
 //! saved with `--out`); an apply confirms on a terminal unless `--yes`, refuses without
 //! `--yes` when stdin is not a terminal, shows progress, writes the journal, the report and
 //! the failed rows, prints the summary, and exits 0, 3 (some records need attention), 4
-//! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130 (Ctrl-C). Ctrl-C
-//! stops scheduling; the calls in flight end and are journalled; the same command resumes.
+//! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130, 143, 129 (Ctrl-C,
+//! SIGTERM, SIGHUP: [`crate::signal`]). A signal stops scheduling; the calls in flight end
+//! and are journalled, the report and failed rows are written; the same command resumes.
 
 use crate::args::{Apply, OutputFormat, Sync};
 use crate::fail::{self, Failure};
@@ -30,12 +31,15 @@ pub fn run(context: &Context, command: &Sync) -> Result<u8, Failure> {
     }
 }
 
-/// A library error, or exit 130 when Ctrl-C stopped the call.
+/// A library error, or exit 128 + the signal's number when a signal stopped the call.
 fn stopped_or(e: ycm::Error) -> Failure {
     if signal::interrupted() || e.code() == ycm::Code::Cancelled {
         let mut failure = Failure::from(e);
-        failure.exit = fail::INTERRUPTED;
-        failure.message = "interrupted while reading the current users; no update was sent".into();
+        failure.exit = signal::exit_code();
+        failure.message = format!(
+            "stopped by {} while reading the current users; no update was sent",
+            signal::name()
+        );
         return failure;
     }
     e.into()
@@ -165,9 +169,9 @@ fn confirm(question: &str) -> Result<bool, Failure> {
 
 fn interrupted_before_sending() -> Failure {
     Failure {
-        exit: fail::INTERRUPTED,
+        exit: signal::exit_code(),
         code: ycm::Code::Cancelled.name().into(),
-        message: "interrupted; no update was sent".into(),
+        message: format!("stopped by {}; no update was sent", signal::name()),
         info: None,
     }
 }
@@ -231,6 +235,8 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         max_failures: args.max_failures.map(|n| n as usize),
         cancel: Some(cancel),
     };
+    // From here on a signal reaches only the watcher, never a request in flight.
+    signal::shield();
     let mut progress = Progress::new("updates", None, context.global.quiet);
     let quiet = context.global.quiet;
     let report = apply(&client, &plan, &options, |event| {
@@ -271,13 +277,19 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     let mut stdout = std::io::stdout().lock();
     write_report(&mut stdout, context.format, &report).map_err(output::write_error)?;
     drop(stdout);
-    context.note(&summary(&report, args.journal.as_deref()));
+    let summary = summary(&report, args.journal.as_deref());
+    if signal::interrupted() {
+        // Said even with --quiet: the one line a supervisor's log keeps of the stop.
+        ui::line(&summary);
+    } else {
+        context.note(&summary);
+    }
     Ok(exit_of_report(&report))
 }
 
 fn stop_text(reason: StopReason) -> &'static str {
     match reason {
-        StopReason::Cancelled => "interrupted",
+        StopReason::Cancelled => signal::stop_text(),
         StopReason::Aborted => "aborted",
         StopReason::CredentialsRefused => "the server refused the credentials",
         StopReason::MaxFailures => "--max-failures reached",
@@ -290,7 +302,7 @@ pub fn exit_of_report(report: &Report) -> u8 {
     match report.stopped {
         Some(StopReason::CredentialsRefused) => fail::CREDENTIALS,
         Some(StopReason::RateLimited | StopReason::MaxFailures) => fail::BUDGET,
-        Some(StopReason::Cancelled | StopReason::Aborted) => fail::INTERRUPTED,
+        Some(StopReason::Cancelled | StopReason::Aborted) => signal::exit_code(),
         None if report.rows.iter().any(|r| r.outcome.is_problem()) => fail::PROBLEMS,
         None => fail::OK,
     }

@@ -21,8 +21,13 @@ pub struct Setup {
 
 impl Setup {
     pub fn new() -> Setup {
+        Setup::with(MockConfig::default())
+    }
+
+    /// A mock started with `config`.
+    pub fn with(config: MockConfig) -> Setup {
         Setup {
-            mock: MockServer::start("127.0.0.1:0", MockConfig::default()).expect("mock starts"),
+            mock: MockServer::start("127.0.0.1:0", config).expect("mock starts"),
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }

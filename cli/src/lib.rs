@@ -8,6 +8,7 @@
 pub mod args;
 pub mod fail;
 pub mod output;
+pub mod paths;
 pub mod settings;
 mod signal;
 pub mod sync;

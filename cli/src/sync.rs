@@ -9,14 +9,15 @@
 use crate::args::{Apply, OutputFormat, Sync};
 use crate::fail::{self, Failure};
 use crate::output::{self, cell};
+use crate::paths::{self, Kind};
 use crate::signal;
 use crate::ui::{self, Progress};
 use crate::Context;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use ycm::sync::{
-    apply, read_records, Action, ApplyOptions, Control, CsvWriter, Event, Journal, Outcome, Plan,
-    Rate, Report, StopReason, REPORT_COLUMNS,
+    apply, read_records, read_regular_file, Action, ApplyOptions, Control, CsvWriter, Event,
+    Journal, Outcome, Plan, Rate, Report, StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -60,6 +61,9 @@ fn run_plan(
     detailed: bool,
 ) -> Result<u8, Failure> {
     let records = read_records(file)?;
+    if let Some(path) = out {
+        paths::check_writable(path, "--out", Kind::Output)?;
+    }
     let (client, _) = context.client()?;
     let cancel = signal::install();
     let plan = Plan::build(&client, &records, Some(&cancel)).map_err(stopped_or)?;
@@ -186,9 +190,11 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     // The plan: read from a file, or made now (reading the current users).
     let saved = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let cannot = |e: &dyn std::fmt::Display| {
                 Failure::usage(format!("--plan \"{}\" cannot be read: {e}", path.display()))
-            })?;
+            };
+            let bytes = read_regular_file(path).map_err(|e| cannot(&e))?;
+            let text = String::from_utf8(bytes).map_err(|e| cannot(&e))?;
             Some(Plan::from_json(&text)?)
         }
         None => None,
@@ -197,6 +203,16 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         (None, Some(file)) => Some(read_records(file)?),
         _ => None,
     };
+    // Every file the run writes, before its first request.
+    for (path, flag, kind) in [
+        (&args.report, "--report", Kind::Output),
+        (&args.failed_out, "--failed-out", Kind::Output),
+        (&args.journal, "--journal", Kind::Regular),
+    ] {
+        if let Some(path) = path {
+            paths::check_writable(path, flag, kind)?;
+        }
+    }
     let (client, resolved) = context.client()?;
     let cancel = signal::install();
     let plan = match (saved, records) {
@@ -241,7 +257,19 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     let quiet = context.global.quiet;
     let report = apply(&client, &plan, &options, |event| {
         match event {
-            Event::Started { updates, .. } => progress.set_total(*updates as u64),
+            Event::Started {
+                updates,
+                journal_repaired,
+                ..
+            } => {
+                if *journal_repaired {
+                    ui::line(&format!(
+                        "ycm: note: the journal \"{}\" ended in a line torn by a run stopped mid-write; that line was dropped",
+                        args.journal.as_deref().unwrap_or(Path::new("")).display()
+                    ));
+                }
+                progress.set_total(*updates as u64)
+            }
             Event::Done { .. } => progress.advance(1),
             Event::Stopping { reason } if !quiet => ui::line(&format!(
                 "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
@@ -294,6 +322,7 @@ fn stop_text(reason: StopReason) -> &'static str {
         StopReason::CredentialsRefused => "the server refused the credentials",
         StopReason::MaxFailures => "--max-failures reached",
         StopReason::RateLimited => "the server kept throttling after every retry",
+        StopReason::JournalFailed => "the journal could not be written",
     }
 }
 
@@ -303,6 +332,7 @@ pub fn exit_of_report(report: &Report) -> u8 {
         Some(StopReason::CredentialsRefused) => fail::CREDENTIALS,
         Some(StopReason::RateLimited | StopReason::MaxFailures) => fail::BUDGET,
         Some(StopReason::Cancelled | StopReason::Aborted) => signal::exit_code(),
+        Some(StopReason::JournalFailed) => fail::ERROR,
         None if report.rows.iter().any(|r| r.outcome.is_problem()) => fail::PROBLEMS,
         None => fail::OK,
     }
@@ -321,6 +351,9 @@ fn summary(report: &Report, journal: Option<&Path>) -> String {
     }
     if let Some(reason) = report.stopped {
         text.push_str(&format!("; stopped: {}", stop_text(reason)));
+        if let Some(error) = &report.stop_error {
+            text.push_str(&format!(" ({error})"));
+        }
         text.push_str(match journal {
             Some(_) => "; the journal is written: rerun the same command to resume",
             None => {

@@ -32,6 +32,8 @@ pub use journal::{desired_hash, Journal, Previous};
 pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
 pub use pace::Rate;
 pub use plan::{Action, Change, Plan, PlanItem, PLAN_FORMAT_VERSION, USER_NOT_FOUND_ERRCODE};
-pub use records::{parse_records, read_records, Format, Record, RecordError, Records};
+pub use records::{
+    parse_records, read_records, read_regular_file, Format, Record, RecordError, Records,
+};
 pub use report::{Outcome, Report, ReportRow, StopReason, REPORT_COLUMNS};
 pub use values::{Changes, Values};

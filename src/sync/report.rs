@@ -194,11 +194,14 @@ pub enum StopReason {
     MaxFailures,
     /// The server kept throttling after every retry.
     RateLimited,
+    /// The journal could not be written (disk full, quota, file size limit): it was cut
+    /// back to its last whole line, and a rerun resumes from it.
+    JournalFailed,
 }
 
 impl StopReason {
     /// The name used in reports and events: `cancelled`, `aborted`, `credentials_refused`,
-    /// `max_failures`, `rate_limited`.
+    /// `max_failures`, `rate_limited`, `journal_failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             StopReason::Cancelled => "cancelled",
@@ -206,6 +209,7 @@ impl StopReason {
             StopReason::CredentialsRefused => "credentials_refused",
             StopReason::MaxFailures => "max_failures",
             StopReason::RateLimited => "rate_limited",
+            StopReason::JournalFailed => "journal_failed",
         }
     }
 }
@@ -217,6 +221,10 @@ pub struct Report {
     pub rows: Vec<ReportRow>,
     /// Set when the run stopped early.
     pub stopped: Option<StopReason>,
+    /// The error that stopped the run, in words, when one did (the journal's write error,
+    /// naming the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_error: Option<String>,
     /// HTTP 429 responses met.
     pub throttled: u64,
 }
@@ -242,6 +250,7 @@ impl Report {
             "rows": self.rows,
             "counts": counts,
             "stopped": self.stopped,
+            "stop_error": self.stop_error,
             "throttled": self.throttled,
         })
         .to_string()
@@ -353,6 +362,7 @@ mod tests {
             StopReason::CredentialsRefused,
             StopReason::MaxFailures,
             StopReason::RateLimited,
+            StopReason::JournalFailed,
         ] {
             assert_eq!(
                 serde_json::to_value(reason).unwrap(),

@@ -46,6 +46,21 @@ impl Setup {
         command
     }
 
+    /// `bash -c SCRIPT` with the environment of [`Setup::ycm`] (the script runs `ycm`).
+    pub fn shell(&self, script: &str) -> Command {
+        let mut command = Command::new("bash");
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("YCM_BASE_URL", self.mock.url())
+            .env("YCM_ACCESS_TOKEN", TOKEN)
+            .args(["-c", script])
+            .stdin(Stdio::null());
+        command
+    }
+
     /// `ycm` with no settings at all but HOME and XDG_CONFIG_HOME.
     pub fn bare(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ycm"));
@@ -124,6 +139,15 @@ pub fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The error message of a failed run: its JSON error's `message` (stderr is JSON when the
+/// output is), else stderr as it is.
+pub fn message(stderr: &str) -> String {
+    serde_json::from_str::<Value>(stderr.trim())
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(String::from))
+        .unwrap_or_else(|| stderr.to_string())
 }
 
 pub fn jsonl(text: &str) -> Vec<Value> {

@@ -1,0 +1,58 @@
+//! The files a command will write, checked before its first request: a `--report` in a
+//! directory that does not exist, a `--failed-out` without write permission or a `--journal`
+//! that is a device or a FIFO fails at once (exit 2, naming the flag) instead of after every
+//! update was sent. The check leaves no trace: a file it had to create to prove the
+//! directory writable is removed again.
+
+use crate::fail::Failure;
+use std::fs::OpenOptions;
+use std::path::Path;
+
+/// What a path must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Anything writable but a directory (a report may go to `/dev/stdout` or a FIFO).
+    Output,
+    /// A regular file (or a path where one can be created): read back by a rerun, so a
+    /// device or a FIFO, which would be read without end, is refused.
+    Regular,
+}
+
+/// Refuses `path` (given as `flag`) unless it can be written as `kind` says.
+pub fn check_writable(path: &Path, flag: &str, kind: Kind) -> Result<(), Failure> {
+    let refuse = |why: String| {
+        Failure::usage(format!(
+            "{flag} \"{}\" cannot be written: {why}; nothing was sent",
+            path.display()
+        ))
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => Err(refuse("it is a directory".into())),
+        Ok(metadata) if kind == Kind::Regular && !metadata.is_file() => {
+            use std::os::unix::fs::FileTypeExt;
+            let what = if metadata.file_type().is_fifo() {
+                "a FIFO"
+            } else {
+                "a device"
+            };
+            Err(refuse(format!(
+                "it is not a regular file ({what}, which a rerun would read without end)"
+            )))
+        }
+        // Opened for appending: nothing in it changes.
+        Ok(_) => OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| refuse(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map(|_| {
+                let _ = std::fs::remove_file(path);
+            })
+            .map_err(|e| refuse(e.to_string())),
+        Err(e) => Err(refuse(e.to_string())),
+    }
+}

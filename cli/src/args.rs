@@ -200,7 +200,9 @@ pub enum Sync {
         /// Also write the plan (JSON) to this file, for `sync apply --plan`.
         #[arg(long, value_name = "PLAN.json")]
         out: Option<PathBuf>,
-        /// Exit 2 when updates are pending, 0 when there are none.
+        /// Exit codes as terraform's: 0 nothing to do, 2 updates pending and every record
+        /// fine, 3 some records to look at (with or without updates), 1 any error (bad usage
+        /// and bad input included).
         #[arg(long)]
         detailed_exitcode: bool,
     },

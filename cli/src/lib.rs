@@ -67,7 +67,12 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            let code = e.exit_code().clamp(0, 255) as u8;
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            if code != fail::OK && fail::detailed_asked(&args) {
+                return ExitCode::from(fail::ERROR);
+            }
+            return ExitCode::from(code);
         }
     };
     let context = Context {

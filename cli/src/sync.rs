@@ -27,7 +27,13 @@ pub fn run(context: &Context, command: &Sync) -> Result<u8, Failure> {
             file,
             out,
             detailed_exitcode,
-        } => run_plan(context, file, out.as_deref(), *detailed_exitcode),
+        } => run_plan(context, file, out.as_deref(), *detailed_exitcode).map_err(|failure| {
+            if *detailed_exitcode {
+                fail::detailed(failure)
+            } else {
+                failure
+            }
+        }),
         Sync::Apply(args) => run_apply(context, args),
     }
 }
@@ -83,10 +89,11 @@ fn run_plan(
     let problems = counts
         .keys()
         .any(|a| matches!(a, Action::Invalid | Action::UnknownUser));
-    Ok(if detailed && pending {
-        fail::USAGE
-    } else if problems {
+    // Records to look at are never hidden by pending updates.
+    Ok(if problems {
         fail::PROBLEMS
+    } else if detailed && pending {
+        fail::PENDING
     } else {
         fail::OK
     })

@@ -207,7 +207,7 @@ pub enum Sync {
         detailed_exitcode: bool,
     },
     /// Send the updates of FILE (planned now) or of a saved plan.
-    Apply(Apply),
+    Apply(Box<Apply>),
 }
 
 /// `ycm sync apply`.
@@ -232,8 +232,13 @@ pub struct Apply {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub burst: Option<u32>,
     /// The journal: written as the run goes; rerun the same command with it to resume.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "journal_dir")]
     pub journal: Option<PathBuf>,
+    /// Keep one journal per input content in DIR (created if missing), for runs on a
+    /// schedule: a rerun of the same file resumes, tomorrow's file starts its own; journals
+    /// untouched for 30 days are removed.
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
     /// Write the report to FILE (.csv for CSV, .json for one JSON document, else JSONL).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -241,6 +246,14 @@ pub struct Apply {
     /// format with errorCode and errorMessage columns (it can be fed back in).
     #[arg(long, value_name = "FILE")]
     pub failed_out: Option<PathBuf>,
+    /// Write a JSON summary of the run to FILE when it ends (or stops gracefully): counts
+    /// per outcome, requests, 429s, token grants, duration, rate, stop reason, exit code.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Write the same summary in the Prometheus text format to FILE (for node_exporter's
+    /// textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Stop scheduling once N records failed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_failures: Option<u64>,

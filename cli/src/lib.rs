@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod fail;
+pub mod monitor;
 pub mod output;
 pub mod paths;
 pub mod settings;

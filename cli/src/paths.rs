@@ -2,7 +2,8 @@
 //! directory that does not exist, a `--failed-out` without write permission or a `--journal`
 //! that is a device or a FIFO fails at once (exit 2, naming the flag) instead of after every
 //! update was sent. The check leaves no trace: a file it had to create to prove the
-//! directory writable is removed again.
+//! directory writable is removed again. Files are then written whole or not at all
+//! ([`write_atomically`]).
 
 use crate::fail::Failure;
 use std::fs::OpenOptions;
@@ -54,5 +55,51 @@ pub fn check_writable(path: &Path, flag: &str, kind: Kind) -> Result<(), Failure
             })
             .map_err(|e| refuse(e.to_string())),
         Err(e) => Err(refuse(e.to_string())),
+    }
+}
+
+/// Replaces `path` (given as `flag`) with `bytes`: a temporary file beside it, written,
+/// synced, then renamed over it, so a reader sees the old content or the new, never half.
+pub fn write_atomically(path: &Path, flag: &str, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| {
+        Failure::error(format!(
+            "{flag} \"{}\" cannot be written: {e}",
+            path.display()
+        ))
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+/// Writes an output: atomically ([`write_atomically`]) unless it is a device or a FIFO
+/// (`/dev/stdout`), which is written as it is.
+pub fn write_output(path: &Path, flag: &str, bytes: &[u8]) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => std::fs::write(path, bytes).map_err(|e| {
+            Failure::error(format!(
+                "{flag} \"{}\" cannot be written: {e}",
+                path.display()
+            ))
+        }),
+        _ => write_atomically(path, flag, bytes),
     }
 }

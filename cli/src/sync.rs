@@ -8,13 +8,14 @@
 
 use crate::args::{Apply, OutputFormat, Sync};
 use crate::fail::{self, Failure};
+use crate::monitor::Monitor;
 use crate::output::{self, cell};
 use crate::paths::{self, Kind};
 use crate::signal;
 use crate::ui::{self, Progress};
 use crate::Context;
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use ycm::sync::{
     apply, read_records, read_regular_file, Action, ApplyOptions, Control, CsvWriter, Event,
     Journal, Outcome, Plan, Rate, Report, StopReason, REPORT_COLUMNS,
@@ -74,12 +75,7 @@ fn run_plan(
     let cancel = signal::install();
     let plan = Plan::build(&client, &records, Some(&cancel)).map_err(stopped_or)?;
     if let Some(path) = out {
-        std::fs::write(path, plan.to_json()).map_err(|e| {
-            Failure::error(format!(
-                "--out \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        paths::write_output(path, "--out", plan.to_json().as_bytes())?;
     }
     let mut stdout = std::io::stdout().lock();
     write_plan(&mut stdout, context.format, &plan).map_err(output::write_error)?;
@@ -188,6 +184,13 @@ fn interrupted_before_sending() -> Failure {
 }
 
 fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
+    let mut monitor = Monitor::new(args.summary.clone(), args.metrics.clone());
+    let result = apply_run(context, args, &mut monitor);
+    monitor.finish(result)
+}
+
+/// `sync apply` itself; `monitor` takes what the summary needs as the run goes.
+fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u8, Failure> {
     let interactive = std::io::stdin().is_terminal();
     if !args.yes && !interactive {
         return Err(Failure::usage(
@@ -210,17 +213,29 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         (None, Some(file)) => Some(read_records(file)?),
         _ => None,
     };
+    let input_hash = match (&saved, &records) {
+        (Some(plan), _) => plan.input_hash.clone(),
+        (None, Some(records)) => records.input_hash.clone(),
+        (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
+    };
+    let journal = journal_path(args, &input_hash)?;
     // Every file the run writes, before its first request.
     for (path, flag, kind) in [
         (&args.report, "--report", Kind::Output),
         (&args.failed_out, "--failed-out", Kind::Output),
-        (&args.journal, "--journal", Kind::Regular),
+        (&journal, "--journal", Kind::Regular),
     ] {
         if let Some(path) = path {
             paths::check_writable(path, flag, kind)?;
         }
     }
+    monitor.check()?;
+    if let Some(journal) = &journal {
+        // Refused before anything is sent or asked (the run would refuse it too).
+        Journal::check_input(journal, &input_hash)?;
+    }
     let (client, resolved) = context.client()?;
+    monitor.client_built(&client);
     let cancel = signal::install();
     let plan = match (saved, records) {
         (Some(plan), _) => plan,
@@ -229,10 +244,6 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         }
         (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
     };
-    if let Some(journal) = &args.journal {
-        // Refused before the confirmation is asked (the run would refuse it too).
-        Journal::check_input(journal, &plan.input_hash)?;
-    }
     let updates = plan.counts().get(&Action::Update).copied().unwrap_or(0);
     context.note(&format!("ycm: plan: {}", counts_text(&plan)));
     if !args.yes && updates > 0 {
@@ -254,7 +265,7 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
             interval: rate.interval,
             burst: args.burst.unwrap_or(rate.requests),
         }),
-        journal: args.journal.clone(),
+        journal: journal.clone(),
         max_failures: args.max_failures.map(|n| n as usize),
         cancel: Some(cancel),
     };
@@ -272,12 +283,15 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
                 if *journal_repaired {
                     ui::line(&format!(
                         "ycm: note: the journal \"{}\" ended in a line torn by a run stopped mid-write; that line was dropped",
-                        args.journal.as_deref().unwrap_or(Path::new("")).display()
+                        journal.as_deref().unwrap_or(Path::new("")).display()
                     ));
                 }
                 progress.set_total(*updates as u64)
             }
-            Event::Done { .. } => progress.advance(1),
+            Event::Done { row, .. } => {
+                monitor.requests += u64::from(row.attempts);
+                progress.advance(1)
+            }
             Event::Stopping { reason } if !quiet => ui::line(&format!(
                 "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
                 stop_text(*reason)
@@ -288,38 +302,65 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     })?;
     progress.finish();
 
+    monitor.run_ended(&client);
+    // Each file is written even when another cannot be; the first failure is the error.
+    let mut unwritten: Option<Failure> = None;
     if let Some(path) = &args.report {
         let text = match path.extension().and_then(|e| e.to_str()) {
             Some("csv") => report.to_csv(),
             Some("json") => report.to_json(),
             _ => report.to_jsonl(),
         };
-        std::fs::write(path, text).map_err(|e| {
-            Failure::error(format!(
-                "--report \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        if let Err(failure) = paths::write_output(path, "--report", text.as_bytes()) {
+            ui::line(&format!("ycm: error: {}", failure.message));
+            unwritten.get_or_insert(failure);
+        }
     }
     if let Some(path) = &args.failed_out {
-        std::fs::write(path, report.failed_rows(&plan.items, plan.input_format)).map_err(|e| {
-            Failure::error(format!(
-                "--failed-out \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        let text = report.failed_rows(&plan.items, plan.input_format);
+        if let Err(failure) = paths::write_output(path, "--failed-out", text.as_bytes()) {
+            ui::line(&format!("ycm: error: {}", failure.message));
+            unwritten.get_or_insert(failure);
+        }
     }
     let mut stdout = std::io::stdout().lock();
-    write_report(&mut stdout, context.format, &report).map_err(output::write_error)?;
+    let shown = write_report(&mut stdout, context.format, &report).map_err(output::write_error);
     drop(stdout);
-    let summary = summary(&report, args.journal.as_deref());
+    let summary = summary(&report, journal.as_deref());
     if signal::interrupted() {
         // Said even with --quiet: the one line a supervisor's log keeps of the stop.
         ui::line(&summary);
     } else {
         context.note(&summary);
     }
-    Ok(exit_of_report(&report))
+    let exit = exit_of_report(&report);
+    monitor.report = Some(report);
+    shown?;
+    match unwritten {
+        // Already said above: only the exit code is left to give.
+        Some(failure) if exit == fail::OK || exit == fail::PROBLEMS => Err(Failure {
+            message: String::new(),
+            ..failure
+        }),
+        _ => Ok(exit),
+    }
+}
+
+/// The journal of the run: `--journal`, or the input's journal in `--journal-dir` (the
+/// directory created, its old journals pruned).
+fn journal_path(args: &Apply, input_hash: &str) -> Result<Option<PathBuf>, Failure> {
+    let Some(dir) = &args.journal_dir else {
+        return Ok(args.journal.clone());
+    };
+    let refuse = |e: &dyn std::fmt::Display| {
+        Failure::usage(format!(
+            "--journal-dir \"{}\" cannot be used: {e}; nothing was sent",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| refuse(&e))?;
+    ycm::sync::prune_journals(dir, ycm::sync::JOURNAL_KEEP).map_err(|e| refuse(&e))?;
+    Ok(Some(ycm::sync::journal_in(dir, input_hash)))
 }
 
 fn stop_text(reason: StopReason) -> &'static str {

@@ -40,6 +40,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in report order.
+    ///
+    /// ```
+    /// assert_eq!(ycm::sync::Outcome::ALL.len(), 7);
+    /// ```
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Updated,
+        Outcome::Unchanged,
+        Outcome::Invalid,
+        Outcome::UnknownUser,
+        Outcome::Conflict,
+        Outcome::Failed,
+        Outcome::NotAttempted,
+    ];
+
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -200,6 +215,20 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// Every reason.
+    ///
+    /// ```
+    /// assert!(ycm::sync::StopReason::ALL.contains(&ycm::sync::StopReason::JournalFailed));
+    /// ```
+    pub const ALL: [StopReason; 6] = [
+        StopReason::Cancelled,
+        StopReason::Aborted,
+        StopReason::CredentialsRefused,
+        StopReason::MaxFailures,
+        StopReason::RateLimited,
+        StopReason::JournalFailed,
+    ];
+
     /// The name used in reports and events: `cancelled`, `aborted`, `credentials_refused`,
     /// `max_failures`, `rate_limited`, `journal_failed`.
     pub fn as_str(self) -> &'static str {
@@ -356,14 +385,7 @@ mod tests {
 
     #[test]
     fn stop_reason_names_are_their_json() {
-        for reason in [
-            StopReason::Cancelled,
-            StopReason::Aborted,
-            StopReason::CredentialsRefused,
-            StopReason::MaxFailures,
-            StopReason::RateLimited,
-            StopReason::JournalFailed,
-        ] {
+        for reason in StopReason::ALL {
             assert_eq!(
                 serde_json::to_value(reason).unwrap(),
                 Value::from(reason.as_str())

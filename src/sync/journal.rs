@@ -442,6 +442,27 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_header_reads_as_empty_and_a_device_is_refused() {
+        let path = temp("torn-header");
+        std::fs::write(&path, "{\"journal\":\"ycm-sync-jo").unwrap();
+        let journal = Journal::open(&path, "h").unwrap();
+        assert!(journal.repaired);
+        drop(journal);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"journal\":\"ycm-sync-journal\"") && text.ends_with("}\n"));
+        assert_eq!(text.lines().count(), 1, "{text}");
+        std::fs::remove_file(&path).unwrap();
+        let err = Journal::open(Path::new("/dev/full"), "h")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            err.message()
+                .contains("not a regular file (a character device)"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_journal_of_another_input_is_refused_and_left_as_it_was() {
         let path = temp("other-input");
         {

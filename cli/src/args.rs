@@ -254,6 +254,11 @@ pub struct Apply {
     /// textfile collector).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// After Ctrl-C, SIGTERM or SIGHUP (or any other stop), how long the updates in flight
+    /// may go on before they are cut short too (0: at once); a rerun reads those users
+    /// again. Keep it below a supervisor's own limit (systemd's TimeoutStopSec).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub stop_grace: u64,
     /// Stop scheduling once N records failed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_failures: Option<u64>,

@@ -7,8 +7,8 @@
 //! signal to a worker thread), and puts the default actions back, so that a second signal
 //! ends the process at once (one that came before that is raised again). The command then
 //! stops scheduling, lets the calls in flight end (a bulk run's threads [`shield`] themselves
-//! so that only the watcher takes the signal; each call ends within its own time budget,
-//! `--timeout-ms`), writes what it writes, and exits 128 + the signal's number: 130, 143
+//! so that only the watcher takes the signal; `sync apply --stop-grace` bounds the wait),
+//! writes what it writes, and exits 128 + the signal's number: 130, 143
 //! or 129 ([`exit_code`]). `SIGXFSZ` is ignored from the start ([`ignore_file_size_signal`]),
 //! so a write past `ulimit -f` fails with `EFBIG`, which names the file, instead of killing
 //! the process without a word.

@@ -268,6 +268,7 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
         journal: journal.clone(),
         max_failures: args.max_failures.map(|n| n as usize),
         cancel: Some(cancel),
+        grace: Some(std::time::Duration::from_secs(args.stop_grace)),
     };
     // From here on a signal reaches only the watcher, never a request in flight.
     signal::shield();

@@ -217,3 +217,77 @@ fn sigterm_stops_an_export_between_pages_with_143() {
         "{stderr}"
     );
 }
+
+#[test]
+fn stop_grace_bounds_the_wait_for_calls_in_flight_and_a_rerun_finishes() {
+    let s = slow_setup(0);
+    let file = records(&s, 8, false);
+    let plan = s.path("plan.json");
+    ok(s.ycm()
+        .args(["sync", "plan"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&plan));
+    // Every request now takes 20 s: only a cut-short call lets the run end before.
+    s.mock.set_faults(Faults {
+        latency_ms: Some(20_000),
+        ..Faults::default()
+    });
+    let before = s.mock.stats().requests;
+    let journal = s.path("journal.jsonl");
+    let child = s
+        .ycm()
+        .args([
+            "sync",
+            "apply",
+            "--yes",
+            "--stop-grace",
+            "0",
+            "--output",
+            "jsonl",
+            "--plan",
+        ])
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s.mock.stats().requests < before + 4 {
+        assert!(started.elapsed() < Duration::from_secs(60), "nothing sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    kill(&child, libc::SIGTERM);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    let rows = jsonl(&String::from_utf8(output.stdout).unwrap());
+    let cut: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["code"] == "YCM_ERR_CANCELLED")
+        .collect();
+    assert_eq!(
+        cut.len(),
+        4,
+        "the 4 calls in flight were cut short: {rows:?}"
+    );
+    assert!(cut
+        .iter()
+        .all(|r| r["outcome"] == "not_attempted"
+            && r["message"].as_str().unwrap().contains("cut short")));
+    assert!(rows.iter().all(|r| r["outcome"] == "not_attempted"));
+
+    s.mock.set_faults(Faults::default());
+    let out = run(s
+        .ycm()
+        .args(["sync", "apply", "--yes", "--plan"])
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for id in 20001..20009 {
+        assert_eq!(s.mock.user(id).unwrap()["company"], format!("Synced {id}"));
+    }
+}

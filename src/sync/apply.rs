@@ -3,7 +3,7 @@
 //! one at a time, where the progress callback runs. Refused credentials stop the whole run
 //! at once; one record's failure never stops it unless `max_failures` is reached; a
 //! cancellation or an abort from the callback stops scheduling, lets the calls in flight
-//! end and records them. With a journal, records already done with the same desired values
+//! end (for at most [`ApplyOptions::grace`], when set) and records them. With a journal, records already done with the same desired values
 //! are skipped, and records sent without a `done` (or any update of a plan loaded from JSON)
 //! are read again and compared before anything is sent.
 
@@ -12,7 +12,7 @@ use super::pace::{Limiter, Rate};
 use super::plan::{readable_value, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
 use super::report::{Outcome, Report, ReportRow, StopReason};
 use crate::cancel::Cancel;
-use crate::client::Client;
+use crate::client::{Cancellable, Client};
 use crate::error::{Code, Error, Result};
 use crate::transport::Pace;
 use crate::user::UserUpdate;
@@ -41,6 +41,11 @@ pub struct ApplyOptions {
     pub max_failures: Option<usize>,
     /// Stops scheduling when triggered; calls in flight end and are recorded.
     pub cancel: Option<Cancel>,
+    /// Once the run stops scheduling (for any reason), how long the calls in flight may
+    /// go on before they are cancelled too (default `None`: each ends within its own time
+    /// budget). A call cut short ends `not_attempted` with `YCM_ERR_CANCELLED`; its update
+    /// may have reached the server, so a rerun with the journal reads that user again.
+    pub grace: Option<Duration>,
 }
 
 impl Default for ApplyOptions {
@@ -51,6 +56,7 @@ impl Default for ApplyOptions {
             journal: None,
             max_failures: None,
             cancel: None,
+            grace: None,
         }
     }
 }
@@ -187,6 +193,9 @@ pub fn apply(
     // Two ways to stop: no more scheduling (cancel, abort, max_failures: calls in flight end,
     // retries included), and no more sending at all (refused credentials).
     let halt = AtomicBool::new(false);
+    // The calls in flight, cancelled once the grace after a stop has run out.
+    let in_flight = Cancel::new();
+    let mut stopped_at: Option<std::time::Instant> = None;
     let stop = |reason: StopReason| {
         halt.store(true, Ordering::SeqCst);
         if reason == StopReason::CredentialsRefused {
@@ -212,8 +221,8 @@ pub fn apply(
         let workers = options.concurrency.min(work.len());
         for _ in 0..workers {
             let events = events.clone();
-            let (work, next, limiter, pace, journal, halt) =
-                (&work, &next, &limiter, &pace, &journal, &halt);
+            let (work, next, limiter, pace, journal, halt, in_flight) =
+                (&work, &next, &limiter, &pace, &journal, &halt, &in_flight);
             scope.spawn(move || loop {
                 if halt.load(Ordering::SeqCst) || limiter.is_stopped() {
                     return;
@@ -222,7 +231,8 @@ pub fn apply(
                     return;
                 };
                 let item = &plan.items[unit.index];
-                let (row, journal_error) = run_one(client, pace, item, unit, journal.as_ref());
+                let calls = client.paced(pace, Some(in_flight));
+                let (row, journal_error) = run_one(&calls, item, unit, journal.as_ref());
                 if row.code == Code::Unauthorized.name() {
                     limiter.stop();
                 }
@@ -238,6 +248,12 @@ pub fn apply(
         drop(events);
         loop {
             let (received, interrupted) = next_event(&received, options.cancel.as_ref());
+            if stopped.is_some() {
+                let since = *stopped_at.get_or_insert_with(std::time::Instant::now);
+                if options.grace.is_some_and(|grace| since.elapsed() >= grace) {
+                    in_flight.cancel();
+                }
+            }
             if stopped.is_none()
                 && (interrupted || options.cancel.as_ref().is_some_and(Cancel::is_cancelled))
             {
@@ -402,14 +418,23 @@ fn not_attempted(item: &PlanItem, stopped: Option<StopReason>) -> ReportRow {
 }
 
 fn failed_row(item: &PlanItem, error: &Error, attempts: u32) -> ReportRow {
-    let outcome = if error.code() == Code::Cancelled {
+    let cancelled = error.code() == Code::Cancelled;
+    let outcome = if cancelled {
         Outcome::NotAttempted
     } else {
         Outcome::Failed
     };
+    let message = if cancelled && attempts > 0 {
+        format!(
+            "{}: cut short when the run stopped; the update may have reached the server (a rerun reads the user again)",
+            error.message()
+        )
+    } else {
+        error.message().to_string()
+    };
     ReportRow {
         code: error.code().name(),
-        message: error.message().to_string(),
+        message,
         request_id: error.info().request_id.clone(),
         attempts,
         ..base_row(item, outcome)
@@ -419,15 +444,14 @@ fn failed_row(item: &PlanItem, error: &Error, attempts: u32) -> ReportRow {
 /// One update: journalled, checked against the current values when asked, then sent. With
 /// the row, the journal's write error when there was one (the run then stops).
 fn run_one(
-    client: &Client,
-    pace: &Arc<dyn Pace>,
+    calls: &Cancellable<'_>,
     item: &PlanItem,
     unit: &Work,
     journal: Option<&Mutex<Journal>>,
 ) -> (ReportRow, Option<Error>) {
     let desired = journal.map(|_| desired_hash(&item.desired));
     let journalled = journal.zip(desired.as_deref());
-    let (mut row, not_sent) = match check_and_send(client, pace, item, unit, journalled) {
+    let (mut row, not_sent) = match check_and_send(calls, item, unit, journalled) {
         Ok(row) => (row, None),
         Err(e) => {
             let row = ReportRow {
@@ -457,8 +481,7 @@ fn run_one(
 /// nothing), then the update, journalled `sent` (with the item's desired hash) just before
 /// it leaves; the journal's error, when that line cannot be written (nothing is sent).
 fn check_and_send(
-    client: &Client,
-    pace: &Arc<dyn Pace>,
+    calls: &Cancellable<'_>,
     item: &PlanItem,
     unit: &Work,
     journal: Option<(&Mutex<Journal>, &str)>,
@@ -466,7 +489,6 @@ fn check_and_send(
     let Some(user_id) = item.user_id else {
         return Ok(base_row(item, Outcome::Invalid));
     };
-    let calls = client.paced(pace);
     let mut attempts = 0;
     let mut body = item.body();
     if unit.verify {

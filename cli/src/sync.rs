@@ -3,7 +3,7 @@
 //! `--yes` when stdin is not a terminal, shows progress, writes the journal, the report and
 //! the failed rows, prints the summary, and exits 0, 3 (some records need attention), 4
 //! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130, 143, 129 (Ctrl-C,
-//! SIGTERM, SIGHUP: [`crate::signal`]). A signal stops scheduling; the calls in flight end
+//! SIGTERM, SIGHUP). A signal stops scheduling; the calls in flight end
 //! and are journalled, the report and failed rows are written; the same command resumes.
 
 use crate::args::{Apply, OutputFormat, Sync};

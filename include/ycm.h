@@ -155,8 +155,8 @@ typedef enum ycm_sync_event_kind {
   YCM_SYNC_DONE = 2,
   /*
    The run stops early; `outcome` is the reason: "cancelled", "aborted",
-   "credentials_refused", "max_failures" or "rate_limited". DONE events of the calls
-   still in flight may follow.
+   "credentials_refused", "max_failures", "rate_limited" or "journal_failed". DONE events
+   of the calls still in flight may follow.
    */
   YCM_SYNC_STOPPING = 3,
 } ycm_sync_event_kind;
@@ -731,9 +731,9 @@ void ycm_plan_free(struct ycm_plan *plan);
  "requestId":"...","attempts":1}],"counts":{"updated":N,...},"stopped":null,
  "throttled":N}` (one row per plan item, in order; "throttled" counts the 429s met). A run
  that stopped early still returns `YCM_OK`, with "stopped" set to "cancelled", "aborted",
- "credentials_refused", "max_failures" or "rate_limited". A journal that cannot be opened,
- is locked by another run, was started for another input or is corrupt fails the call
- before anything is sent.
+ "credentials_refused", "max_failures", "rate_limited" or "journal_failed" (with
+ "stop_error" saying why). A journal that cannot be opened, is locked by another run,
+ was started for another input or is corrupt fails the call before anything is sent.
  Thread-safe (two runs on one journal at once: the second is refused).
  */
 struct ycm_status ycm_sync_apply(const struct ycm_client *client,

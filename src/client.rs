@@ -204,11 +204,16 @@ impl Client {
         }
     }
 
-    /// The calls, each attempt passing `pace` (the bulk engine's shared rate limiter).
-    pub(crate) fn paced<'a>(&'a self, pace: &'a Arc<dyn Pace>) -> Cancellable<'a> {
+    /// The calls, each attempt passing `pace` (the bulk engine's shared rate limiter), and
+    /// stopped by `cancel` when one is given.
+    pub(crate) fn paced<'a>(
+        &'a self,
+        pace: &'a Arc<dyn Pace>,
+        cancel: Option<&'a Cancel>,
+    ) -> Cancellable<'a> {
         Cancellable {
             client: self,
-            cancel: None,
+            cancel,
             pace: Some(pace),
         }
     }

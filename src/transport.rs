@@ -1036,7 +1036,7 @@ mod tests {
                 .unwrap();
         let pace: std::sync::Arc<dyn Pace> = std::sync::Arc::new(Unlimited);
         let err = client
-            .paced(&pace)
+            .paced(&pace, None)
             .update_user(1, &crate::UserUpdate::new().company("x"))
             .unwrap_err();
         assert_eq!(err.code(), Code::RateLimited, "{err}");

@@ -1,8 +1,10 @@
 //! The copies of a declaration that live outside the Rust crate, checked against the one
 //! declaration: the Python keywords `UPDATE_KEYWORDS` (bindings/python/ycm/_client.py) and
 //! the README's field table against `ycm::fields::FIELDS`, the README's code table against
-//! `ycm::Code::ALL`, and the README's config-key table and the Python `Client` keywords
-//! against `ycm::CONFIG_KEYS`. The files are read as text (no Python needed), so `cargo test` catches
+//! `ycm::Code::ALL`, the README's config-key table and the Python `Client` keywords against
+//! `ycm::CONFIG_KEYS`, and the Python `Outcome` and `StopReason` enums
+//! (bindings/python/ycm/_sync.py) against `ycm::sync::Outcome::ALL` and `StopReason::ALL`.
+//! The files are read as text (no Python needed), so `cargo test` catches
 //! the drift. The Python `Code` enum and exception table are checked against include/ycm.h
 //! by bindings/python/tests/test_header_drift.py.
 
@@ -132,4 +134,31 @@ fn the_readme_code_table_lists_every_code_with_its_number() {
         .map(|c| (c.name().to_owned(), c.number()))
         .collect();
     assert_eq!(listed, declared);
+}
+
+/// The `NAME = "value"` members of the Python enum class `class_name`.
+fn python_enum(text: &str, class_name: &str) -> Vec<String> {
+    let start = format!("class {class_name}(str, enum.Enum):");
+    let from = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("{start} not found"));
+    let body = &text[from + start.len()..];
+    let body = &body[..body.find("\n    def ").expect("the class has a method")];
+    body.lines()
+        .map(str::trim)
+        .filter_map(|line| line.split_once(" = \""))
+        .map(|(_, value)| value.trim_end_matches('"').to_owned())
+        .collect()
+}
+
+#[test]
+fn python_outcomes_and_stop_reasons_are_the_library_s() {
+    let text = read("bindings/python/ycm/_sync.py");
+    let outcomes: Vec<&str> = ycm::sync::Outcome::ALL.iter().map(|o| o.as_str()).collect();
+    assert_eq!(python_enum(&text, "Outcome"), outcomes);
+    let reasons: Vec<&str> = ycm::sync::StopReason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    assert_eq!(python_enum(&text, "StopReason"), reasons);
 }

@@ -207,12 +207,14 @@ pub enum Sync {
         /// Also write the plan (JSON) to this file, for `sync apply --plan`.
         #[arg(long, value_name = "PLAN.json")]
         out: Option<PathBuf>,
-        /// Exit 2 when updates are pending, 0 when there are none.
+        /// Exit codes as terraform's: 0 nothing to do, 2 updates pending and every record
+        /// fine, 3 some records to look at (with or without updates), 1 any error (bad usage
+        /// and bad input included).
         #[arg(long)]
         detailed_exitcode: bool,
     },
     /// Send the updates of FILE (planned now) or of a saved plan.
-    Apply(Apply),
+    Apply(Box<Apply>),
 }
 
 /// `ycm sync apply`.
@@ -237,8 +239,13 @@ pub struct Apply {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub burst: Option<u32>,
     /// The journal: written as the run goes; rerun the same command with it to resume.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "journal_dir")]
     pub journal: Option<PathBuf>,
+    /// Keep one journal per input content in DIR (created if missing), for runs on a
+    /// schedule: a rerun of the same file resumes, tomorrow's file starts its own; journals
+    /// untouched for 30 days are removed.
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
     /// Write the report to FILE (.csv for CSV, .json for one JSON document, else JSONL).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -246,6 +253,19 @@ pub struct Apply {
     /// format with errorCode and errorMessage columns (it can be fed back in).
     #[arg(long, value_name = "FILE")]
     pub failed_out: Option<PathBuf>,
+    /// Write a JSON summary of the run to FILE when it ends (or stops gracefully): counts
+    /// per outcome, requests, 429s, token grants, duration, rate, stop reason, exit code.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Write the same summary in the Prometheus text format to FILE (for node_exporter's
+    /// textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// After Ctrl-C, SIGTERM or SIGHUP (or any other stop), how long the updates in flight
+    /// may go on before they are cut short too (0: at once); a rerun reads those users
+    /// again. Keep it below a supervisor's own limit (systemd's TimeoutStopSec).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub stop_grace: u64,
     /// Stop scheduling once N records failed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_failures: Option<u64>,

@@ -2,7 +2,8 @@
 //! README's table is tested against), and [`Failure`]: what a command that did not succeed
 //! reports, with the exit code its cause maps to. A library error maps by its code: a
 //! refused input (nothing sent) is 2, refused credentials 4, the rate or retry budget 5, a
-//! cancellation 130, anything else 1.
+//! cancellation 130 (143 and 129 when SIGTERM or SIGHUP stopped it), anything else 1;
+//! under `sync plan --detailed-exitcode` every error is 1 ([`detailed`]).
 
 use ycm::Code;
 
@@ -10,8 +11,11 @@ use ycm::Code;
 pub const OK: u8 = 0;
 /// An error.
 pub const ERROR: u8 = 1;
-/// Bad usage or bad input, nothing sent (`sync plan --detailed-exitcode`: changes pending).
+/// Bad usage or bad input, nothing sent.
 pub const USAGE: u8 = 2;
+/// `sync plan --detailed-exitcode`: updates pending and every record fine (under that flag,
+/// bad usage and bad input exit [`ERROR`]: see [`detailed`]).
+pub const PENDING: u8 = 2;
 /// Finished, but some records were invalid, unknown_user, conflict or failed.
 pub const PROBLEMS: u8 = 3;
 /// The server refused the credentials.
@@ -20,17 +24,23 @@ pub const CREDENTIALS: u8 = 4;
 pub const BUDGET: u8 = 5;
 /// Interrupted (Ctrl-C); the journal is written.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM, after the same graceful stop as Ctrl-C.
+pub const TERMINATED: u8 = 143;
+/// Stopped by SIGHUP (a closed terminal or ssh session), after the same graceful stop.
+pub const HUNG_UP: u8 = 129;
 
 /// Every exit code with its meaning, in order.
-pub const EXIT_CODES: [(u8, &str); 8] = [
+pub const EXIT_CODES: [(u8, &str); 10] = [
     (OK, "success"),
     (ERROR, "error (connection, server, or anything not listed below)"),
     (USAGE, "bad usage or bad input, nothing sent"),
-    (USAGE, "sync plan --detailed-exitcode: updates are pending (0: none)"),
+    (PENDING, "sync plan --detailed-exitcode: updates pending, every record fine (0: nothing to do; 3: records to look at; 1: any error, bad usage and bad input included)"),
     (PROBLEMS, "finished, but some records were invalid, unknown_user, conflict or failed (or not attempted)"),
     (CREDENTIALS, "credentials refused (YCM blocks an IP after 5 failed authentications: nothing more was sent)"),
     (BUDGET, "stopped by the rate or retry budget, or by --max-failures; rerun with the same --journal to resume"),
     (INTERRUPTED, "interrupted (Ctrl-C); the journal is written: rerun the same command to resume"),
+    (TERMINATED, "stopped by SIGTERM, after the same graceful stop as Ctrl-C (report, failed rows and journal written)"),
+    (HUNG_UP, "stopped by SIGHUP, after the same graceful stop as Ctrl-C (report, failed rows and journal written)"),
 ];
 
 /// The text of `ycm help exit-codes`.
@@ -95,6 +105,23 @@ impl Failure {
     }
 }
 
+/// A failure of `sync plan --detailed-exitcode`: any error but a stop by a signal exits
+/// [`ERROR`], so that 2 never means anything but "updates pending".
+pub fn detailed(mut failure: Failure) -> Failure {
+    if failure.exit != OK && failure.exit < 128 {
+        failure.exit = ERROR;
+    }
+    failure
+}
+
+/// Whether the command line asks for `sync plan --detailed-exitcode` (read from the raw
+/// arguments, for the bad usage that clap refuses before a command exists).
+pub fn detailed_asked(args: &[std::ffi::OsString]) -> bool {
+    let words: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let has = |word: &str| words.iter().any(|w| *w == word);
+    has("sync") && has("plan") && has("--detailed-exitcode")
+}
+
 /// The exit code of a library error.
 pub fn exit_of(code: Code) -> u8 {
     match code {
@@ -130,7 +157,7 @@ mod tests {
         assert_eq!(exit_of(Code::Cancelled), INTERRUPTED);
         assert_eq!(exit_of(Code::Timeout), ERROR);
         let help = exit_codes_help();
-        for code in [0, 1, 2, 3, 4, 5, 130] {
+        for code in [0, 1, 2, 3, 4, 5, 130, 143, 129] {
             assert!(help.contains(&format!(" {code}  ")), "{code}: {help}");
         }
     }

@@ -7,7 +7,9 @@
 
 pub mod args;
 pub mod fail;
+pub mod monitor;
 pub mod output;
+pub mod paths;
 pub mod settings;
 mod signal;
 pub mod sync;
@@ -62,11 +64,17 @@ impl Context {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> ExitCode {
+    signal::ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            let code = e.exit_code().clamp(0, 255) as u8;
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            if code != fail::OK && fail::detailed_asked(&args) {
+                return ExitCode::from(fail::ERROR);
+            }
+            return ExitCode::from(code);
         }
     };
     let context = Context {

@@ -1,12 +1,14 @@
 //! Data on stdout in the format of `--output`: `table` (aligned columns, the default on a
 //! terminal), `json` (one document, the default otherwise), `jsonl` (one object per line)
-//! or `csv` (a header row, then one row per object). Lists are streamed ([`Rows`]) except
+//! or `csv` (a header row, then one row per object, written by the library's [`CsvWriter`]
+//! so that no cell runs as a formula in a spreadsheet). Lists are streamed ([`Rows`]) except
 //! as a table, whose column widths need every row.
 
 use crate::args::OutputFormat;
 use crate::fail::Failure;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
+use ycm::sync::CsvWriter;
 
 /// The format in use: the flag's, else table on a terminal and json otherwise.
 pub fn resolve(flag: Option<OutputFormat>) -> OutputFormat {
@@ -83,10 +85,10 @@ pub fn object(
             writeln!(out)
         }
         OutputFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(object.keys())?;
-            writer.write_record(object.values().map(cell))?;
-            writer.flush()
+            let mut writer = CsvWriter::new(out);
+            writer.record(object.keys())?;
+            writer.record(object.values().map(cell))?;
+            writer.finish()?.flush()
         }
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = object
@@ -133,10 +135,9 @@ impl<'a> Rows<'a> {
     }
 
     fn csv_record(&mut self, record: &[String]) -> std::io::Result<()> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(record)?;
-        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-        self.out.write_all(&bytes)
+        let mut writer = CsvWriter::new(Vec::new());
+        writer.record(record)?;
+        self.out.write_all(&writer.finish()?)
     }
 
     /// Adds one object.

@@ -2,20 +2,23 @@
 //! saved with `--out`); an apply confirms on a terminal unless `--yes`, refuses without
 //! `--yes` when stdin is not a terminal, shows progress, writes the journal, the report and
 //! the failed rows, prints the summary, and exits 0, 3 (some records need attention), 4
-//! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130 (Ctrl-C). Ctrl-C
-//! stops scheduling; the calls in flight end and are journalled; the same command resumes.
+//! (credentials refused), 5 (rate/retry budget or `--max-failures`) or 130, 143, 129 (Ctrl-C,
+//! SIGTERM, SIGHUP). A signal stops scheduling; the calls in flight end
+//! and are journalled, the report and failed rows are written; the same command resumes.
 
 use crate::args::{Apply, OutputFormat, Sync};
 use crate::fail::{self, Failure};
+use crate::monitor::Monitor;
 use crate::output::{self, cell};
+use crate::paths::{self, Kind};
 use crate::signal;
 use crate::ui::{self, Progress};
 use crate::Context;
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use ycm::sync::{
-    apply, read_records, Action, ApplyOptions, Control, Event, Journal, Outcome, Plan, Rate,
-    Report, StopReason, REPORT_COLUMNS,
+    apply, read_records, read_regular_file, Action, ApplyOptions, Control, CsvWriter, Event,
+    Journal, Outcome, Plan, Rate, Report, StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -25,17 +28,26 @@ pub fn run(context: &Context, command: &Sync) -> Result<u8, Failure> {
             file,
             out,
             detailed_exitcode,
-        } => run_plan(context, file, out.as_deref(), *detailed_exitcode),
+        } => run_plan(context, file, out.as_deref(), *detailed_exitcode).map_err(|failure| {
+            if *detailed_exitcode {
+                fail::detailed(failure)
+            } else {
+                failure
+            }
+        }),
         Sync::Apply(args) => run_apply(context, args),
     }
 }
 
-/// A library error, or exit 130 when Ctrl-C stopped the call.
+/// A library error, or exit 128 + the signal's number when a signal stopped the call.
 fn stopped_or(e: ycm::Error) -> Failure {
     if signal::interrupted() || e.code() == ycm::Code::Cancelled {
         let mut failure = Failure::from(e);
-        failure.exit = fail::INTERRUPTED;
-        failure.message = "interrupted while reading the current users; no update was sent".into();
+        failure.exit = signal::exit_code();
+        failure.message = format!(
+            "stopped by {} while reading the current users; no update was sent",
+            signal::name()
+        );
         return failure;
     }
     e.into()
@@ -56,16 +68,14 @@ fn run_plan(
     detailed: bool,
 ) -> Result<u8, Failure> {
     let records = read_records(file)?;
+    if let Some(path) = out {
+        paths::check_writable(path, "--out", Kind::Output)?;
+    }
     let (client, _) = context.client()?;
     let cancel = signal::install();
     let plan = Plan::build(&client, &records, Some(&cancel)).map_err(stopped_or)?;
     if let Some(path) = out {
-        std::fs::write(path, plan.to_json()).map_err(|e| {
-            Failure::error(format!(
-                "--out \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        paths::write_output(path, "--out", plan.to_json().as_bytes())?;
     }
     let mut stdout = std::io::stdout().lock();
     write_plan(&mut stdout, context.format, &plan).map_err(output::write_error)?;
@@ -75,10 +85,11 @@ fn run_plan(
     let problems = counts
         .keys()
         .any(|a| matches!(a, Action::Invalid | Action::UnknownUser));
-    Ok(if detailed && pending {
-        fail::USAGE
-    } else if problems {
+    // Records to look at are never hidden by pending updates.
+    Ok(if problems {
         fail::PROBLEMS
+    } else if detailed && pending {
+        fail::PENDING
     } else {
         fail::OK
     })
@@ -131,12 +142,12 @@ fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io
             if format == OutputFormat::Table {
                 output::table(out, &header, &rows)
             } else {
-                let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(&header)?;
+                let mut writer = CsvWriter::new(out);
+                writer.record(&header)?;
                 for row in rows {
-                    writer.write_record(row)?;
+                    writer.record(row)?;
                 }
-                writer.flush()
+                writer.finish()?.flush()
             }
         }
     }
@@ -165,14 +176,21 @@ fn confirm(question: &str) -> Result<bool, Failure> {
 
 fn interrupted_before_sending() -> Failure {
     Failure {
-        exit: fail::INTERRUPTED,
+        exit: signal::exit_code(),
         code: ycm::Code::Cancelled.name().into(),
-        message: "interrupted; no update was sent".into(),
+        message: format!("stopped by {}; no update was sent", signal::name()),
         info: None,
     }
 }
 
 fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
+    let mut monitor = Monitor::new(args.summary.clone(), args.metrics.clone());
+    let result = apply_run(context, args, &mut monitor);
+    monitor.finish(result)
+}
+
+/// `sync apply` itself; `monitor` takes what the summary needs as the run goes.
+fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u8, Failure> {
     let interactive = std::io::stdin().is_terminal();
     if !args.yes && !interactive {
         return Err(Failure::usage(
@@ -182,9 +200,11 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     // The plan: read from a file, or made now (reading the current users).
     let saved = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let cannot = |e: &dyn std::fmt::Display| {
                 Failure::usage(format!("--plan \"{}\" cannot be read: {e}", path.display()))
-            })?;
+            };
+            let bytes = read_regular_file(path).map_err(|e| cannot(&e))?;
+            let text = String::from_utf8(bytes).map_err(|e| cannot(&e))?;
             Some(Plan::from_json(&text)?)
         }
         None => None,
@@ -193,7 +213,29 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         (None, Some(file)) => Some(read_records(file)?),
         _ => None,
     };
+    let input_hash = match (&saved, &records) {
+        (Some(plan), _) => plan.input_hash.clone(),
+        (None, Some(records)) => records.input_hash.clone(),
+        (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
+    };
+    let journal = journal_path(args, &input_hash)?;
+    // Every file the run writes, before its first request.
+    for (path, flag, kind) in [
+        (&args.report, "--report", Kind::Output),
+        (&args.failed_out, "--failed-out", Kind::Output),
+        (&journal, "--journal", Kind::Regular),
+    ] {
+        if let Some(path) = path {
+            paths::check_writable(path, flag, kind)?;
+        }
+    }
+    monitor.check()?;
+    if let Some(journal) = &journal {
+        // Refused before anything is sent or asked (the run would refuse it too).
+        Journal::check_input(journal, &input_hash)?;
+    }
     let (client, resolved) = context.client()?;
+    monitor.client_built(&client);
     let cancel = signal::install();
     let plan = match (saved, records) {
         (Some(plan), _) => plan,
@@ -202,10 +244,6 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
         }
         (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
     };
-    if let Some(journal) = &args.journal {
-        // Refused before the confirmation is asked (the run would refuse it too).
-        Journal::check_input(journal, &plan.input_hash)?;
-    }
     let updates = plan.counts().get(&Action::Update).copied().unwrap_or(0);
     context.note(&format!("ycm: plan: {}", counts_text(&plan)));
     if !args.yes && updates > 0 {
@@ -227,16 +265,34 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
             interval: rate.interval,
             burst: args.burst.unwrap_or(rate.requests),
         }),
-        journal: args.journal.clone(),
+        journal: journal.clone(),
         max_failures: args.max_failures.map(|n| n as usize),
         cancel: Some(cancel),
+        grace: Some(std::time::Duration::from_secs(args.stop_grace)),
     };
+    // From here on a signal reaches only the watcher, never a request in flight.
+    signal::shield();
     let mut progress = Progress::new("updates", None, context.global.quiet);
     let quiet = context.global.quiet;
     let report = apply(&client, &plan, &options, |event| {
         match event {
-            Event::Started { updates, .. } => progress.set_total(*updates as u64),
-            Event::Done { .. } => progress.advance(1),
+            Event::Started {
+                updates,
+                journal_repaired,
+                ..
+            } => {
+                if *journal_repaired {
+                    ui::line(&format!(
+                        "ycm: note: the journal \"{}\" ended in a line torn by a run stopped mid-write; that line was dropped",
+                        journal.as_deref().unwrap_or(Path::new("")).display()
+                    ));
+                }
+                progress.set_total(*updates as u64)
+            }
+            Event::Done { row, .. } => {
+                monitor.requests += u64::from(row.attempts);
+                progress.advance(1)
+            }
             Event::Stopping { reason } if !quiet => ui::line(&format!(
                 "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
                 stop_text(*reason)
@@ -247,41 +303,75 @@ fn run_apply(context: &Context, args: &Apply) -> Result<u8, Failure> {
     })?;
     progress.finish();
 
+    monitor.run_ended(&client);
+    // Each file is written even when another cannot be; the first failure is the error.
+    let mut unwritten: Option<Failure> = None;
     if let Some(path) = &args.report {
         let text = match path.extension().and_then(|e| e.to_str()) {
             Some("csv") => report.to_csv(),
             Some("json") => report.to_json(),
             _ => report.to_jsonl(),
         };
-        std::fs::write(path, text).map_err(|e| {
-            Failure::error(format!(
-                "--report \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        if let Err(failure) = paths::write_output(path, "--report", text.as_bytes()) {
+            ui::line(&format!("ycm: error: {}", failure.message));
+            unwritten.get_or_insert(failure);
+        }
     }
     if let Some(path) = &args.failed_out {
-        std::fs::write(path, report.failed_rows(&plan.items, plan.input_format)).map_err(|e| {
-            Failure::error(format!(
-                "--failed-out \"{}\" cannot be written: {e}",
-                path.display()
-            ))
-        })?;
+        let text = report.failed_rows(&plan.items, plan.input_format);
+        if let Err(failure) = paths::write_output(path, "--failed-out", text.as_bytes()) {
+            ui::line(&format!("ycm: error: {}", failure.message));
+            unwritten.get_or_insert(failure);
+        }
     }
     let mut stdout = std::io::stdout().lock();
-    write_report(&mut stdout, context.format, &report).map_err(output::write_error)?;
+    let shown = write_report(&mut stdout, context.format, &report).map_err(output::write_error);
     drop(stdout);
-    context.note(&summary(&report, args.journal.as_deref()));
-    Ok(exit_of_report(&report))
+    let summary = summary(&report, journal.as_deref());
+    if signal::interrupted() {
+        // Said even with --quiet: the one line a supervisor's log keeps of the stop.
+        ui::line(&summary);
+    } else {
+        context.note(&summary);
+    }
+    let exit = exit_of_report(&report);
+    monitor.report = Some(report);
+    shown?;
+    match unwritten {
+        // Already said above: only the exit code is left to give.
+        Some(failure) if exit == fail::OK || exit == fail::PROBLEMS => Err(Failure {
+            message: String::new(),
+            ..failure
+        }),
+        _ => Ok(exit),
+    }
+}
+
+/// The journal of the run: `--journal`, or the input's journal in `--journal-dir` (the
+/// directory created, its old journals pruned).
+fn journal_path(args: &Apply, input_hash: &str) -> Result<Option<PathBuf>, Failure> {
+    let Some(dir) = &args.journal_dir else {
+        return Ok(args.journal.clone());
+    };
+    let refuse = |e: &dyn std::fmt::Display| {
+        Failure::usage(format!(
+            "--journal-dir \"{}\" cannot be used: {e}; nothing was sent",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| refuse(&e))?;
+    ycm::sync::prune_journals(dir, ycm::sync::JOURNAL_KEEP).map_err(|e| refuse(&e))?;
+    Ok(Some(ycm::sync::journal_in(dir, input_hash)))
 }
 
 fn stop_text(reason: StopReason) -> &'static str {
     match reason {
-        StopReason::Cancelled => "interrupted",
+        StopReason::Cancelled => signal::stop_text(),
         StopReason::Aborted => "aborted",
         StopReason::CredentialsRefused => "the server refused the credentials",
         StopReason::MaxFailures => "--max-failures reached",
         StopReason::RateLimited => "the server kept throttling after every retry",
+        StopReason::JournalFailed => "the journal could not be written",
     }
 }
 
@@ -290,7 +380,8 @@ pub fn exit_of_report(report: &Report) -> u8 {
     match report.stopped {
         Some(StopReason::CredentialsRefused) => fail::CREDENTIALS,
         Some(StopReason::RateLimited | StopReason::MaxFailures) => fail::BUDGET,
-        Some(StopReason::Cancelled | StopReason::Aborted) => fail::INTERRUPTED,
+        Some(StopReason::Cancelled | StopReason::Aborted) => signal::exit_code(),
+        Some(StopReason::JournalFailed) => fail::ERROR,
         None if report.rows.iter().any(|r| r.outcome.is_problem()) => fail::PROBLEMS,
         None => fail::OK,
     }
@@ -309,6 +400,9 @@ fn summary(report: &Report, journal: Option<&Path>) -> String {
     }
     if let Some(reason) = report.stopped {
         text.push_str(&format!("; stopped: {}", stop_text(reason)));
+        if let Some(error) = &report.stop_error {
+            text.push_str(&format!(" ({error})"));
+        }
         text.push_str(match journal {
             Some(_) => "; the journal is written: rerun the same command to resume",
             None => {

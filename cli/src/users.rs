@@ -6,6 +6,7 @@
 use crate::args::{ExportFormat, OutputFormat, Update, Users};
 use crate::fail::{self, Failure};
 use crate::output::{self, Rows};
+use crate::signal;
 use crate::ui::Progress;
 use crate::Context;
 use serde_json::{Map, Value};
@@ -107,7 +108,8 @@ fn users_of(data: &Value) -> impl Iterator<Item = &Map<String, Value>> {
         .filter_map(Value::as_object)
 }
 
-/// Every page, sorted by `userId`, streamed to stdout with progress on stderr.
+/// Every page, sorted by `userId`, streamed to stdout with progress on stderr; Ctrl-C,
+/// SIGTERM or SIGHUP stops it between pages with 128 + the signal's number.
 fn list_all(
     context: &Context,
     page_size: u32,
@@ -115,14 +117,34 @@ fn list_all(
     columns: Vec<String>,
 ) -> Result<u8, Failure> {
     let (client, _) = context.client()?;
+    signal::install();
     let mut out = std::io::stdout().lock();
     let mut rows = Rows::new(&mut out, format, columns).map_err(output::write_error)?;
     let mut progress = Progress::new("users", None, context.global.quiet);
     let mut page = 1u32;
     let mut seen = 0u64;
+    // A signal between pages (or one that ends a page's read) stops the list there.
+    let stopped = |seen: u64| Failure {
+        exit: signal::exit_code(),
+        code: ycm::Code::Cancelled.name().into(),
+        message: format!(
+            "{} after {seen} users; the list written is incomplete",
+            signal::stop_text()
+        ),
+        info: None,
+    };
     loop {
         let query = ycm::ListQuery::new(page_size, page, Some("userId"))?;
-        let (data, _) = client.list_users_data(&query)?;
+        if signal::interrupted() {
+            return Err(stopped(seen));
+        }
+        let (data, _) = client.list_users_data(&query).map_err(|e| {
+            if signal::interrupted() {
+                stopped(seen)
+            } else {
+                e.into()
+            }
+        })?;
         let total = data.get("total").and_then(Value::as_u64).unwrap_or(0);
         if page == 1 {
             progress.set_total(total);

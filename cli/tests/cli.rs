@@ -7,125 +7,13 @@
 use serde_json::Value;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use ycm_mock::{Faults, MockConfig, MockServer};
+use ycm_mock::Faults;
 
-const TOKEN: &str = "ycm-mock-token";
-const CLIENT_ID: &str = "ycm-mock-client";
-const CLIENT_SECRET: &str = "ycm-mock-secret";
-
-struct Setup {
-    mock: MockServer,
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        Setup {
-            mock: MockServer::start("127.0.0.1:0", MockConfig::default()).expect("mock starts"),
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `ycm` with a clean environment: the mock's URL and token from the environment, an
-    /// empty settings directory, stdin not a terminal.
-    fn ycm(&self) -> Command {
-        let mut command = self.bare();
-        command
-            .env("YCM_BASE_URL", self.mock.url())
-            .env("YCM_ACCESS_TOKEN", TOKEN);
-        command
-    }
-
-    /// `ycm` with no settings at all but HOME and XDG_CONFIG_HOME.
-    fn bare(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ycm"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.path("config"))
-            .stdin(Stdio::null());
-        command
-    }
-
-    fn write_profile(&self, toml: &str, mode: u32) -> PathBuf {
-        let dir = self.path("config").join("ycm");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("config.toml");
-        std::fs::write(&path, toml).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        path
-    }
-
-    /// PUTs the mock received, per user id.
-    fn puts(&self) -> HashMap<i64, usize> {
-        let mut counts = HashMap::new();
-        for request in self.mock.log() {
-            if request.method == "PUT" {
-                if let Some(id) = request.path.rsplit('/').next().and_then(|s| s.parse().ok()) {
-                    *counts.entry(id).or_insert(0) += 1;
-                }
-            }
-        }
-        counts
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("ycm runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn ok(command: &mut Command) -> Run {
-    let result = run(command);
-    assert_eq!(
-        result.code, 0,
-        "stdout: {}\nstderr: {}",
-        result.stdout, result.stderr
-    );
-    result
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            header
-                .iter()
-                .map(String::from)
-                .zip(r.iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-fn jsonl(text: &str) -> Vec<Value> {
-    text.lines().map(json).collect()
-}
+mod support;
+use support::*;
 
 // --- users ---------------------------------------------------------------------------------
 
@@ -770,21 +658,6 @@ fn progress_is_a_bar_on_a_terminal() {
 }
 
 // --- sync ----------------------------------------------------------------------------------
-
-/// Records for users 20001.. (n of them), each changing its company; plus an unknown user
-/// when `with_problem`.
-fn records(s: &Setup, n: i64, with_problem: bool) -> PathBuf {
-    let mut text = String::from("userId,company\n");
-    for id in 20001..20001 + n {
-        text.push_str(&format!("{id},Synced {id}\n"));
-    }
-    if with_problem {
-        text.push_str("99999,Nobody\n");
-    }
-    let path = s.path(&format!("records-{n}-{with_problem}.csv"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn sync_plan_in_every_format_and_the_detailed_exitcode() {

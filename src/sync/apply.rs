@@ -3,7 +3,7 @@
 //! one at a time, where the progress callback runs. Refused credentials stop the whole run
 //! at once; one record's failure never stops it unless `max_failures` is reached; a
 //! cancellation or an abort from the callback stops scheduling, lets the calls in flight
-//! end and records them. With a journal, records already done with the same desired values
+//! end (for at most [`ApplyOptions::grace`], when set) and records them. With a journal, records already done with the same desired values
 //! are skipped, and records sent without a `done` (or any update of a plan loaded from JSON)
 //! are read again and compared before anything is sent.
 
@@ -12,7 +12,7 @@ use super::pace::{Limiter, Rate};
 use super::plan::{readable_value, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
 use super::report::{Outcome, Report, ReportRow, StopReason};
 use crate::cancel::Cancel;
-use crate::client::Client;
+use crate::client::{Cancellable, Client};
 use crate::error::{Code, Error, Result};
 use crate::transport::Pace;
 use crate::user::UserUpdate;
@@ -41,6 +41,11 @@ pub struct ApplyOptions {
     pub max_failures: Option<usize>,
     /// Stops scheduling when triggered; calls in flight end and are recorded.
     pub cancel: Option<Cancel>,
+    /// Once the run stops scheduling (for any reason), how long the calls in flight may
+    /// go on before they are cancelled too (default `None`: each ends within its own time
+    /// budget). A call cut short ends `not_attempted` with `YCM_ERR_CANCELLED`; its update
+    /// may have reached the server, so a rerun with the journal reads that user again.
+    pub grace: Option<Duration>,
 }
 
 impl Default for ApplyOptions {
@@ -51,6 +56,7 @@ impl Default for ApplyOptions {
             journal: None,
             max_failures: None,
             cancel: None,
+            grace: None,
         }
     }
 }
@@ -74,6 +80,9 @@ pub enum Event<'a> {
         updates: usize,
         /// Records in all.
         records: usize,
+        /// Whether the journal ended in a torn line (or a torn header), which was cut off:
+        /// the run before was stopped in the middle of a write.
+        journal_repaired: bool,
     },
     /// One record ended.
     Done {
@@ -176,22 +185,28 @@ pub fn apply(
     // A rendezvous: a worker takes its next update only once this thread has its last row,
     // so an abort (or any stop) decided on that row leaves at most the calls in flight, not
     // a worker that ran ahead of the callback.
-    let (events, received) = mpsc::sync_channel::<(usize, ReportRow)>(0);
+    let (events, received) = mpsc::sync_channel::<(usize, ReportRow, Option<Error>)>(0);
     let mut stopped: Option<StopReason> = None;
+    let mut stop_error: Option<String> = None;
     let mut failures = 0usize;
     let mut done = 0usize;
     // Two ways to stop: no more scheduling (cancel, abort, max_failures: calls in flight end,
     // retries included), and no more sending at all (refused credentials).
     let halt = AtomicBool::new(false);
+    // The calls in flight, cancelled once the grace after a stop has run out.
+    let in_flight = Cancel::new();
+    let mut stopped_at: Option<std::time::Instant> = None;
     let stop = |reason: StopReason| {
         halt.store(true, Ordering::SeqCst);
         if reason == StopReason::CredentialsRefused {
             limiter.stop();
         }
     };
+    let journal_repaired = journal.as_ref().is_some_and(|j| lock(j).repaired);
     if on_event(&Event::Started {
         updates,
         records: plan.items.len(),
+        journal_repaired,
     }) == Control::Abort
     {
         stopped = Some(StopReason::Aborted);
@@ -206,8 +221,8 @@ pub fn apply(
         let workers = options.concurrency.min(work.len());
         for _ in 0..workers {
             let events = events.clone();
-            let (work, next, limiter, pace, journal, halt) =
-                (&work, &next, &limiter, &pace, &journal, &halt);
+            let (work, next, limiter, pace, journal, halt, in_flight) =
+                (&work, &next, &limiter, &pace, &journal, &halt, &in_flight);
             scope.spawn(move || loop {
                 if halt.load(Ordering::SeqCst) || limiter.is_stopped() {
                     return;
@@ -216,11 +231,16 @@ pub fn apply(
                     return;
                 };
                 let item = &plan.items[unit.index];
-                let row = run_one(client, pace, item, unit, journal.as_ref());
+                let calls = client.paced(pace, Some(in_flight));
+                let (row, journal_error) = run_one(&calls, item, unit, journal.as_ref());
                 if row.code == Code::Unauthorized.name() {
                     limiter.stop();
                 }
-                if events.send((unit.index, row)).is_err() {
+                if journal_error.is_some() {
+                    // No further update may leave unjournalled.
+                    halt.store(true, Ordering::SeqCst);
+                }
+                if events.send((unit.index, row, journal_error)).is_err() {
                     return;
                 }
             });
@@ -228,6 +248,12 @@ pub fn apply(
         drop(events);
         loop {
             let (received, interrupted) = next_event(&received, options.cancel.as_ref());
+            if stopped.is_some() {
+                let since = *stopped_at.get_or_insert_with(std::time::Instant::now);
+                if options.grace.is_some_and(|grace| since.elapsed() >= grace) {
+                    in_flight.cancel();
+                }
+            }
             if stopped.is_none()
                 && (interrupted || options.cancel.as_ref().is_some_and(Cancel::is_cancelled))
             {
@@ -237,13 +263,18 @@ pub fn apply(
                     reason: StopReason::Cancelled,
                 });
             }
-            let (index, row) = match received {
+            let (index, row, journal_error) = match received {
                 Ok(event) => event,
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             done += 1;
-            let reason = if row.code == Code::Unauthorized.name() {
+            if let (None, Some(e)) = (&stop_error, &journal_error) {
+                stop_error = Some(e.message().to_string());
+            }
+            let reason = if journal_error.is_some() {
+                Some(StopReason::JournalFailed)
+            } else if row.code == Code::Unauthorized.name() {
                 Some(StopReason::CredentialsRefused)
             } else if row.code == Code::RateLimited.name() {
                 Some(StopReason::RateLimited)
@@ -276,7 +307,9 @@ pub fn apply(
         Ok(())
     })?;
     if let Some(journal) = &journal {
-        lock(journal).sync()?;
+        if let Err(e) = lock(journal).sync() {
+            stop_error.get_or_insert_with(|| e.message().to_string());
+        }
     }
     let rows = rows
         .into_iter()
@@ -286,6 +319,7 @@ pub fn apply(
     Ok(Report {
         rows,
         stopped,
+        stop_error,
         throttled: limiter.throttled_count(),
     })
 }
@@ -374,6 +408,7 @@ fn not_attempted(item: &PlanItem, stopped: Option<StopReason>) -> ReportRow {
             "the run stopped: the server kept throttling after every retry"
         }
         Some(StopReason::Cancelled) => "the run was cancelled",
+        Some(StopReason::JournalFailed) => "the run stopped: the journal could not be written",
         Some(StopReason::Aborted) | None => "the run was stopped before this record's turn",
     };
     ReportRow {
@@ -383,57 +418,77 @@ fn not_attempted(item: &PlanItem, stopped: Option<StopReason>) -> ReportRow {
 }
 
 fn failed_row(item: &PlanItem, error: &Error, attempts: u32) -> ReportRow {
-    let outcome = if error.code() == Code::Cancelled {
+    let cancelled = error.code() == Code::Cancelled;
+    let outcome = if cancelled {
         Outcome::NotAttempted
     } else {
         Outcome::Failed
     };
+    let message = if cancelled && attempts > 0 {
+        format!(
+            "{}: cut short when the run stopped; the update may have reached the server (a rerun reads the user again)",
+            error.message()
+        )
+    } else {
+        error.message().to_string()
+    };
     ReportRow {
         code: error.code().name(),
-        message: error.message().to_string(),
+        message,
         request_id: error.info().request_id.clone(),
         attempts,
         ..base_row(item, outcome)
     }
 }
 
-/// One update: journalled, checked against the current values when asked, then sent.
+/// One update: journalled, checked against the current values when asked, then sent. With
+/// the row, the journal's write error when there was one (the run then stops).
 fn run_one(
-    client: &Client,
-    pace: &Arc<dyn Pace>,
+    calls: &Cancellable<'_>,
     item: &PlanItem,
     unit: &Work,
     journal: Option<&Mutex<Journal>>,
-) -> ReportRow {
+) -> (ReportRow, Option<Error>) {
     let desired = journal.map(|_| desired_hash(&item.desired));
     let journalled = journal.zip(desired.as_deref());
-    let mut row = check_and_send(client, pace, item, unit, journalled);
+    let (mut row, not_sent) = match check_and_send(calls, item, unit, journalled) {
+        Ok(row) => (row, None),
+        Err(e) => {
+            let row = ReportRow {
+                message: format!("not sent: {}", e.message()),
+                ..base_row(item, Outcome::NotAttempted)
+            };
+            (row, Some(e))
+        }
+    };
+    if not_sent.is_some() {
+        return (row, not_sent);
+    }
     if let Some((journal, desired)) = journalled {
         if let Err(e) = lock(journal).done(desired, &row) {
             // The outcome stands (the server's answer is what happened); say the journal
-            // missed it, so a rerun reads this user again.
+            // missed it: its `sent` line makes a rerun read this user again.
             row.message = format!("{} (not journalled: {})", row.message, e.message())
                 .trim_start()
                 .to_string();
+            return (row, Some(e));
         }
     }
-    row
+    (row, None)
 }
 
 /// The checks a unit asks for (a changed user is a conflict; one already as desired needs
 /// nothing), then the update, journalled `sent` (with the item's desired hash) just before
-/// it leaves.
+/// it leaves; the journal's error, when that line cannot be written (nothing is sent).
 fn check_and_send(
-    client: &Client,
-    pace: &Arc<dyn Pace>,
+    calls: &Cancellable<'_>,
     item: &PlanItem,
     unit: &Work,
     journal: Option<(&Mutex<Journal>, &str)>,
-) -> ReportRow {
+) -> Result<ReportRow> {
     let Some(user_id) = item.user_id else {
-        return base_row(item, Outcome::Invalid);
+        return Ok(base_row(item, Outcome::Invalid));
     };
-    let calls = client.paced(pace);
     let mut attempts = 0;
     let mut body = item.body();
     if unit.verify {
@@ -446,14 +501,14 @@ fn check_and_send(
                 values,
                 listed: false,
             },
-            Ok(_) => return base_row(item, Outcome::Failed),
+            Ok(_) => return Ok(base_row(item, Outcome::Failed)),
             Err(e) if e.info().api_errcode == USER_NOT_FOUND_ERRCODE => {
-                return ReportRow {
+                return Ok(ReportRow {
                     message: format!("user {user_id} no longer exists"),
                     ..base_row(item, Outcome::UnknownUser)
-                }
+                })
             }
-            Err(e) => return failed_row(item, &e, attempts),
+            Err(e) => return Ok(failed_row(item, &e, attempts)),
         };
         for (name, change) in item.changes.to_vec() {
             let (Some(before), Some(now)) = (&change.before, readable_value(&name, &current))
@@ -463,39 +518,39 @@ fn check_and_send(
             if now == change.after {
                 body.remove(&name); // already as desired (an earlier run applied it)
             } else if &now != before {
-                return ReportRow {
+                return Ok(ReportRow {
                     message: format!(
                         "field \"{name}\" changed since the plan was made: it was {before}, it is {now} now; left alone"
                     ),
                     attempts,
                     ..base_row(item, Outcome::Conflict)
-                };
+                });
             }
         }
         if body.is_empty() {
-            return ReportRow {
+            return Ok(ReportRow {
                 code: Code::Ok.name(),
                 message: "already as desired (applied by an earlier run)".into(),
                 attempts,
                 ..base_row(item, Outcome::Updated)
-            };
+            });
         }
     }
     if let Some((journal, desired)) = journal {
-        if let Err(e) = lock(journal).sent(user_id, desired) {
-            return failed_row(item, &e, attempts);
-        }
+        lock(journal).sent(user_id, desired)?;
     }
-    match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
-        Ok(updated) => ReportRow {
-            code: Code::Ok.name(),
-            request_id: updated.info.request_id,
-            attempts: attempts + updated.info.attempts,
-            ..base_row(item, Outcome::Updated)
+    Ok(
+        match UserUpdate::from_map(&body).and_then(|update| calls.update_user(user_id, &update)) {
+            Ok(updated) => ReportRow {
+                code: Code::Ok.name(),
+                request_id: updated.info.request_id,
+                attempts: attempts + updated.info.attempts,
+                ..base_row(item, Outcome::Updated)
+            },
+            Err(e) => {
+                let sent = attempts + e.info().attempts;
+                failed_row(item, &e, sent)
+            }
         },
-        Err(e) => {
-            let sent = attempts + e.info().attempts;
-            failed_row(item, &e, sent)
-        }
-    }
+    )
 }

@@ -6,8 +6,12 @@
 //! done with the same desired values (skipped) and which were sent without a `done` (read
 //! again and compared before anything is sent). A journal started for another input is
 //! refused: its `done` records were compared with what YCM held then, not with the plan at
-//! hand. A torn last line (a kill in mid-write) is cut off; a bad line anywhere else is
-//! refused, naming it.
+//! hand. A torn last line (a kill in mid-write) is cut off, and a torn header (no whole line
+//! at all) reads as an empty journal; a bad line anywhere else is refused, naming it. An
+//! append that fails (disk full, quota, `ulimit -f`) cuts the file back to its last whole
+//! line before it reports the error, so the journal never holds a partial line in its
+//! middle. Only a regular file (or a path where one can be created) is a journal: a device
+//! or a FIFO would be read without end.
 
 use super::report::ReportRow;
 use super::values::Values;
@@ -81,8 +85,10 @@ pub struct Journal {
     /// Per user: the desired-values hash of its last `sent` without `done`, or its last done.
     sent: HashMap<i64, String>,
     done: HashMap<i64, (String, ReportRow)>,
-    /// Whether a torn last line was cut off when it was opened.
+    /// Whether a torn last line (or a torn header) was cut off when it was opened.
     pub repaired: bool,
+    /// The length of the file up to its last whole line: where a failed append cuts back to.
+    end: u64,
     /// The input hash of this run (and of the run that started the journal).
     input_hash: String,
 }
@@ -137,6 +143,7 @@ impl Journal {
     /// for this process until it is dropped. Refused when another input's run started it.
     pub fn open(path: &Path, input_hash: &str) -> Result<Journal> {
         let shown = path.display();
+        refuse_unless_regular(path, std::fs::metadata(path).ok())?;
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -145,6 +152,7 @@ impl Journal {
             .map_err(|e| {
                 Error::invalid_argument(format!("journal \"{shown}\" cannot be opened: {e}"))
             })?;
+        refuse_unless_regular(path, file.metadata().ok())?;
         // SAFETY: a valid descriptor; flock has no memory preconditions.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(Error::invalid_argument(format!(
@@ -173,8 +181,16 @@ impl Journal {
             sent: HashMap::new(),
             done: HashMap::new(),
             repaired: false,
+            end: complete_part as u64,
             input_hash: input_hash.to_string(),
         };
+        if complete_part == 0 && !bytes.is_empty() {
+            // A torn header: the run that started the journal was stopped in its first
+            // write, before any update was sent. It reads as an empty journal.
+            journal.cut_back()?;
+            journal.repaired = true;
+            text.clear();
+        }
         if text.is_empty() {
             let header = Header {
                 journal: JOURNAL_KIND.into(),
@@ -198,13 +214,8 @@ impl Journal {
                 Err(_) if i + 1 == lines.len() && !complete => {
                     // A kill in mid-write: cut the torn line off (its bytes, not its text,
                     // which may hold a replacement character).
-                    let keep = text.len() - line.len();
-                    self.file.set_len(keep as u64).map_err(|e| {
-                        Error::invalid_argument(format!(
-                            "journal \"{}\" cannot be repaired: {e}",
-                            self.path.display()
-                        ))
-                    })?;
+                    self.end = (text.len() - line.len()) as u64;
+                    self.cut_back()?;
                     self.repaired = true;
                 }
                 Err(e) => return Err(self.corrupt(i + 1, e)),
@@ -217,7 +228,22 @@ impl Journal {
         self.file
             .seek(SeekFrom::End(0))
             .and_then(|_| self.file.write_all(b"\n"))
-            .map_err(|e| self.write_error(e))
+            .map_err(|e| self.write_error(e))?;
+        self.end = text.len() as u64 + 1;
+        Ok(())
+    }
+
+    /// Cuts the file back to [`Journal::end`], its last whole line.
+    fn cut_back(&mut self) -> Result<()> {
+        self.file.set_len(self.end).map_err(|e| {
+            Error::new(
+                crate::error::Code::Io,
+                format!(
+                    "journal \"{}\" cannot be cut back to its last whole line: {e}",
+                    self.path.display()
+                ),
+            )
+        })
     }
 
     /// Accepts the first line only if it is the header of a ycm journal of this version
@@ -296,7 +322,19 @@ impl Journal {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        self.file.write_all(&bytes).map_err(|e| self.write_error(e))
+        match self.file.write_all(&bytes) {
+            Ok(()) => {
+                self.end += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Part of the line may be in the file: cut it off, so that the next append
+                // (once space is free again) does not leave a torn line in the middle.
+                let error = self.write_error(e);
+                self.cut_back()?;
+                Err(error)
+            }
+        }
     }
 
     fn write_error(&self, e: std::io::Error) -> Error {
@@ -304,6 +342,19 @@ impl Journal {
             crate::error::Code::Io,
             format!("journal \"{}\" cannot be written: {e}", self.path.display()),
         )
+    }
+}
+
+/// Refuses a journal path that exists and is not a regular file (a device such as
+/// `/dev/full` or a FIFO would be read without end).
+fn refuse_unless_regular(path: &Path, metadata: Option<std::fs::Metadata>) -> Result<()> {
+    match metadata {
+        Some(metadata) if !metadata.is_file() => Err(Error::invalid_argument(format!(
+            "journal \"{}\" is not a regular file ({}): a journal is a file the run appends to and a rerun reads back",
+            path.display(),
+            super::records::file_kind(&metadata)
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -388,6 +439,27 @@ mod tests {
         let err = Journal::open(&path, "h").map(|_| ()).unwrap_err();
         assert!(err.message().contains("corrupt at line 2"), "{err}");
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_torn_header_reads_as_empty_and_a_device_is_refused() {
+        let path = temp("torn-header");
+        std::fs::write(&path, "{\"journal\":\"ycm-sync-jo").unwrap();
+        let journal = Journal::open(&path, "h").unwrap();
+        assert!(journal.repaired);
+        drop(journal);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"journal\":\"ycm-sync-journal\"") && text.ends_with("}\n"));
+        assert_eq!(text.lines().count(), 1, "{text}");
+        std::fs::remove_file(&path).unwrap();
+        let err = Journal::open(Path::new("/dev/full"), "h")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            err.message()
+                .contains("not a regular file (a character device)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -16,20 +16,28 @@
 //! ```
 
 mod apply;
+mod csv_cell;
 mod csv_strict;
 mod journal;
+mod journal_dir;
 mod options;
 mod pace;
 mod plan;
 mod records;
 mod report;
+mod summary;
 mod values;
 
 pub use apply::{apply, ApplyOptions, Control, Event};
+pub use csv_cell::{escape_cell, unescape_cell, CsvWriter, FORMULA_STARTS};
 pub use journal::{desired_hash, Journal, Previous};
+pub use journal_dir::{journal_in, prune_journals, JOURNAL_KEEP};
 pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
 pub use pace::Rate;
 pub use plan::{Action, Change, Plan, PlanItem, PLAN_FORMAT_VERSION, USER_NOT_FOUND_ERRCODE};
-pub use records::{parse_records, read_records, Format, Record, RecordError, Records};
+pub use records::{
+    parse_records, read_records, read_regular_file, Format, Record, RecordError, Records,
+};
 pub use report::{Outcome, Report, ReportRow, StopReason, REPORT_COLUMNS};
+pub use summary::{RunFacts, Summary};
 pub use values::{Changes, Values};

@@ -6,9 +6,11 @@
 //! value, a bad `userId` or a `userId` given twice makes that record invalid, naming its row
 //! and column, while the others go on. An input that is unusable as a whole (not UTF-8, no
 //! `userId` column, an unknown column, broken CSV) is refused with an error and nothing at
-//! all is sent; CSV is read strictly ([`super::csv_strict`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
+//! all is sent; CSV is read strictly ([`super::csv_strict`]), and a cell escaped against
+//! spreadsheet formulas is read back as its value ([`super::csv_cell`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
 //! are read and ignored, so that file can be fed back in.
 
+use super::csv_cell::unescape_cell;
 use super::csv_strict;
 use super::values::Values;
 use crate::error::{Error, Result};
@@ -185,11 +187,57 @@ pub fn read_records(path: &Path) -> Result<Records> {
             "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
         ))
     })?;
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read_regular_file(path).map_err(|e| {
         Error::invalid_argument(format!("records file \"{shown}\" cannot be read: {e}"))
     })?;
     parse_records(&bytes, format)
         .map_err(|e| Error::invalid_argument(format!("records file \"{shown}\": {}", e.message())))
+}
+
+/// The whole content of a regular file; anything else (a device, a FIFO, a directory) is
+/// refused before it is read, as it could be read without end.
+///
+/// ```
+/// let refused = ycm::sync::read_regular_file("/dev/zero".as_ref()).unwrap_err();
+/// assert!(refused.to_string().contains("not a regular file (a character device)"));
+/// ```
+pub fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let refuse_unless_regular = |metadata: std::fs::Metadata| {
+        if metadata.is_file() {
+            Ok(metadata)
+        } else {
+            Err(std::io::Error::other(format!(
+                "not a regular file ({})",
+                file_kind(&metadata)
+            )))
+        }
+    };
+    // Looked at before it is opened (opening a FIFO waits for a writer), and again after.
+    refuse_unless_regular(std::fs::metadata(path)?)?;
+    let mut file = std::fs::File::open(path)?;
+    let metadata = refuse_unless_regular(file.metadata()?)?;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// What kind of file `metadata` describes, in words.
+pub(crate) fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a plain file"
+    }
 }
 
 /// Parses records from the bytes of an input in `format`.
@@ -295,12 +343,12 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
         for (i, cell) in row.cells.into_iter().enumerate() {
             let name = headers[i];
             if i == user_id_column {
-                match parse_user_id(&Value::String(cell.trim().to_string())) {
+                match parse_user_id(&Value::String(unescape_cell(&cell).trim().to_string())) {
                     Ok(id) => record.user_id = Some(id),
                     Err(message) => record.fail(USER_ID, message),
                 }
             } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
-                fields.insert(name.to_string(), csv_value(name, &cell));
+                fields.insert(name.to_string(), csv_value(name, unescape_cell(&cell)));
             }
         }
         check_fields(&mut record, fields);

@@ -2,8 +2,10 @@
 //! `message`, `requestId`, `attempts`), written as JSONL or CSV, and the failed-rows file:
 //! every record that did not end `updated` or `unchanged`, in the input's own format, with
 //! the columns `errorCode` and `errorMessage` added (the records reader ignores them, so the
-//! file can be fed back in as it is).
+//! file can be fed back in as it is). CSV is written through [`CsvWriter`], safe to open in a
+//! spreadsheet.
 
+use super::csv_cell::CsvWriter;
 use super::plan::PlanItem;
 use super::records::{Format, ERROR_COLUMNS, USER_ID};
 use crate::error::Code;
@@ -38,6 +40,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in report order.
+    ///
+    /// ```
+    /// assert_eq!(ycm::sync::Outcome::ALL.len(), 7);
+    /// ```
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Updated,
+        Outcome::Unchanged,
+        Outcome::Invalid,
+        Outcome::UnknownUser,
+        Outcome::Conflict,
+        Outcome::Failed,
+        Outcome::NotAttempted,
+    ];
+
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -192,11 +209,28 @@ pub enum StopReason {
     MaxFailures,
     /// The server kept throttling after every retry.
     RateLimited,
+    /// The journal could not be written (disk full, quota, file size limit): it was cut
+    /// back to its last whole line, and a rerun resumes from it.
+    JournalFailed,
 }
 
 impl StopReason {
+    /// Every reason.
+    ///
+    /// ```
+    /// assert!(ycm::sync::StopReason::ALL.contains(&ycm::sync::StopReason::JournalFailed));
+    /// ```
+    pub const ALL: [StopReason; 6] = [
+        StopReason::Cancelled,
+        StopReason::Aborted,
+        StopReason::CredentialsRefused,
+        StopReason::MaxFailures,
+        StopReason::RateLimited,
+        StopReason::JournalFailed,
+    ];
+
     /// The name used in reports and events: `cancelled`, `aborted`, `credentials_refused`,
-    /// `max_failures`, `rate_limited`.
+    /// `max_failures`, `rate_limited`, `journal_failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             StopReason::Cancelled => "cancelled",
@@ -204,6 +238,7 @@ impl StopReason {
             StopReason::CredentialsRefused => "credentials_refused",
             StopReason::MaxFailures => "max_failures",
             StopReason::RateLimited => "rate_limited",
+            StopReason::JournalFailed => "journal_failed",
         }
     }
 }
@@ -215,6 +250,10 @@ pub struct Report {
     pub rows: Vec<ReportRow>,
     /// Set when the run stopped early.
     pub stopped: Option<StopReason>,
+    /// The error that stopped the run, in words, when one did (the journal's write error,
+    /// naming the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_error: Option<String>,
     /// HTTP 429 responses met.
     pub throttled: u64,
 }
@@ -240,6 +279,7 @@ impl Report {
             "rows": self.rows,
             "counts": counts,
             "stopped": self.stopped,
+            "stop_error": self.stop_error,
             "throttled": self.throttled,
         })
         .to_string()
@@ -257,14 +297,12 @@ impl Report {
 
     /// A CSV with a header row ([`REPORT_COLUMNS`]; [`ReportRow::cells`] per row).
     pub fn to_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer
-            .write_record(REPORT_COLUMNS)
-            .expect("writes to memory");
+        let mut writer = CsvWriter::new(Vec::new());
+        writer.record(REPORT_COLUMNS).expect("writes to memory");
         for row in &self.rows {
-            writer.write_record(row.cells()).expect("writes to memory");
+            writer.record(row.cells()).expect("writes to memory");
         }
-        String::from_utf8(writer.into_inner().expect("flushes to memory")).expect("CSV of UTF-8")
+        String::from_utf8(writer.finish().expect("flushes to memory")).expect("CSV of UTF-8")
     }
 
     /// The records that did not end `updated` or `unchanged`, in `format`, with the desired
@@ -301,11 +339,11 @@ impl Report {
                         }
                     }
                 }
-                let mut writer = csv::Writer::from_writer(Vec::new());
+                let mut writer = CsvWriter::new(Vec::new());
                 let mut header = vec![USER_ID.to_string()];
                 header.extend(columns.iter().cloned());
                 header.extend(ERROR_COLUMNS.iter().map(|c| c.to_string()));
-                writer.write_record(&header).expect("writes to memory");
+                writer.record(&header).expect("writes to memory");
                 for (row, item) in failed {
                     let mut cells = vec![item.user_id.map(|id| id.to_string()).unwrap_or_default()];
                     let desired = item.desired.to_map();
@@ -323,9 +361,9 @@ impl Report {
                     }
                     cells.push(error_code(row));
                     cells.push(row.message.clone());
-                    writer.write_record(&cells).expect("writes to memory");
+                    writer.record(&cells).expect("writes to memory");
                 }
-                String::from_utf8(writer.into_inner().expect("flushes to memory"))
+                String::from_utf8(writer.finish().expect("flushes to memory"))
                     .expect("CSV of UTF-8")
             }
         }
@@ -347,13 +385,7 @@ mod tests {
 
     #[test]
     fn stop_reason_names_are_their_json() {
-        for reason in [
-            StopReason::Cancelled,
-            StopReason::Aborted,
-            StopReason::CredentialsRefused,
-            StopReason::MaxFailures,
-            StopReason::RateLimited,
-        ] {
+        for reason in StopReason::ALL {
             assert_eq!(
                 serde_json::to_value(reason).unwrap(),
                 Value::from(reason.as_str())

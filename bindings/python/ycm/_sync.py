@@ -130,6 +130,7 @@ class StopReason(str, enum.Enum):
     CREDENTIALS_REFUSED = "credentials_refused"
     MAX_FAILURES = "max_failures"
     RATE_LIMITED = "rate_limited"
+    JOURNAL_FAILED = "journal_failed"
 
     def __str__(self) -> str:
         return self.value

@@ -76,18 +76,13 @@ impl RedisTarget {
                 "has a query or fragment; only redis[s]://[user:password@]host[:port][/db] is read",
             ));
         }
-        let user = if url.username().is_empty() {
-            String::new()
-        } else {
-            format!("{}:***@", url.username())
-        };
-        let user = if user.is_empty() && password.is_some() {
-            ":***@".to_string()
-        } else {
-            user
+        let auth = match (url.username(), password.is_some()) {
+            ("", false) => String::new(),
+            (user, true) => format!("{user}:***@"),
+            (user, false) => format!("{user}@"),
         };
         let shown = format!(
-            "{}://{user}{host}:{}/{}",
+            "{}://{auth}{host}:{}/{}",
             url.scheme(),
             url.port().unwrap_or(6379),
             if db.is_empty() { "0" } else { db }
@@ -169,7 +164,7 @@ fn gate_script() -> &'static Script {
 }
 
 /// `redis_gate.lua` with the constants of [`crate::gate`] filled in.
-pub(crate) fn gate_script_text() -> String {
+fn gate_script_text() -> String {
     let constants: [(&str, f64); 9] = [
         ("WINDOW_MS", gate::WINDOW_MS),
         ("MAX_PAUSE_MS", gate::MAX_PAUSE_MS),

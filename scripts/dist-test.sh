@@ -11,7 +11,8 @@
 #     a non-default LIBDIR and INCLUDEDIR are honoured.
 #  2. The crate: `cargo package` succeeds with the files the sdist needs; a Rust dependent
 #     resolves it to an rlib without cbindgen.
-#  3. Python: `make dist-sdist dist-wheel`; the wheel is py3-none-manylinux, < 4 MB, with a
+#  3. Python: `make dist-sdist dist-wheel`; the wheel (of the library linked here; the
+#     manylinux2014 ones are scripts/dist-cross-test.sh's) is py3-none-manylinux, < 4 MB, with a
 #     stripped library; it installs into a fresh venv of every pyenv interpreter >= 3.9 and
 #     updates a user on ycm-mock; the sdist installs into a fresh venv (cargo builds the
 #     library from the sdist's own sources) and does the same; junk libraries are refused.
@@ -229,7 +230,9 @@ section "Python sdist and wheel"
 check "make dist-sdist dist-wheel" "$MAKE" --no-print-directory -C "$root" dist-sdist dist-wheel
 dist_py="$root/target/dist/python"
 sdist="$dist_py/yeastar_ycm-$VERSION.tar.gz"
-wheels=("$dist_py"/yeastar_ycm-"$VERSION"-*.whl)
+# The wheel of the library linked here (make dist-wheel); the manylinux2014 wheels of
+# make dist-wheels have their own test (make dist-cross-test).
+wheels=("$root/target/dist/python-host"/yeastar_ycm-"$VERSION"-*.whl)
 wheel=${wheels[0]}
 echo "     wheel: $(basename "$wheel"), $(stat -c %s "$wheel") bytes; sdist: $(stat -c %s "$sdist") bytes"
 check "the wheel is tagged py3-none-manylinux_2_N_x86_64" bash -c "

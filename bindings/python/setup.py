@@ -14,6 +14,12 @@ Either way the library is refused unless it is an ELF shared object that exports
 ends up in a wheel. The wheel is tagged ``py3-none-<platform>`` (the library is native, but
 ctypes needs no Python ABI); ``make dist`` then gives it its manylinux tag with auditwheel.
 
+A library of another architecture (``make dist-wheels`` builds an aarch64 one with zig on
+an x86_64 machine, and passes ``--plat-name linux_aarch64`` to bdist_wheel) cannot be
+loaded here: it must still be an ELF shared object that exports ``ycm_version`` (read with
+binutils' ``readelf``), and the wheel's platform tag must name its architecture; its
+version is checked where it runs (``make dist-cross-test``, under qemu).
+
 ``python -m build --sdist`` puts the crate into ``rust/`` of the sdist: the files of
 ``cargo package --no-verify`` (whose normalized Cargo.toml stands alone, outside the
 workspace), so the sdist builds with nothing but cargo and the crates.io registry.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -30,7 +37,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from setuptools import Distribution, setup
 from setuptools.command.bdist_wheel import bdist_wheel
@@ -77,6 +84,23 @@ def crate_manifest() -> Optional[Path]:
     return None
 
 
+# ELF e_machine numbers, named as platform.machine() and the wheel's platform tag name them.
+ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
+ET_DYN = 3
+
+
+def elf_arch(path: Path) -> Optional[str]:
+    """The architecture of a little-endian 64-bit ELF shared object, else None."""
+    with open(path, "rb") as f:
+        header = f.read(20)
+    if len(header) < 20 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+        return None
+    if int.from_bytes(header[16:18], "little") != ET_DYN:
+        return None
+    machine = int.from_bytes(header[18:20], "little")
+    return ELF_MACHINES.get(machine, f"ELF machine {machine}")
+
+
 def check_library(path: Path, origin: str) -> None:
     """Refuses anything but a libycm of this package's version (raises SystemExit)."""
     def refuse(why: str) -> None:
@@ -84,9 +108,12 @@ def check_library(path: Path, origin: str) -> None:
 
     if not path.is_file():
         refuse("no such file")
-    with open(path, "rb") as f:
-        if f.read(4) != b"\x7fELF":
-            refuse("not an ELF shared library")
+    arch = elf_arch(path)
+    if arch is None:
+        refuse("not an ELF shared library")
+    if arch != platform.machine():
+        check_foreign_library(path, str(arch), refuse)
+        return
     # A fresh interpreter loads it: a broken library cannot take the build down with it.
     probe = (
         "import ctypes, sys\n"
@@ -107,6 +134,25 @@ def check_library(path: Path, origin: str) -> None:
     found = out.split(" ", 1)[1] if out.startswith("VERSION ") else out
     if found != VERSION:
         refuse(f"it is libycm {found!r}, but this package is {VERSION}")
+
+
+def check_foreign_library(path: Path, arch: str, refuse: Callable[[str], None]) -> None:
+    """What can be checked of a library this machine cannot load: its exports."""
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        refuse(f"it is built for {arch}, and `readelf` (binutils) is needed to check it here")
+    result = subprocess.run(
+        [str(readelf), "--dyn-syms", "--wide", str(path)], capture_output=True, text=True
+    )
+    exported = {
+        fields[7]
+        for fields in (line.split() for line in result.stdout.splitlines())
+        if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND"
+    }
+    if result.returncode != 0 or "ycm_version" not in exported:
+        refuse("it does not export ycm_version, so it is not libycm")
+    print(f"yeastar-ycm: {path} is built for {arch}: not loaded on this {platform.machine()} "
+          f"machine, so its version is not checked here")
 
 
 class BuildRustLibrary(build_rust):  # type: ignore[misc]
@@ -196,9 +242,16 @@ class NativeDistribution(Distribution):  # type: ignore[misc]
 
 
 class PlatformWheel(bdist_wheel):  # type: ignore[misc]
+    """py3-none-PLATFORM; with --plat-name, that platform must be the library's architecture."""
+
     def get_tag(self) -> Tuple[str, str, str]:
-        _, _, platform = super().get_tag()
-        return "py3", "none", platform
+        _, _, plat = super().get_tag()
+        library = Path(self.bdist_dir) / "ycm" / LIBRARY
+        arch = elf_arch(library) if library.is_file() else None
+        if arch is not None and not plat.endswith(f"_{arch}"):
+            raise SystemExit(f"yeastar-ycm: the wheel would be tagged {plat}, but its "
+                             f"libycm.so is built for {arch}")
+        return "py3", "none", plat
 
 
 def rust_extensions() -> List[RustExtension]:

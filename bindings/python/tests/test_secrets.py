@@ -51,7 +51,8 @@ class Sweep:
         self.texts.append(str(exc))
         self.texts.append(repr(exc))
         self.texts.append(repr(exc.args))
-        self.texts.append("".join(traceback.format_exception(exc)))
+        # The three-argument form: Python 3.9 has no format_exception(exc).
+        self.texts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         pickled = pickle.dumps(exc)
         self.texts.append(pickled.decode("latin-1"))
         again = pickle.loads(pickled)

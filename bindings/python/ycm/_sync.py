@@ -728,13 +728,15 @@ _trampoline = _ffi.ycm_sync_event_fn(_receive)  # kept alive for the process's l
 # very first instruction, before its ``try``: ctypes then reports the handler's exception
 # (Ctrl-C's KeyboardInterrupt) as "unraisable" and answers 0 (go on). While runs are under
 # way, a wrapper of ``sys.unraisablehook`` gives such an exception to its run instead, which
-# then aborts at the next event and raises it once the report is back.
+# then aborts at the next event and raises it once the report is back. Python 3.12 and
+# older name the callback as the unraisable's ``object``; 3.13 leaves ``object`` None and
+# names it in ``err_msg`` only: either way the traceback holds the frame of ``_receive``.
 _hook_users = 0
 _previous_hook: Optional[Callable[[Any], Any]] = None
 
 
 def _unraisable(unraisable: Any) -> None:
-    if getattr(unraisable, "object", None) is _receive and unraisable.exc_value is not None:
+    if getattr(unraisable, "object", None) in (_receive, None) and unraisable.exc_value is not None:
         tb = unraisable.exc_traceback
         while tb is not None and tb.tb_frame.f_code is not _receive.__code__:
             tb = tb.tb_next

@@ -161,6 +161,14 @@ fn report(context: &Context, failure: &Failure) {
 }
 
 fn run(context: &Context, cmd: &Command) -> Result<u8, Failure> {
+    // What writes no data has no format to honour: --output is refused, not ignored.
+    if let (Some(_), Command::Completion { .. } | Command::Help { .. }) =
+        (context.global.output, cmd)
+    {
+        return Err(Failure::usage(
+            "--output does not apply to `completion` or `help`, which write text for a shell or a person",
+        ));
+    }
     match cmd {
         Command::Users(users) => users::run(context, users),
         Command::Sync(sync) => sync::run(context, sync),

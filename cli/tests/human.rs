@@ -214,6 +214,22 @@ fn users_export_honours_or_refuses_output() {
 }
 
 #[test]
+fn output_is_refused_where_there_is_no_data_to_format() {
+    let s = Setup::new();
+    for args in [vec!["completion", "bash"], vec!["help", "exit-codes"]] {
+        let out = run(s.bare().args(["--output", "csv"]).args(&args));
+        assert_eq!(out.code, 2, "{args:?}");
+        assert!(
+            out.stderr.contains("--output does not apply"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+        ok(s.bare().args(&args));
+    }
+}
+
+#[test]
 fn errors_are_one_readable_line_unless_json_was_asked_for() {
     let s = Setup::new();
     // stdout is a pipe here: that alone does not make the error JSON.

@@ -339,15 +339,16 @@ fn ask(prompt: &str) -> Result<String, Failure> {
     Ok(line.trim().to_string())
 }
 
-/// Asks with the terminal's echo off (restored even when reading fails).
+/// Asks for a secret: the terminal's echo off and its line editing and signal keys taken
+/// over (raw bytes one at a time), so that Ctrl-C ends the prompt here, with the terminal
+/// restored (a killed process would leave it without echo), and exits 130 with nothing
+/// written. Backspace edits; Enter ends; Ctrl-D on an empty line ends the input.
 fn ask_hidden(prompt: &str) -> Result<String, Failure> {
-    struct Echo(Option<libc::termios>);
-    impl Drop for Echo {
+    struct Restore(libc::termios);
+    impl Drop for Restore {
         fn drop(&mut self) {
-            if let Some(saved) = &self.0 {
-                // SAFETY: fd 0 and a termios read from it by tcgetattr.
-                unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
-            }
+            // SAFETY: fd 0 and a termios that tcgetattr filled from it.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, &self.0) };
         }
     }
     // SAFETY: a zeroed termios is a valid out-parameter; fd 0 is stdin.
@@ -355,16 +356,52 @@ fn ask_hidden(prompt: &str) -> Result<String, Failure> {
         let mut saved: libc::termios = std::mem::zeroed();
         (libc::tcgetattr(0, &mut saved) == 0).then_some(saved)
     };
-    let _restore = Echo(saved);
-    if let Some(saved) = saved {
-        let mut quiet = saved;
-        quiet.c_lflag &= !libc::ECHO;
-        // SAFETY: as above.
-        unsafe { libc::tcsetattr(0, libc::TCSANOW, &quiet) };
+    let Some(saved) = saved else {
+        return ask(prompt);
+    };
+    let _restore = Restore(saved);
+    let mut raw = saved;
+    raw.c_lflag &= !(libc::ECHO | libc::ICANON | libc::ISIG);
+    raw.c_cc[libc::VMIN] = 1;
+    raw.c_cc[libc::VTIME] = 0;
+    // SAFETY: as above.
+    unsafe { libc::tcsetattr(0, libc::TCSANOW, &raw) };
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let mut secret = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut byte = [0u8; 1];
+    let ended = loop {
+        match std::io::Read::read(&mut stdin, &mut byte) {
+            Ok(0) => break Ok(()),
+            Ok(_) => match byte[0] {
+                b'\r' | b'\n' => break Ok(()),
+                0x03 => break Err(interrupted()),
+                0x04 if secret.is_empty() => break Ok(()),
+                // One character back: its continuation bytes, then its first.
+                0x7f | 0x08 => while secret.pop().is_some_and(|b| b & 0xC0 == 0x80) {},
+                b => secret.push(b),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(Failure::error(format!("cannot read the answer: {e}"))),
+        }
+    };
+    let _ = writeln!(err);
+    ended?;
+    String::from_utf8(secret)
+        .map(|s| s.trim().to_string())
+        .map_err(|_| Failure::usage("configure: the secret typed is not UTF-8"))
+}
+
+/// Ctrl-C at a prompt: exit 130, nothing written.
+fn interrupted() -> Failure {
+    Failure {
+        exit: fail::INTERRUPTED,
+        code: ycm::Code::Cancelled.name().into(),
+        message: "configure: interrupted; nothing was written".into(),
+        info: None,
     }
-    let answer = ask(prompt);
-    let _ = writeln!(std::io::stderr());
-    answer
 }
 
 #[cfg(test)]

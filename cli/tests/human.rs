@@ -616,3 +616,35 @@ fn configure_asks_on_a_terminal_without_echoing_the_secret() {
     );
     assert_eq!(mode(&secret_file), 0o600);
 }
+
+#[test]
+fn ctrl_c_at_the_secret_prompt_exits_130_writes_nothing_and_restores_the_terminal() {
+    if !have("script") {
+        eprintln!("skipped: no `script` for a pty");
+        return;
+    }
+    let s = Setup::new();
+    let ycm = env!("CARGO_BIN_EXE_ycm");
+    let (_, shown) = on_terminal(
+        &s,
+        &format!("{ycm} configure; echo \"rc=$?\"; stty -a"),
+        &[
+            ("YCM base URL", &s.mock.url()),
+            ("Client ID", CLIENT_ID),
+            ("Client secret (not shown)", "partial\u{3}"),
+        ],
+    );
+    assert!(
+        shown.contains("rc=130") && shown.contains("interrupted"),
+        "{shown}"
+    );
+    let settings: Vec<&str> = shown[shown.find("rc=130").unwrap()..]
+        .split_whitespace()
+        .collect();
+    for mode in ["echo", "icanon", "isig"] {
+        assert!(settings.contains(&mode), "{mode} not restored: {shown}");
+    }
+    assert!(!shown.contains("partial"));
+    assert!(!s.path("config").join("ycm").join("config.toml").exists());
+    assert!(!s.path("config").join("ycm").join("default.secret").exists());
+}

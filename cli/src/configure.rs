@@ -121,7 +121,8 @@ pub fn run(context: &Context, args: &Configure) -> Result<u8, Failure> {
         base_url: None,
         profile: Some(&name),
         timeout_ms: None,
-        shared_state: None,
+        // The profile is checked, not where this host keeps shared state.
+        shared_state: Some("process"),
         proxy: None,
         env: &only_files,
     };

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +16,7 @@ import pytest
 
 import ycm
 import ycm.aio
-from conftest import CLIENT_ID, CLIENT_SECRET, TOKEN, LogCapture, Mock
+from conftest import CLIENT_ID, CLIENT_SECRET, TOKEN, LogCapture, Mock, mock_binary
 
 VARIABLES = (
     "YCM_BASE_URL", "YCM_ACCESS_TOKEN", "YCM_CLIENT_ID", "YCM_CLIENT_SECRET",
@@ -208,3 +210,20 @@ def test_from_profile_works_with_the_small_reader(
     write(config_home, "[profiles.prod]\nbase_url = [1]\n")
     with pytest.raises(ycm.InvalidArgumentError, match="install tomli"):
         ycm.Client.from_profile("prod")
+
+
+def test_a_profile_written_by_ycm_configure(mock: Mock, config_home: Path) -> None:
+    """The ``ycm`` binary (``YCM_CLI_BIN``, else beside ycm-mock) writes, Python reads."""
+    cli = Path(os.environ.get("YCM_CLI_BIN") or mock_binary().with_name("ycm"))
+    if not cli.is_file():
+        pytest.skip(f"no ycm command line at {cli} (cargo build --release -p yeastar-ycm-cli)")
+    env = {"PATH": os.environ.get("PATH", ""), "XDG_CONFIG_HOME": str(config_home.parent)}
+    subprocess.run(
+        [str(cli), "--profile", "written", "--base-url", mock.url, "--quiet",
+         "configure", "--client-id", CLIENT_ID, "--secret-stdin"],
+        input=CLIENT_SECRET + "\n", text=True, env=env, check=True, capture_output=True,
+    )
+    assert (config_home / "written.secret").stat().st_mode & 0o777 == 0o600
+    with ycm.Client.from_profile("written") as client:
+        assert client.get_user(13329).user_id == 13329
+    assert mock.stats()["token_requests"] == 1

@@ -1,8 +1,8 @@
-//! YCM's own error codes that change what a client does (`ycm-api.md`, "Known YCM error
-//! codes"), declared once: the number, YCM's name, what ycm does about it ([`Reaction`])
-//! and one sentence on what it means. A code acts the same whether it comes with HTTP 200
-//! or a 4xx; the transport, the token source and the response mapping all read this table,
-//! and so do the docs.
+//! YCM's own error codes that change what a client does (YCM's Open API reference, "Known
+//! YCM error codes"), declared once: the number, YCM's name, what ycm does about it
+//! ([`Reaction`]) and one sentence on what it means. A code acts the same whether it comes
+//! with HTTP 200 or a 4xx; the transport, the token source and the response mapping all read
+//! this table, and so do the docs.
 
 /// What ycm does when a response carries a known code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! takes a secret (a secret on the command line shows in `ps`): tokens and client secrets
 //! come from the environment or the profile file only.
 
+use crate::help;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -13,14 +14,10 @@ use std::path::PathBuf;
 /// $XDG_CONFIG_HOME/ycm/config.toml (default ~/.config/ycm/config.toml); defaults.
 /// Data goes to stdout, progress, logs and errors to stderr. `ycm help exit-codes` lists
 /// the exit codes.
+/// (The examples at the end of every command's help, and the environment, are added by
+/// `help::decorate` from their one declaration.)
 #[derive(Parser, Debug)]
-#[command(
-    name = "ycm",
-    version,
-    disable_help_subcommand = true,
-    after_help = "Secrets are never taken as flags: set YCM_ACCESS_TOKEN, or YCM_CLIENT_ID and \
-                  YCM_CLIENT_SECRET, or put them in a profile (client_secret_file)."
-)]
+#[command(name = "ycm", version, disable_help_subcommand = true)]
 pub struct Cli {
     /// Global settings.
     #[command(flatten)]
@@ -30,14 +27,18 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes, shown apart from each command's own ("Global options"). The
+/// ones with an environment variable show it (`[env: YCM_...]`); clap reads the variable
+/// only to show it: `settings` resolves the variables itself (`main` forgets what clap read
+/// from them), so flag, variable and profile keep one precedence and one set of messages.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The YCM base URL, e.g. `https://ycm.example.com` (overrides YCM_BASE_URL and the profile).
-    #[arg(long, global = true, value_name = "URL")]
+    /// The YCM base URL, e.g. `https://ycm.example.com` (overrides the profile).
+    #[arg(long, global = true, value_name = "URL", env = help::BASE_URL, hide_env_values = true)]
     pub base_url: Option<String>,
-    /// The profile of the settings file to use (overrides YCM_PROFILE; default "default").
-    #[arg(long, global = true, value_name = "NAME")]
+    /// The profile of the settings file to use (default "default").
+    #[arg(long, global = true, value_name = "NAME", env = help::PROFILE, hide_env_values = true)]
     pub profile: Option<String>,
     /// How data is written to stdout (default: table on a terminal, json otherwise).
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
@@ -51,13 +52,13 @@ pub struct Global {
     /// Where the token, rate budget and refusal latch are shared: process, host, or a
     /// redis:// or rediss:// URL (overrides YCM_SHARED_STATE and the profile's shared_state;
     /// default host).
-    #[arg(long, global = true, value_name = "SCOPE")]
+    #[arg(long, global = true, value_name = "SCOPE", env = help::SHARED_STATE, hide_env_values = true)]
     pub shared_state: Option<String>,
     /// The HTTP proxy, `http://host:port` (overrides YCM_PROXY and the profile's proxy;
     /// without any, https_proxy, HTTPS_PROXY, http_proxy, ALL_PROXY and NO_PROXY are read as
     /// curl reads them; "" turns proxies off). Credentials are refused here (a flag shows in
     /// `ps`): put user:password@ in YCM_PROXY, HTTPS_PROXY or the profile.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", env = help::PROXY, hide_env_values = true)]
     pub proxy: Option<String>,
     /// No progress, status lines or summaries on stderr (errors are still written).
     #[arg(short, long, global = true)]
@@ -89,6 +90,8 @@ pub enum Command {
     /// Check the credentials.
     #[command(subcommand)]
     Auth(Auth),
+    /// Create or replace a profile of the settings file (asks on a terminal).
+    Configure(Configure),
     /// Print a shell completion script to stdout.
     Completion {
         /// The shell.
@@ -138,11 +141,12 @@ pub enum Users {
     },
     /// Update one user's fields; only the fields given are sent.
     Update(Box<Update>),
-    /// Every user, to stdout.
+    /// Every user, to stdout: CSV (the default; valid `sync` input as it is), JSON lines
+    /// or one JSON document (`--output`; a table is refused: use `users list --all`).
     Export {
-        /// The format written.
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-        format: ExportFormat,
+        /// The format written (the same as `--output csv|jsonl`, which it overrides).
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
     },
 }
 
@@ -297,6 +301,32 @@ pub fn parse_rate(text: &str) -> Result<RateArg, String> {
         _ => return Err(rule.to_string()),
     };
     Ok(RateArg { requests, interval })
+}
+
+/// `ycm configure`: a profile from flags, asking for what is missing on a terminal. The base
+/// URL is the global `--base-url`, the profile the global `--profile` (default "default").
+/// A secret is never a flag: it is typed at a prompt that does not echo it, read from stdin
+/// (`--secret-stdin`), or left in a file the profile names (`--client-secret-file`).
+#[derive(Args, Debug, Clone)]
+pub struct Configure {
+    /// The client ID of a YCM API app (tokens are fetched and renewed with its secret).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// An existing file whose first line is the client secret; the profile names it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "client_id",
+        conflicts_with = "secret_stdin"
+    )]
+    pub client_secret_file: Option<PathBuf>,
+    /// Read the secret from stdin's first line: the client secret with --client-id
+    /// (stored in a 0600 file beside the settings), else a static access token.
+    #[arg(long)]
+    pub secret_stdin: bool,
+    /// Replace the profile if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `ycm auth ...`.

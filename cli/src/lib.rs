@@ -1,12 +1,15 @@
 //! The `ycm` command line (the binary in `src/main.rs`): YCM users from a terminal, a
 //! script or cron, on the `ycm` crate. [`main`] parses the arguments ([`args`]), resolves
 //! the settings ([`settings`]), runs the command ([`users`], [`sync`], `auth check`,
-//! `completion`, `help`), writes data to stdout ([`output`]) and everything else to stderr
+//! `configure`, `completion`, `help`), writes data to stdout ([`output`]) and everything else to stderr
 //! ([`ui`]), and returns the documented exit code ([`fail`]). [`write_docs`] writes the
 //! shell completions and one man page per command (`make cli-docs`).
 
 pub mod args;
+pub mod configure;
 pub mod fail;
+pub mod help;
+pub mod man;
 pub mod monitor;
 pub mod output;
 pub mod paths;
@@ -17,15 +20,43 @@ pub mod ui;
 pub mod users;
 
 use args::{Cli, Command, OutputFormat, Shell};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use fail::Failure;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The clap definition of the whole command line.
+/// The clap definition of the whole command line, with each command's examples.
 pub fn command() -> clap::Command {
-    Cli::command()
+    help::decorate(Cli::command())
+}
+
+/// Parses the command line: clap's definition with its examples, then what clap read from
+/// an environment variable forgotten (see [`args::Global`]: `settings` reads those).
+fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let from_env = |id: &str| {
+        let mut current = &matches;
+        let mut found = current.value_source(id);
+        while let Some((_, sub)) = current.subcommand() {
+            current = sub;
+            found = found.or(current.value_source(id));
+        }
+        found == Some(clap::parser::ValueSource::EnvVariable)
+    };
+    let global = &mut cli.global;
+    for (id, value) in [
+        ("base_url", &mut global.base_url),
+        ("profile", &mut global.profile),
+        ("shared_state", &mut global.shared_state),
+        ("proxy", &mut global.proxy),
+    ] {
+        if from_env(id) {
+            *value = None;
+        }
+    }
+    Ok(cli)
 }
 
 /// What every command needs: the global flags and the output format in use.
@@ -34,6 +65,8 @@ pub struct Context {
     pub global: args::Global,
     /// The output format resolved (flag, else table on a terminal, json otherwise).
     pub format: OutputFormat,
+    /// Whether stdout is a terminal (a long table is cut there).
+    pub terminal: bool,
 }
 
 impl Context {
@@ -65,7 +98,7 @@ impl Context {
 /// Runs the command line; returns the exit code.
 pub fn main() -> ExitCode {
     signal::ignore_file_size_signal();
-    let cli = match Cli::try_parse() {
+    let cli = match parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -80,6 +113,7 @@ pub fn main() -> ExitCode {
     let context = Context {
         format: output::resolve(cli.global.output),
         global: cli.global.clone(),
+        terminal: std::io::stdout().is_terminal(),
     };
     if context.global.verbose {
         ui::install_trace();
@@ -95,13 +129,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Writes a failure to stderr: JSON when the output is JSON, else one line.
+/// Writes a failure to stderr: JSON when `--output json` or `jsonl` was asked for, else one
+/// readable line (a pipe on stdout alone does not make errors JSON).
 fn report(context: &Context, failure: &Failure) {
     if failure.message.is_empty() {
         return;
     }
-    let text = match context.format {
-        OutputFormat::Json | OutputFormat::Jsonl => failure.to_json(),
+    let text = match context.global.output {
+        Some(OutputFormat::Json | OutputFormat::Jsonl) => failure.to_json(),
         _ => {
             let mut text = format!("ycm: error: {}", failure.message);
             if let Some(info) = &failure.info {
@@ -126,12 +161,21 @@ fn report(context: &Context, failure: &Failure) {
 }
 
 fn run(context: &Context, cmd: &Command) -> Result<u8, Failure> {
+    // What writes no data has no format to honour: --output is refused, not ignored.
+    if let (Some(_), Command::Completion { .. } | Command::Help { .. }) =
+        (context.global.output, cmd)
+    {
+        return Err(Failure::usage(
+            "--output does not apply to `completion` or `help`, which write text for a shell or a person",
+        ));
+    }
     match cmd {
         Command::Users(users) => users::run(context, users),
         Command::Sync(sync) => sync::run(context, sync),
         Command::Auth(args::Auth::Check) => auth_check(context),
         Command::Auth(args::Auth::Status) => auth_status(context),
         Command::Auth(args::Auth::Reset) => auth_reset(context),
+        Command::Configure(args) => configure::run(context, args),
         Command::Completion { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(clap_shell(*shell), &mut command(), "ycm", &mut out);
@@ -287,5 +331,5 @@ pub fn write_docs(dir: &Path) -> std::io::Result<()> {
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         clap_complete::generate_to(clap_shell(shell), &mut command(), "ycm", &completions)?;
     }
-    clap_mangen::generate_to(command(), &man)
+    man::write_pages(&man)
 }

@@ -2,7 +2,10 @@
 //! terminal), `json` (one document, the default otherwise), `jsonl` (one object per line)
 //! or `csv` (a header row, then one row per object, written by the library's [`CsvWriter`]
 //! so that no cell runs as a formula in a spreadsheet). Lists are streamed ([`Rows`]) except
-//! as a table, whose column widths need every row.
+//! as a table, whose column widths need every row. Tables are laid out by comfy-table,
+//! which measures display width (a CJK character takes two columns), and on a terminal a
+//! long one is cut after [`TERMINAL_ROWS`] rows with a line saying how many are left and how
+//! to get them all ([`Cut`]); piped or redirected, a table is whole.
 
 use crate::args::OutputFormat;
 use crate::fail::Failure;
@@ -39,32 +42,57 @@ pub fn cell(value: &Value) -> String {
     }
 }
 
-/// Writes a table: a header row and aligned columns.
-pub fn table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, c) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
+/// The rows of a table shown on a terminal before it is cut.
+pub const TERMINAL_ROWS: usize = 50;
+
+/// Where a long table is cut, and what the line after it tells the reader to do.
+#[derive(Clone, Copy, Debug)]
+pub struct Cut {
+    /// Rows shown.
+    pub rows: usize,
+    /// How to get them all, e.g. "use --output csv for all of them".
+    pub hint: &'static str,
+}
+
+/// The cut of a table on stdout: after [`TERMINAL_ROWS`] when stdout is a terminal, none
+/// otherwise.
+pub fn stdout_cut(terminal: bool) -> Option<Cut> {
+    terminal.then_some(Cut {
+        rows: TERMINAL_ROWS,
+        hint: "use --output csv (or json) for all of them",
+    })
+}
+
+/// Writes a table: a header row and columns aligned by display width, two spaces apart, no
+/// borders; cut after `cut.rows` rows with a `... N more; HINT` line.
+pub fn table(
+    out: &mut dyn Write,
+    header: &[String],
+    rows: &[Vec<String>],
+    cut: Option<Cut>,
+) -> std::io::Result<()> {
+    use comfy_table::{CellAlignment, ContentArrangement, Table};
+    let shown = cut.map_or(rows.len(), |c| c.rows.min(rows.len()));
+    let mut table = Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(|h| h.as_str()));
+    for row in &rows[..shown] {
+        table.add_row(row.iter().map(|c| c.as_str()));
     }
-    let mut line = |cells: &[String]| -> std::io::Result<()> {
-        let mut text = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                text.push_str(c);
-            } else {
-                let pad = widths[i].saturating_sub(c.chars().count());
-                text.push_str(c);
-                text.push_str(&" ".repeat(pad + 2));
-            }
+    let last = header.len().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, if i == last { 0 } else { 2 }));
+        column.set_cell_alignment(CellAlignment::Left);
+    }
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    if shown < rows.len() {
+        if let Some(cut) = cut {
+            writeln!(out, "... {} more; {}", rows.len() - shown, cut.hint)?;
         }
-        writeln!(out, "{}", text.trim_end())
-    };
-    line(header)?;
-    for row in rows {
-        line(row)?;
     }
     Ok(())
 }
@@ -95,7 +123,7 @@ pub fn object(
                 .iter()
                 .map(|(k, v)| vec![k.clone(), cell(v)])
                 .collect();
-            table(out, &["FIELD".into(), "VALUE".into()], &rows)
+            table(out, &["FIELD".into(), "VALUE".into()], &rows, None)
         }
     }
 }
@@ -107,6 +135,7 @@ pub struct Rows<'a> {
     columns: Vec<String>,
     count: usize,
     table: Vec<Vec<String>>,
+    cut: Option<Cut>,
 }
 
 impl<'a> Rows<'a> {
@@ -122,6 +151,7 @@ impl<'a> Rows<'a> {
             columns,
             count: 0,
             table: Vec::new(),
+            cut: None,
         };
         match format {
             OutputFormat::Json => write!(rows.out, "[")?,
@@ -132,6 +162,12 @@ impl<'a> Rows<'a> {
             _ => {}
         }
         Ok(rows)
+    }
+
+    /// Cuts the table (only a table) as `cut` says.
+    pub fn cut(mut self, cut: Option<Cut>) -> Rows<'a> {
+        self.cut = cut;
+        self
     }
 
     fn csv_record(&mut self, record: &[String]) -> std::io::Result<()> {
@@ -176,7 +212,7 @@ impl<'a> Rows<'a> {
             OutputFormat::Json => {
                 writeln!(self.out, "{}]", if self.count == 0 { "" } else { "\n" })?
             }
-            OutputFormat::Table => table(self.out, &self.columns, &self.table)?,
+            OutputFormat::Table => table(self.out, &self.columns, &self.table, self.cut)?,
             _ => {}
         }
         self.out.flush()

@@ -9,6 +9,7 @@
 //! `config_json`, so every value is checked by the library, with its messages.
 
 use crate::fail::Failure;
+use crate::help;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,7 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
     let named = inputs
         .profile
         .map(str::to_string)
-        .or_else(|| env("YCM_PROFILE"));
+        .or_else(|| env(help::PROFILE));
     let path = config_path(env);
     let profile = match &path {
         Some(path) => load_profile(path, named.as_deref(), warn)?,
@@ -109,7 +110,7 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
     let scope = inputs
         .shared_state
         .map(str::to_string)
-        .or_else(|| env("YCM_SHARED_STATE"))
+        .or_else(|| env(help::SHARED_STATE))
         .or_else(|| {
             table
                 .get("shared_state")
@@ -127,14 +128,14 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
             ));
         }
         config.insert("proxy".into(), Value::from(proxy));
-    } else if let Some(proxy) = env("YCM_PROXY") {
+    } else if let Some(proxy) = env(help::PROXY) {
         config.insert("proxy".into(), Value::from(proxy));
     }
 
     let base_url = inputs
         .base_url
         .map(str::to_string)
-        .or_else(|| env("YCM_BASE_URL"))
+        .or_else(|| env(help::BASE_URL))
         .or_else(|| table.get("base_url").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| {
             Failure::usage(
@@ -143,9 +144,9 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
         })?;
     config.insert("base_url".into(), Value::from(base_url.clone()));
 
-    let env_token = env("YCM_ACCESS_TOKEN");
-    let env_id = env("YCM_CLIENT_ID");
-    let env_secret = env("YCM_CLIENT_SECRET");
+    let env_token = env(help::ACCESS_TOKEN);
+    let env_id = env(help::CLIENT_ID);
+    let env_secret = env(help::CLIENT_SECRET);
     let (auth, auth_source) = if env_token.is_some() || env_id.is_some() || env_secret.is_some() {
         match (env_token, env_id, env_secret) {
             (Some(token), None, None) => {
@@ -246,9 +247,11 @@ fn load_profile(
             )))
         }
     };
-    warn_if_readable_by_others(path, "settings file", warn);
     let document: toml::Table = toml::from_str(&text)
         .map_err(|e| Failure::usage(format!("settings file \"{shown}\" is not valid TOML: {e}")))?;
+    if let Some(holder) = secret_held(&document) {
+        warn_if_readable_by_others(path, &format!("settings file (its {holder})"), warn);
+    }
     if let Some(key) = document.keys().find(|k| k.as_str() != "profiles") {
         return Err(Failure::usage(format!(
             "settings file \"{shown}\": top-level key \"{key}\" is unknown; profiles go in [profiles.NAME] tables"
@@ -289,8 +292,36 @@ fn load_profile(
     Ok(Some((name.to_string(), map)))
 }
 
+/// Where the settings document holds a secret, e.g. `profile "prod" access_token`: an
+/// `access_token` or `client_secret`, or a `proxy` or `shared_state` URL carrying a
+/// password; `None` when it holds none (then others may read it: a `client_secret_file`
+/// reference is no secret).
+pub fn secret_held(document: &toml::Table) -> Option<String> {
+    let profiles = document.get("profiles")?.as_table()?;
+    for (name, profile) in profiles {
+        let Some(profile) = profile.as_table() else {
+            continue;
+        };
+        for (key, value) in profile {
+            let secret = match key.as_str() {
+                "access_token" | "client_secret" => true,
+                "proxy" | "shared_state" => value.as_str().is_some_and(|url| {
+                    url.split_once("://")
+                        .and_then(|(_, rest)| rest.split('/').next())
+                        .is_some_and(|authority| authority.contains('@'))
+                }),
+                _ => false,
+            };
+            if secret {
+                return Some(format!("profile \"{name}\" {key}"));
+            }
+        }
+    }
+    None
+}
+
 /// Reads a `client_secret_file`: its first line, without the line end.
-fn read_secret_file(
+pub(crate) fn read_secret_file(
     profile: &str,
     path: &Path,
     warn: &mut dyn FnMut(String),

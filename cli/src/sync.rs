@@ -78,7 +78,8 @@ fn run_plan(
         paths::write_output(path, "--out", plan.to_json().as_bytes())?;
     }
     let mut stdout = std::io::stdout().lock();
-    write_plan(&mut stdout, context.format, &plan).map_err(output::write_error)?;
+    let cut = output::stdout_cut(context.terminal);
+    write_plan(&mut stdout, context.format, &plan, cut).map_err(output::write_error)?;
     context.note(&format!("ycm: plan: {}", counts_text(&plan)));
     let counts = plan.counts();
     let pending = counts.get(&Action::Update).copied().unwrap_or(0) > 0;
@@ -95,8 +96,14 @@ fn run_plan(
     })
 }
 
-/// The plan on stdout: the plan's JSON; one item per line; or one row per change.
-fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io::Result<()> {
+/// The plan on stdout: the plan's JSON; one item per line; or one row per change (a table
+/// leaves out the unchanged records and is cut as `cut` says).
+fn write_plan(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    plan: &Plan,
+    cut: Option<output::Cut>,
+) -> std::io::Result<()> {
     match format {
         OutputFormat::Json => writeln!(out, "{}", plan.to_json()),
         OutputFormat::Jsonl => {
@@ -140,7 +147,7 @@ fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io
                 }
             }
             if format == OutputFormat::Table {
-                output::table(out, &header, &rows)
+                output::table(out, &header, &rows, cut)
             } else {
                 let mut writer = CsvWriter::new(out);
                 writer.record(&header)?;
@@ -149,6 +156,24 @@ fn write_plan(out: &mut dyn Write, format: OutputFormat, plan: &Plan) -> std::io
                 }
                 writer.finish()?.flush()
             }
+        }
+    }
+}
+
+/// The rows of the plan shown on the terminal before `sync apply` asks.
+const ROWS_BEFORE_ASKING: usize = 10;
+
+/// Shows the first changes of the plan on stderr (the counts are said just before), so the
+/// question is asked about something the user has seen.
+fn show_plan_before_asking(plan: &Plan) {
+    let cut = output::Cut {
+        rows: ROWS_BEFORE_ASKING,
+        hint: "`ycm sync plan FILE --output csv` lists them all",
+    };
+    let mut text = Vec::new();
+    if write_plan(&mut text, OutputFormat::Table, plan, Some(cut)).is_ok() {
+        for line in String::from_utf8_lossy(&text).lines() {
+            ui::line(line);
         }
     }
 }
@@ -247,6 +272,7 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
     let updates = plan.counts().get(&Action::Update).copied().unwrap_or(0);
     context.note(&format!("ycm: plan: {}", counts_text(&plan)));
     if !args.yes && updates > 0 {
+        show_plan_before_asking(&plan);
         let question = format!("Apply {updates} update(s) to {}? [y/N]", resolved.base_url);
         if !confirm(&question)? {
             return Err(Failure::error(
@@ -325,7 +351,9 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
         }
     }
     let mut stdout = std::io::stdout().lock();
-    let shown = write_report(&mut stdout, context.format, &report).map_err(output::write_error);
+    let cut = output::stdout_cut(context.terminal);
+    let shown =
+        write_report(&mut stdout, context.format, &report, cut).map_err(output::write_error);
     drop(stdout);
     let summary = summary(&report, journal.as_deref());
     if signal::interrupted() {
@@ -414,8 +442,13 @@ fn summary(report: &Report, journal: Option<&Path>) -> String {
 }
 
 /// The report on stdout: as JSON, JSONL or CSV, or as a table of the rows that did not end
-/// unchanged.
-fn write_report(out: &mut dyn Write, format: OutputFormat, report: &Report) -> std::io::Result<()> {
+/// unchanged (cut as `cut` says).
+fn write_report(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    report: &Report,
+    cut: Option<output::Cut>,
+) -> std::io::Result<()> {
     match format {
         OutputFormat::Json => writeln!(out, "{}", report.to_json()),
         OutputFormat::Jsonl => out.write_all(report.to_jsonl().as_bytes()),
@@ -433,7 +466,7 @@ fn write_report(out: &mut dyn Write, format: OutputFormat, report: &Report) -> s
                 .filter(|r| r.outcome != Outcome::Unchanged)
                 .map(|r| r.cells()[..SHOWN].to_vec())
                 .collect();
-            output::table(out, &header, &rows)
+            output::table(out, &header, &rows, cut)
         }
     }
 }

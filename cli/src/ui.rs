@@ -15,7 +15,7 @@ static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 /// How often a status line is written when stderr is not a terminal.
 fn status_interval() -> Duration {
-    std::env::var("YCM_STATUS_INTERVAL_MS")
+    std::env::var(crate::help::STATUS_INTERVAL_MS)
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(5), Duration::from_millis)
@@ -28,7 +28,7 @@ pub fn stderr_is_terminal() -> bool {
 
 /// Whether colour may be used on stderr.
 pub fn colour() -> bool {
-    stderr_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    stderr_is_terminal() && std::env::var_os(crate::help::NO_COLOR).is_none_or(|v| v.is_empty())
 }
 
 /// Writes one line to stderr (above the bar when one is shown).

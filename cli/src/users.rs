@@ -80,8 +80,9 @@ pub fn run(context: &Context, command: &Users) -> Result<u8, Failure> {
                 let query = ycm::ListQuery::new(*page_size, *page, Some("userId"))?;
                 let (data, _) = client.list_users_data(&query)?;
                 let mut out = std::io::stdout().lock();
-                let mut rows =
-                    Rows::new(&mut out, context.format, columns).map_err(output::write_error)?;
+                let mut rows = Rows::new(&mut out, context.format, columns)
+                    .map_err(output::write_error)?
+                    .cut(output::stdout_cut(context.terminal));
                 for user in users_of(&data) {
                     rows.push(user).map_err(output::write_error)?;
                 }
@@ -90,14 +91,43 @@ pub fn run(context: &Context, command: &Users) -> Result<u8, Failure> {
             }
         }
         Users::Export { format } => {
-            let format = match format {
-                ExportFormat::Csv => OutputFormat::Csv,
-                ExportFormat::Jsonl => OutputFormat::Jsonl,
-            };
+            let format = export_format(*format, context.global.output)?;
             list_all(context, ycm::MAX_PAGE_SIZE, format, user_columns())
         }
         Users::Update(update) => run_update(context, update),
     }
+}
+
+/// The format of `users export`: `--format`, else `--output` (csv, jsonl or json), else CSV.
+/// A table is refused (an export is data for a file or a program), and so are `--format`
+/// and `--output` that disagree.
+pub fn export_format(
+    format: Option<ExportFormat>,
+    output: Option<OutputFormat>,
+) -> Result<OutputFormat, Failure> {
+    let from_format = format.map(|f| match f {
+        ExportFormat::Csv => OutputFormat::Csv,
+        ExportFormat::Jsonl => OutputFormat::Jsonl,
+    });
+    match (from_format, output) {
+        (_, Some(OutputFormat::Table)) => Err(Failure::usage(
+            "users export writes csv, jsonl or json, not a table: use --output csv|jsonl|json, or `ycm users list --all` for a table",
+        )),
+        (Some(a), Some(b)) if a != b => Err(Failure::usage(format!(
+            "users export: --format {} and --output {} disagree: give one",
+            name_of(a),
+            name_of(b)
+        ))),
+        (Some(format), _) | (None, Some(format)) => Ok(format),
+        (None, None) => Ok(OutputFormat::Csv),
+    }
+}
+
+fn name_of(format: OutputFormat) -> String {
+    use clap::ValueEnum;
+    format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
 fn users_of(data: &Value) -> impl Iterator<Item = &Map<String, Value>> {
@@ -119,7 +149,9 @@ fn list_all(
     let (client, _) = context.client()?;
     signal::install();
     let mut out = std::io::stdout().lock();
-    let mut rows = Rows::new(&mut out, format, columns).map_err(output::write_error)?;
+    let mut rows = Rows::new(&mut out, format, columns)
+        .map_err(output::write_error)?
+        .cut(output::stdout_cut(context.terminal));
     let mut progress = Progress::new("users", None, context.global.quiet);
     let mut page = 1u32;
     let mut seen = 0u64;

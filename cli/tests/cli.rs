@@ -187,7 +187,9 @@ fn a_bad_update_exits_2_naming_the_field_and_sends_nothing() {
         (vec![], "the update is empty"),
     ] {
         let mut command = s.ycm();
-        command.args(["users", "update", "13329"]).args(&args);
+        command
+            .args(["--output", "json", "users", "update", "13329"])
+            .args(&args);
         let out = run(&mut command);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
         let error = json(&out.stderr);
@@ -229,7 +231,7 @@ fn auth_check_accepts_good_credentials_and_exits_4_on_refused_ones() {
     let out = run(s
         .ycm()
         .env("YCM_ACCESS_TOKEN", "wrong-token")
-        .args(["auth", "check"]));
+        .args(["--output", "json", "auth", "check"]));
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_UNAUTHORIZED");
     let out = run(s
@@ -294,11 +296,19 @@ fn exit_codes_1_2_and_5() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let out = run(s.ycm().args(["users", "get", "13329", "--base-url", &url]));
+    let out = run(s.ycm().args([
+        "users",
+        "get",
+        "13329",
+        "--output",
+        "json",
+        "--base-url",
+        &url,
+    ]));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_CONNECT");
     // 1: an unknown user is the server's answer.
-    let out = run(s.ycm().args(["users", "get", "99999"]));
+    let out = run(s.ycm().args(["users", "get", "99999", "--output", "json"]));
     assert_eq!(out.code, 1);
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_API");
     // 2: bad usage.
@@ -313,7 +323,7 @@ fn exit_codes_1_2_and_5() {
         retry_after: Some("0".into()),
         ..Faults::default()
     });
-    let out = run(s.ycm().args(["users", "get", "13329"]));
+    let out = run(s.ycm().args(["users", "get", "13329", "--output", "json"]));
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_RATE_LIMITED");
 }
@@ -356,7 +366,15 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     let out = run(s
         .ycm()
         .env("LD_PRELOAD", &library)
-        .args(["users", "get", "13329", "--timeout-ms", "700"])
+        .args([
+            "users",
+            "get",
+            "13329",
+            "--timeout-ms",
+            "700",
+            "--output",
+            "json",
+        ])
         .args(["--base-url", "https://dns-hangs.invalid"]));
     let elapsed = started.elapsed();
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -427,9 +445,15 @@ fn settings_precedence_flag_env_profile_default() {
     ok(s.bare()
         .env("YCM_PROFILE", "bad")
         .args(["--profile", "default", "users", "get", "13329"]));
-    let out = run(s
-        .bare()
-        .args(["--profile", "missing", "users", "get", "13329"]));
+    let out = run(s.bare().args([
+        "--profile",
+        "missing",
+        "--output",
+        "json",
+        "users",
+        "get",
+        "13329",
+    ]));
     assert_eq!(out.code, 2);
     let message = json(&out.stderr)["error"]["message"]
         .as_str()
@@ -448,7 +472,7 @@ fn settings_precedence_flag_env_profile_default() {
         latency_ms: Some(400),
         ..Faults::default()
     });
-    let out = run(s.bare().args(["users", "get", "13329"]));
+    let out = run(s.bare().args(["users", "get", "13329", "--output", "json"]));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(json(&out.stderr)["error"]["code"], "YCM_ERR_TIMEOUT");
     ok(s.bare()
@@ -474,15 +498,12 @@ fn settings_precedence_flag_env_profile_default() {
 }
 
 #[test]
-fn a_profile_file_others_can_read_draws_a_warning() {
+/// (A file that holds no secret draws none: `human.rs`.)
+fn a_profile_file_holding_a_secret_that_others_can_read_draws_a_warning() {
     let s = Setup::new();
-    let secret_file = s.path("secret");
-    std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).unwrap();
-    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let profile = format!(
-        "[profiles.default]\nbase_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"{}\"\n",
+        "[profiles.default]\nbase_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n",
         s.mock.url(),
-        secret_file.display()
     );
     let path = s.write_profile(&profile, 0o644);
     let out = ok(s.bare().args(["auth", "check"]));
@@ -519,11 +540,14 @@ fn the_secret_is_never_a_flag_nor_in_any_output() {
             out.stderr
         );
     }
+    // Flags that name a secret take none: a file that holds it, or a switch (stdin).
     let mut flags = Vec::new();
     fn collect(cmd: &clap::Command, flags: &mut Vec<String>) {
         flags.extend(
             cmd.get_arguments()
-                .filter_map(|a| a.get_long().map(String::from)),
+                .filter(|a| a.get_action().takes_values())
+                .filter_map(|a| a.get_long().map(String::from))
+                .filter(|long| !long.ends_with("-file")),
         );
         for sub in cmd.get_subcommands() {
             collect(sub, flags);
@@ -696,7 +720,10 @@ fn sync_plan_in_every_format_and_the_detailed_exitcode() {
     assert_eq!(out.code, 3);
     let broken = s.path("broken.csv");
     std::fs::write(&broken, "userId,colour\n1,blue\n").unwrap();
-    let out = run(s.ycm().args(["sync", "plan"]).arg(&broken));
+    let out = run(s
+        .ycm()
+        .args(["--output", "json", "sync", "plan"])
+        .arg(&broken));
     assert_eq!(out.code, 2);
     assert!(json(&out.stderr)["error"]["message"]
         .as_str()

@@ -1,9 +1,9 @@
 //! Every `errcode` the mock answers with, declared once: the number, its name, whether it is
-//! one of YCM's documented codes (`ycm-api.md`, "Known YCM error codes") or the mock's own
-//! (YCM documents none for that case), and what it means. For YCM's codes the `errmsg` sent
-//! is the name itself (`"INVALID_TOKEN"`); the mock's own codes carry a message that says
-//! what is wrong. [`ALL`] lists them in the order of the README's table, which a test
-//! compares with this declaration.
+//! one of YCM's documented codes (YCM's Open API reference, "Known YCM error codes"; the
+//! library's `src/errcodes.rs`) or the mock's own (YCM documents none for that case), and
+//! what it means. For YCM's codes the `errmsg` sent is the name itself (`"INVALID_TOKEN"`);
+//! the mock's own codes carry a message that says what is wrong. [`ALL`] lists them in the
+//! order of the README's table, which a test compares with this declaration.
 
 /// One error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,6 +43,44 @@ def test_one_debug_record_per_attempt(mock: Mock, ycm_logs: LogCapture) -> None:
     assert _log.last_callback_error is None
 
 
+def test_a_default_formatter_shows_method_path_status_time_and_attempt(
+    mock: Mock, ycm_logs: LogCapture
+) -> None:
+    with ycm.Client(mock.url, TOKEN) as client:
+        client.update_user(13329, company="Readable")
+    [record] = http(ycm_logs.records, logging.DEBUG)
+    line = logging.Formatter().format(record)
+    elapsed = record.elapsed_ms  # type: ignore[attr-defined]
+    assert line == f"PUT {USER_PATH} -> 200 in {elapsed} ms (attempt 1)"
+
+
+def test_a_retry_and_a_refused_connection_read_on_their_own(
+    mock: Mock, ycm_logs: LogCapture
+) -> None:
+    mock.faults(fail_next=1, fail_status=503)
+    with ycm.Client(mock.url, TOKEN, retry_base_ms=10, retry_max_ms=20) as client:
+        client.get_user(13329)
+    [warning] = http(ycm_logs.records, logging.WARNING)
+    assert warning.getMessage().startswith(f"GET {USER_PATH}: retrying after attempt 1")
+    first = http(ycm_logs.records, logging.DEBUG)[0]
+    assert first.getMessage().startswith(f"GET {USER_PATH} -> 503 in ")
+    ycm_logs.records.clear()
+    # A port nothing listens on: the attempt gets no response at all.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with ycm.Client(f"http://127.0.0.1:{port}", TOKEN, max_retries=0) as closed:
+        with pytest.raises(ycm.ConnectError):
+            closed.get_user(13329)
+    [record] = http(ycm_logs.records, logging.DEBUG)
+    message = record.getMessage()
+    assert message.startswith(f"GET {USER_PATH} -> no response in "), message
+    assert "(attempt 1): " in message and len(message.split("(attempt 1): ")[1]) > 0
+    assert record.http_status == 0  # type: ignore[attr-defined]
+
+
 def test_a_retry_logs_a_warning_between_two_attempts(mock: Mock, ycm_logs: LogCapture) -> None:
     mock.faults(fail_next=1, fail_status=503)
     with ycm.Client(mock.url, TOKEN, retry_base_ms=10, retry_max_ms=20) as client:

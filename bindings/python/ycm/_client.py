@@ -15,6 +15,7 @@ import os
 import threading
 import weakref
 from datetime import datetime
+from pathlib import Path
 from json.encoder import encode_basestring as _encode_string
 from typing import (
     Any,
@@ -562,6 +563,33 @@ class Client:
         self._base_url = base_url
         self._state = _Handle(handle)
         self._finalizer = weakref.finalize(self, self._state.free)
+
+    @classmethod
+    def from_profile(
+        cls, name: Optional[str] = None, *, config_file: Optional[str] = None, **options: Any
+    ) -> "Client":
+        """A client from a profile of the ``ycm`` command line's settings file.
+
+        Reads ``[profiles.NAME]`` of ``$XDG_CONFIG_HOME/ycm/config.toml`` (default
+        ``~/.config/ycm/config.toml``; ``config_file`` names another), with the command
+        line's precedence, highest first: ``options`` (any keyword of :class:`Client`), the
+        environment (``YCM_BASE_URL``, ``YCM_ACCESS_TOKEN``, ``YCM_CLIENT_ID`` and
+        ``YCM_CLIENT_SECRET``, ``YCM_SHARED_STATE``, ``YCM_PROXY``), the profile, the
+        defaults. ``name`` defaults to ``YCM_PROFILE``, else ``"default"``; a profile named
+        but missing, an unknown key or missing credentials raise
+        :class:`ycm.InvalidArgumentError`. A ``client_secret_file`` is read (its first
+        line); ``ycm configure`` writes such profiles.
+        """
+        from . import _profile
+
+        keywords = _profile.resolve(
+            name,
+            options,
+            _profile.client_keywords(Client.__init__),
+            config_file=None if config_file is None else Path(config_file),
+        )
+        base_url = keywords.pop("base_url")
+        return cls(base_url, **keywords)
 
     # --- lifetime ------------------------------------------------------------------------
 

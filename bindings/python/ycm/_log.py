@@ -5,7 +5,8 @@ children ``ycm.http`` (one DEBUG record per HTTP attempt, one WARNING per retry)
 ``ycm.auth`` (one INFO record per token fetch or refresh); a library target ``ycm::x``
 becomes the logger ``ycm.x``. Each record carries the extra attributes ``method``,
 ``path``, ``http_status``, ``attempt``, ``elapsed_ms`` and ``request_id`` (empty or 0 when
-they do not apply). No record holds a secret: the library builds messages from paths,
+they do not apply), and its message reads on its own with a default formatter
+(``PUT /dm/open_api/v1/users/13329 -> 200 in 12 ms (attempt 1)``). No record holds a secret: the library builds messages from paths,
 statuses and its own texts.
 
 Cost: the native callback is installed with the most verbose level any of those loggers
@@ -22,7 +23,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from . import _ffi
 
@@ -93,8 +94,28 @@ def _forward(record: _ffi.ycm_log_record) -> None:
         "elapsed_ms": _number(record, "elapsed_ms"),
         "request_id": _text(record, "request_id"),
     }
-    message = _text(record, "message")
-    target.handle(target.makeRecord(target.name, level, "libycm", 0, message, (), None, extra=extra))
+    msg, args = _message(record.level, _text(record, "message"), extra)
+    target.handle(target.makeRecord(target.name, level, "libycm", 0, msg, args, None, extra=extra))
+
+
+def _message(native_level: int, text: str, extra: Dict[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
+    """The record's message as a format and its arguments (formatted only when shown).
+
+    A record about an HTTP attempt reads on its own with a default formatter:
+    ``PUT /dm/open_api/v1/users/13329 -> 200 in 12 ms (attempt 1)`` for an answered
+    attempt, ``... -> no response in 5000 ms (attempt 1): <why>`` for one that got none,
+    and ``PUT /path: <the library's text>`` for the others (a retry's WARNING); a record
+    without a method (a token fetch) keeps the library's text.
+    """
+    method, path = extra["method"], extra["path"]
+    if not method:
+        return "%s", (text,)
+    if native_level == _ffi.YCM_LOG_DEBUG:
+        attempt = (extra["elapsed_ms"], extra["attempt"])
+        if extra["http_status"]:
+            return "%s %s -> %d in %d ms (attempt %d)", (method, path, extra["http_status"]) + attempt
+        return "%s %s -> no response in %d ms (attempt %d): %s", (method, path) + attempt + (text,)
+    return "%s %s: %s", (method, path, text)
 
 
 def _receive(record: Any, user_data: Any) -> None:

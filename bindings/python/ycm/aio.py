@@ -119,6 +119,29 @@ class AsyncClient:
         )
         self._max_workers = max_workers
 
+    @classmethod
+    def from_profile(
+        cls,
+        name: Optional[str] = None,
+        *,
+        config_file: Optional[str] = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        **options: Any,
+    ) -> "AsyncClient":
+        """:meth:`ycm.Client.from_profile`, for asyncio (plus ``max_workers``)."""
+        from pathlib import Path
+
+        from . import _profile
+
+        keywords = _profile.resolve(
+            name,
+            options,
+            _profile.client_keywords(Client.__init__),
+            config_file=None if config_file is None else Path(config_file),
+        )
+        base_url = keywords.pop("base_url")
+        return cls(base_url, max_workers=max_workers, **keywords)
+
     # --- lifetime ------------------------------------------------------------------------
 
     @property

@@ -21,26 +21,10 @@ pub fn flag_of(field: &Field) -> String {
     }
 }
 
-/// The columns of a user in CSV and tables: `userId`, the update fields a list returns,
-/// then the read-only ones.
+/// The columns of a user in CSV and tables: `userId`, every update field, then the
+/// read-only ones (declared beside the fields table, so `sync plan` ignores exactly those).
 pub fn user_columns() -> Vec<String> {
-    let mut columns = vec!["userId".to_string()];
-    columns.extend(
-        FIELDS
-            .iter()
-            .filter(|f| f.readable.by_list())
-            .map(|f| f.wire.to_string()),
-    );
-    columns.extend(
-        [
-            "createdCloudPbx",
-            "userType",
-            "createdReseller",
-            "pbxCreationLimit",
-        ]
-        .map(String::from),
-    );
-    columns
+    ycm::fields::user_columns().map(String::from).collect()
 }
 
 /// The narrower columns of a list shown as a table.

@@ -9,7 +9,7 @@
 
 use super::journal::{desired_hash, Journal, Previous};
 use super::pace::{Limiter, Rate};
-use super::plan::{readable_value, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
+use super::plan::{readable_value, same, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
 use super::report::{Outcome, Report, ReportRow, StopReason};
 use crate::cancel::Cancel;
 use crate::client::{Cancellable, Client};
@@ -515,9 +515,9 @@ fn check_and_send(
             else {
                 continue; // not compared: sent whatever the server holds
             };
-            if now == change.after {
+            if same(&name, &now, &change.after) {
                 body.remove(&name); // already as desired (an earlier run applied it)
-            } else if &now != before {
+            } else if !same(&name, &now, before) {
                 return Ok(ReportRow {
                     message: format!(
                         "field \"{name}\" changed since the plan was made: it was {before}, it is {now} now; left alone"

@@ -2,9 +2,12 @@
 //! by `userId`, or single reads when the input is small against the number of pages),
 //! compares each record with it field by field, and classifies the record: `update` (with
 //! the before and after of each changed field; only those are sent), `unchanged`, `invalid`
-//! (a local rule, named), `unknown_user`. A field no read returns (`pbxCreationLimit`, and
-//! `twoFactorAuthenticationEnable` from a single read) is always sent and marked
-//! `not_compared`. A plan is JSON with a `format_version`; applied later, a user whose
+//! (a local rule, named), `unknown_user`. A field is compared whenever the server returned
+//! it (whatever [`crate::fields::Readable`] says reads are documented to return, so a server
+//! that shows `pbxCreationLimit` gets it compared); a field the read left out
+//! (`pbxCreationLimit` on YCM as documented, `twoFactorAuthenticationEnable` from a single
+//! read) is always sent and marked `not_compared`. Values are compared by what they mean
+//! ([`crate::fields::text::same`]). A plan is JSON with a `format_version`; applied later, a user whose
 //! current values no longer match the plan's "before" values is reported `conflict`.
 
 use super::records::{Format, Record, Records};
@@ -388,7 +391,7 @@ pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> IndexMap<Str
     for (name, after) in desired {
         let before = readable_value(name, user);
         match before {
-            Some(before) if &before == after => {}
+            Some(before) if same(name, &before, after) => {}
             Some(before) => {
                 changes.insert(
                     name.clone(),
@@ -414,21 +417,29 @@ pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> IndexMap<Str
     changes
 }
 
-/// The current value of a field, when the kind of read behind `user` returns it (a text
-/// field the server left out reads as "").
+/// Whether two wire values of the field `name` mean the same.
+pub(crate) fn same(name: &str, a: &Value, b: &Value) -> bool {
+    match fields::by_wire(name) {
+        Some(field) => fields::text::same(field, a, b),
+        None => a == b,
+    }
+}
+
+/// The current value of a field: what the server returned, whatever kind of read; else, for
+/// a text field the kind of read behind `user` is documented to return, "" (a server may
+/// leave an empty one out); else `None` (not compared).
 pub(crate) fn readable_value(name: &str, user: &Current) -> Option<Value> {
     let field = fields::by_wire(name)?;
-    let returned = if user.listed {
-        field.readable.by_list()
-    } else {
-        field.readable.by_get()
-    };
-    if !returned {
-        return None;
-    }
-    match (field.kind, user.values.get(name)) {
-        (FieldKind::Text, Some(Value::Null) | None) => Some(Value::String(String::new())),
-        (_, value) => value.cloned(),
+    match user.values.get(name) {
+        Some(Value::Null) | None => {
+            let documented = if user.listed {
+                field.readable.by_list()
+            } else {
+                field.readable.by_get()
+            };
+            (documented && field.kind == FieldKind::Text).then(|| Value::String(String::new()))
+        }
+        Some(value) => Some(value.clone()),
     }
 }
 
@@ -470,6 +481,16 @@ mod tests {
             &single,
         );
         assert!(changes["twoFactorAuthenticationEnable"].not_compared);
+        // Whatever the documented reads, a value the server returned is compared.
+        let shown = current(
+            json!({"pbxCreationLimit": "10", "twoFactorAuthenticationEnable": "disable"}),
+            false,
+        );
+        let desired = json!({"pbxCreationLimit": 10, "twoFactorAuthenticationEnable": "disable"});
+        assert!(diff(desired.as_object().unwrap(), &shown).is_empty());
+        let changes = diff(json!({"pbxCreationLimit": ""}).as_object().unwrap(), &shown);
+        assert_eq!(changes["pbxCreationLimit"].before, Some(json!("10")));
+        assert!(!changes["pbxCreationLimit"].not_compared);
     }
 
     #[test]

@@ -41,13 +41,13 @@ def client_for(mock: Mock, token: str = TOKEN) -> ycm.Client:
 
 
 def mixed_csv(mock: Mock) -> str:
-    """30 users (every third changed, the rest as they are), a field no read returns, an
+    """30 users (every third changed, the rest as they are), a limit that differs, an
     unknown user and an invalid record."""
     lines = ["userId,company,remark,pbxCreationLimit"]
     for uid in range(20001, 20031):
         company = f"Synced {uid}" if uid % 3 == 0 else mock.user(uid)["company"]
         lines.append(f"{uid},{company},,")
-    lines.append("13329,,,unlimited")  # not comparable: always sent
+    lines.append("13329,,,unlimited")  # the mock returns its limit, 10: an update
     lines.append("99999,Nobody,,")  # unknown user
     lines.append("13330,,,0")  # invalid: a limit must be >= 1
     return "\n".join(lines) + "\n"
@@ -126,8 +126,9 @@ def test_plan_and_apply_make_the_state_match_and_skip_the_unchanged(
         }
         assert by_user[20005].action is ycm.Action.UNCHANGED and not by_user[20005].changes
         limit = by_user[13329]
-        assert "pbxCreationLimit" in limit.not_compared
-        assert limit.changes["pbxCreationLimit"][1] == ""
+        # The mock returns the limit (10), so it is compared, not sent blind.
+        assert "pbxCreationLimit" not in limit.not_compared
+        assert limit.changes["pbxCreationLimit"] == (10, "")
         invalid = by_user[13330]
         assert invalid.action is ycm.Action.INVALID
         assert invalid.error is not None and "pbxCreationLimit" in invalid.error

@@ -169,13 +169,9 @@ pub fn update_body(update: &Update) -> Result<Map<String, Value>, Failure> {
             }
             "pbxCreationLimit" => match update.pbx_creation_limit.as_deref() {
                 None => None,
-                Some("unlimited") => Some(Value::from("")),
-                Some(text) => Some(Value::from(text.trim().parse::<i64>().map_err(|_| {
-                    Failure::usage(format!(
-                        "--pbx-creation-limit must be a whole number from 1 to {} or \"unlimited\", got \"{text}\"",
-                        ycm::MAX_PBX_CREATION_LIMIT
-                    ))
-                })?)),
+                // The field's one text form, as a records cell reads it.
+                Some(text) => ycm::fields::text::parse(&field, text)
+                    .map_err(|rule| Failure::usage(format!("--pbx-creation-limit: {rule}")))?,
             },
             other => {
                 return Err(Failure::error(format!(

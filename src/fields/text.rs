@@ -106,6 +106,21 @@ pub fn format(field: &Field, value: &Value) -> String {
     }
 }
 
+/// The cell of the column `name`: [`format`] for an update field, [`plain`] for any other
+/// column (an id, a read-only column).
+///
+/// ```
+/// use ycm::fields::text::cell;
+/// assert_eq!(cell("pbxCreationLimit", &serde_json::json!("")), "unlimited");
+/// assert_eq!(cell("createdReseller", &serde_json::json!("")), "");
+/// ```
+pub fn cell(name: &str, value: &Value) -> String {
+    match super::by_wire(name) {
+        Some(field) => format(field, value),
+        None => plain(value),
+    }
+}
+
 /// A value of no field (a read-only column, an id) as its cell.
 pub fn plain(value: &Value) -> String {
     match value {

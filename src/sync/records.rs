@@ -15,6 +15,7 @@
 
 use super::csv_cell::unescape_cell;
 use super::csv_strict;
+use super::file_format::FileFormat;
 use super::values::Values;
 use crate::error::{Error, Result};
 use crate::fields;
@@ -72,13 +73,25 @@ impl Format {
         }
     }
 
-    /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson`/`.json`.
+    /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson` (a `.json` name says
+    /// one JSON document, which records are not: [`FileFormat`]).
+    ///
+    /// ```
+    /// assert_eq!(ycm::sync::Format::of_path("users.json".as_ref()), None);
+    /// ```
     pub fn of_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+        match FileFormat::of_path(path)? {
+            FileFormat::Csv => Some(Format::Csv),
+            FileFormat::Jsonl => Some(Format::Jsonl),
             _ => None,
+        }
+    }
+
+    /// The [`FileFormat`] a file of records in this format has.
+    pub fn file_format(self) -> FileFormat {
+        match self {
+            Format::Csv => FileFormat::Csv,
+            Format::Jsonl => FileFormat::Jsonl,
         }
     }
 }
@@ -186,9 +199,14 @@ impl Records {
 pub fn read_records(path: &Path) -> Result<Records> {
     let shown = path.display();
     let format = Format::of_path(path).ok_or_else(|| {
-        Error::invalid_argument(format!(
-            "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
-        ))
+        Error::invalid_argument(match FileFormat::of_path(path) {
+            Some(FileFormat::Json) => format!(
+                "records file \"{shown}\": a .json name means one JSON document, and records are one JSON object per line: name the file .jsonl"
+            ),
+            _ => format!(
+                "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
+            ),
+        })
     })?;
     let bytes = read_regular_file(path).map_err(|e| {
         Error::invalid_argument(format!("records file \"{shown}\" cannot be read: {e}"))

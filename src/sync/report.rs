@@ -350,13 +350,7 @@ impl Report {
                     for name in &columns {
                         cells.push(match desired.get(name) {
                             None => String::new(),
-                            Some(Value::String(s))
-                                if s.is_empty() && name == "pbxCreationLimit" =>
-                            {
-                                "unlimited".into()
-                            }
-                            Some(Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
+                            Some(value) => crate::fields::text::cell(name, value),
                         });
                     }
                     cells.push(error_code(row));

@@ -84,6 +84,7 @@ def test_read_records_types_every_record(tmp_path: Path, mock: Mock) -> None:
         ("no-id.csv", "company\nACME\n", "userId"),
         ("unknown.csv", "userId,colour\n13329,red\n", "colour"),
         ("users.txt", "userId\n13329\n", ".csv or .jsonl"),
+        ("users.json", '{"userId": 13329, "remark": ""}\n', "one JSON document"),
         ("missing.csv", None, "cannot be read"),
     ],
 )

@@ -64,12 +64,12 @@ __all__ = [
 
 RecordsFormat = Literal["csv", "jsonl"]
 
-# The file name endings read_records knows (as the library's Format::of_path).
+# The file name endings read_records knows (as the library's Format::of_path); a ".json"
+# name says one JSON document (the library's FileFormat), which records are not.
 _EXTENSIONS: Dict[str, RecordsFormat] = {
     ".csv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".json": "jsonl",
 }
 
 REPORT_ATTRIBUTE = "ycm_report"
@@ -276,12 +276,19 @@ def _parse_records(data: Any, raw: bytes) -> Records:
 
 def read_records(path: Union[str, "os.PathLike[str]"]) -> Records:
     """Reads a records file; its format comes from its name: ``.csv``, or ``.jsonl``
-    (``.ndjson``, ``.json``). Every record is checked by the library; records that break a
+    (``.ndjson``; a ``.json`` name, one JSON document, is refused). Every record is checked by the library; records that break a
     rule come back with their ``error`` set. An unusable input (unknown extension,
     unreadable file, not UTF-8, no ``userId`` column, ...) raises
     :class:`ycm.InvalidArgumentError` naming the file, row and column."""
     shown = os.fspath(path)
-    fmt = _EXTENSIONS.get(os.path.splitext(shown)[1].lower())
+    ext = os.path.splitext(shown)[1].lower()
+    fmt = _EXTENSIONS.get(ext)
+    if fmt is None and ext == ".json":
+        raise local_error(
+            Code.INVALID_ARGUMENT,
+            f'records file "{shown}": a .json name means one JSON document, and records are'
+            " one JSON object per line: name the file .jsonl",
+        )
     if fmt is None:
         raise local_error(
             Code.INVALID_ARGUMENT,

@@ -56,6 +56,23 @@ pub fn parse(field: &Field, cell: &str) -> Result<Option<Value>, String> {
     }
 }
 
+/// A cell [`parse`] refused, as the nearest wire value (a limit's digits as a number, other
+/// text as it is), so that an invalid record still shows, and the failed-rows file writes
+/// back, what the input said.
+///
+/// ```
+/// use ycm::fields::{by_wire, text::refused};
+/// let limit = by_wire("pbxCreationLimit").unwrap();
+/// assert_eq!(refused(limit, "0"), serde_json::json!(0));
+/// assert_eq!(refused(limit, "lots"), serde_json::json!("lots"));
+/// ```
+pub fn refused(field: &Field, cell: &str) -> Value {
+    match (field.kind, cell.trim().parse::<i64>()) {
+        (FieldKind::Limit, Ok(n)) => Value::from(n),
+        _ => Value::String(cell.to_string()),
+    }
+}
+
 /// A `pbxCreationLimit` as text: a whole number from 1 to [`MAX_PBX_CREATION_LIMIT`], or
 /// [`UNLIMITED`] in any case; the error is the rule, for the caller to prefix with the
 /// column or flag.

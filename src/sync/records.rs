@@ -379,12 +379,17 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
                     Err(message) => record.fail(USER_ID, message),
                 }
             } else if let Some(field) = fields::by_wire(name) {
-                match fields::text::parse(field, unescape_cell(&cell)) {
+                let cell = unescape_cell(&cell);
+                match fields::text::parse(field, cell) {
                     Ok(Some(value)) => {
                         fields.insert(name.to_string(), value);
                     }
                     Ok(None) => {}
-                    Err(message) => record.fail(name, message),
+                    Err(message) => {
+                        // Kept: the failed-rows file writes back what the input said.
+                        fields.insert(name.to_string(), fields::text::refused(field, cell));
+                        record.fail(name, message);
+                    }
                 }
             }
         }
@@ -584,6 +589,11 @@ mod tests {
                 (7, Some("userId")),
                 (8, None),
             ]
+        );
+        assert_eq!(
+            records.records[1].fields.get("pbxCreationLimit"),
+            Some(serde_json::json!(0)),
+            "a refused cell is kept, for the failed-rows file"
         );
         let duplicate = records.records[4].error.as_ref().unwrap();
         assert!(duplicate.message.contains("rows 6, 7"), "{duplicate:?}");

@@ -295,10 +295,7 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
                 }
                 progress.set_total(*updates as u64)
             }
-            Event::Done { row, .. } => {
-                monitor.requests += u64::from(row.attempts);
-                progress.advance(1)
-            }
+            Event::Done { .. } => progress.advance(1),
             Event::Stopping { reason } if !quiet => ui::line(&format!(
                 "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
                 stop_text(*reason)

@@ -41,5 +41,5 @@ pub use records::{
     parse_records, read_records, read_regular_file, Format, Record, RecordError, Records,
 };
 pub use report::{Outcome, Report, ReportRow, StopReason, REPORT_COLUMNS};
-pub use summary::{RunFacts, Summary};
+pub use summary::{Cost, RunFacts, Summary};
 pub use values::{Changes, Values};

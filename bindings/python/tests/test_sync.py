@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from datetime import timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -253,6 +254,29 @@ def test_a_revoked_token_stops_the_run(mock: Mock) -> None:
     assert failed and all(r.code is ycm.Code.UNAUTHORIZED for r in failed)
     assert mock.stats()["unauthorized"] <= 2
     assert all(mock.user(uid)["remark"] != "refused" for uid in range(20001, 20031))
+
+
+def test_the_report_carries_the_runs_summary_typed(mock: Mock) -> None:
+    desired = [{"userId": uid, "remark": f"summary {uid}"} for uid in range(20001, 20004)]
+    before = mock.requests()
+    with client_for(mock) as client:
+        report = client.apply_sync(client.plan_sync(desired))
+    summary = report.summary
+    assert isinstance(summary, ycm.SyncSummary)
+    assert summary.counts[ycm.Outcome.UPDATED] == 3
+    assert summary.counts["conflict"] == 0, "every outcome, zeros too"
+    assert summary.records == 3
+    # The plan's reads and the updates: every request the server saw.
+    assert summary.requests == mock.requests() - before
+    assert summary.requests == 6
+    assert summary.token_grants == 0 and summary.throttled == 0
+    assert summary.stopped is None and summary.error is None
+    assert summary.exit_code is None, "a library run is no command"
+    assert isinstance(summary.duration_s, float) and summary.duration_s > 0
+    assert summary.rate_per_s > 0
+    assert summary.finished_at.tzinfo is timezone.utc
+    assert summary.finished_timestamp == int(summary.finished_at.timestamp())
+    assert json.loads(report.to_json())["summary"]["requests"] == summary.requests
 
 
 def test_async_client_plans_and_applies(mock: Mock) -> None:

@@ -3,7 +3,7 @@
 //! [`FieldKind::Text`] value is its text; [`FieldKind::DisableOnly`] is `disable`, with
 //! `enable` (what reads and exports show, and which cannot be sent) meaning "leave alone";
 //! [`FieldKind::Limit`] is a whole number or `unlimited` (any case). [`parse`] turns a cell
-//! into the field's wire value and [`format`] a wire value into its cell, so whatever ycm
+//! into the field's wire value and [`format()`] a wire value into its cell, so whatever ycm
 //! writes reads back with the same meaning; [`same`] compares two wire values by what they
 //! mean (a limit read as `"10"` is the limit 10).
 
@@ -123,7 +123,7 @@ pub fn format(field: &Field, value: &Value) -> String {
     }
 }
 
-/// The cell of the column `name`: [`format`] for an update field, [`plain`] for any other
+/// The cell of the column `name`: [`format()`] for an update field, [`plain`] for any other
 /// column (an id, a read-only column).
 ///
 /// ```

@@ -730,7 +730,13 @@ void ycm_plan_free(struct ycm_plan *plan);
  `*out_report_json` receives, freed with `ycm_string_free`, `{"rows":[{"row":2,
  "userId":13329,"outcome":"updated","changed":["company"],"code":"YCM_OK","message":"",
  "requestId":"...","attempts":1}],"counts":{"updated":N,...},"stopped":null,
- "throttled":N}` (one row per plan item, in order; "throttled" counts the 429s met). A run
+ "throttled":N,"summary":{...}}` (one row per plan item, in order; "throttled" counts the
+ 429s met). "summary" is the run's summary, the same object `ycm sync apply --summary`
+ writes: "counts" (every outcome, zeros included), "records", "requests" (HTTP requests
+ of the run, token grants included: the plan's reads when `plan` was made by
+ `ycm_sync_plan` in this process, then the updates and their checks), "throttled", "token_grants", "duration_s",
+ "rate_per_s", "stopped", "error", "exit_code" (null: not a command) and "finished_at"
+ (Unix seconds). A run
  that stopped early still returns `YCM_OK`, with "stopped" set to "cancelled", "aborted",
  "credentials_refused", "max_failures", "rate_limited" or "journal_failed" (with
  "stop_error" saying why). A journal that cannot be opened, is locked by another run,

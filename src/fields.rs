@@ -7,7 +7,12 @@
 //! (`ffi/fields.rs` finds each member's wire name here; a test compares `include/ycm.h`'s
 //! members with the table), the read model [`crate::User`] (a test compares its serde names
 //! with the readable rows), the Python keywords `UPDATE_KEYWORDS` and the README's field
-//! table (`tests/declarations.rs` parses both and compares them with the table).
+//! table (`tests/declarations.rs` parses both and compares them with the table). Beside it:
+//! [`USER_ID`] and [`READ_ONLY`], the other columns a read returns (what `ycm users export`
+//! writes besides the update fields, recognised and ignored when records are read), and
+//! [`text`], the one text form of each [`FieldKind`] (CSV cells, CLI flags, tables).
+
+pub mod text;
 
 /// The rule a field's value follows in an update.
 ///
@@ -130,6 +135,41 @@ pub const FIELDS: [Field; 10] = [
         readable: Readable::Never,
     },
 ];
+
+/// The key of a user: the `userId` column of records, exports and reads.
+///
+/// ```
+/// assert_eq!(ycm::fields::USER_ID, "userId");
+/// ```
+pub const USER_ID: &str = "userId";
+
+/// What reads return besides [`USER_ID`] and the update fields, which no update can set:
+/// `ycm users export` writes these columns, and the records reader recognises and ignores
+/// them, so an export is valid input as it is.
+///
+/// ```
+/// assert!(ycm::fields::is_read_only("createdCloudPbx"));
+/// assert!(!ycm::fields::is_read_only("company"));
+/// ```
+pub const READ_ONLY: [&str; 3] = ["createdCloudPbx", "userType", "createdReseller"];
+
+/// Whether `name` is one of the [`READ_ONLY`] columns.
+pub fn is_read_only(name: &str) -> bool {
+    READ_ONLY.contains(&name)
+}
+
+/// The columns of a user as exported: [`USER_ID`], every update field in table order, then
+/// the [`READ_ONLY`] ones.
+///
+/// ```
+/// let columns: Vec<_> = ycm::fields::user_columns().collect();
+/// assert_eq!((columns[0], columns.len()), ("userId", 14));
+/// ```
+pub fn user_columns() -> impl Iterator<Item = &'static str> {
+    std::iter::once(USER_ID)
+        .chain(FIELDS.iter().map(|field| field.wire))
+        .chain(READ_ONLY)
+}
 
 /// The field with this wire name (`"firstName"`), if it is an update field.
 ///

@@ -496,3 +496,60 @@ fn a_callback_abort_stops_scheduling() {
     assert_eq!(seen.rows.len(), 0);
     assert_eq!(report["counts"]["not_attempted"], 12);
 }
+
+#[test]
+fn the_report_carries_the_runs_summary_reads_and_grants_included() {
+    let server = mock();
+    let config = c(&format!(
+        r#"{{"base_url":"{}","client_id":"ycm-mock-client","client_secret":"ycm-mock-secret"}}"#,
+        server.url()
+    ));
+    let mut client = ptr::null_mut();
+    let status = unsafe { ycm_client_new_with_config(config.as_ptr(), &mut client) };
+    assert_eq!(status.code, ycm_code::YCM_OK, "{}", message(&status));
+    let before = server.stats();
+    // Three records: three single reads (the first one's token grant with them), then three
+    // updates.
+    let plan = plan_of(client, RECORDS, "csv");
+    let (status, report) = apply_with(client, plan, None, None);
+    assert_eq!(status.code, ycm_code::YCM_OK, "{}", message(&status));
+    let summary = &report.unwrap()["summary"];
+    let after = server.stats();
+    assert_eq!(summary["records"], 3);
+    assert_eq!(summary["counts"]["updated"], 3);
+    assert_eq!(summary["counts"]["conflict"], 0, "every outcome, zeros too");
+    assert_eq!(after.update_user - before.update_user, 3);
+    assert_eq!(
+        summary["requests"],
+        after.requests - before.requests,
+        "every request of the run, as the server saw them: {summary}"
+    );
+    assert_eq!(summary["requests"], 7, "3 reads, 1 token grant, 3 updates");
+    assert_eq!(summary["token_grants"], 1, "{summary}");
+    assert_eq!(summary["throttled"], 0);
+    assert_eq!(summary["stopped"], Value::Null);
+    assert_eq!(summary["exit_code"], Value::Null, "not a command");
+    assert!(summary["duration_s"].as_f64().unwrap() > 0.0);
+    assert!(summary["finished_at"].as_u64().unwrap() > 1_700_000_000);
+
+    // A plan loaded from JSON made no read in this run: only the apply's requests count
+    // (a check read and, the values being as desired now, no update).
+    let mut json = ptr::null_mut();
+    assert_eq!(
+        unsafe { ycm_plan_to_json(plan, &mut json) }.code,
+        ycm_code::YCM_OK
+    );
+    let json = c(&take(json));
+    let mut loaded = ptr::null_mut();
+    let status = unsafe { ycm_plan_from_json(json.as_ptr(), &mut loaded) };
+    assert_eq!(status.code, ycm_code::YCM_OK, "{}", message(&status));
+    let (_, report) = apply_with(client, loaded, None, None);
+    let summary = &report.unwrap()["summary"];
+    assert_eq!(summary["requests"], 3, "{summary}");
+    assert_eq!(summary["token_grants"], 0);
+    unsafe {
+        ycm_plan_free(loaded);
+        ycm_plan_free(plan);
+        ycm_client_free(client);
+    }
+}

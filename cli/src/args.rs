@@ -250,7 +250,8 @@ pub struct Apply {
     /// untouched for 30 days are removed.
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
-    /// Write the report to FILE (.csv for CSV, .json for one JSON document, else JSONL).
+    /// Write the report to FILE: .csv for CSV, .jsonl for one JSON object per line, .json for
+    /// one JSON document (any other name is refused).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Write the records that did not end updated or unchanged to FILE, in the input's own

@@ -20,8 +20,6 @@ pub struct Monitor {
     checked: bool,
     /// Token grants recorded in the client ID's shared state when the client was built.
     grants_before: Option<u64>,
-    /// HTTP requests of the updates ended so far.
-    pub requests: u64,
     /// Token grants made during the run.
     pub token_grants: u64,
     /// The run's report, once there is one.
@@ -37,7 +35,6 @@ impl Monitor {
             started: Instant::now(),
             checked: false,
             grants_before: None,
-            requests: 0,
             token_grants: 0,
             report: None,
         }
@@ -76,7 +73,8 @@ impl Monitor {
             return result;
         }
         let facts = RunFacts {
-            requests: self.requests,
+            // The run's own count: the plan's reads and the updates (the report's cost).
+            requests: self.report.as_ref().map_or(0, |r| r.cost.requests),
             token_grants: self.token_grants,
             duration: self.started.elapsed(),
             exit_code: Some(match &result {

@@ -33,13 +33,10 @@ pub fn write_error(e: std::io::Error) -> Failure {
     Failure::error(format!("cannot write to stdout: {e}"))
 }
 
-/// A value as a table or CSV cell.
-pub fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// The value of the column or field `name` as a table or CSV cell, in its field's one text
+/// form (`unlimited` for no limit: an empty cell would read back as "leave alone").
+pub fn cell(name: &str, value: &Value) -> String {
+    ycm::fields::text::cell(name, value)
 }
 
 /// The rows of a table shown on a terminal before it is cut.
@@ -115,13 +112,13 @@ pub fn object(
         OutputFormat::Csv => {
             let mut writer = CsvWriter::new(out);
             writer.record(object.keys())?;
-            writer.record(object.values().map(cell))?;
+            writer.record(object.iter().map(|(k, v)| cell(k, v)))?;
             writer.finish()?.flush()
         }
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = object
                 .iter()
-                .map(|(k, v)| vec![k.clone(), cell(v)])
+                .map(|(k, v)| vec![k.clone(), cell(k, v)])
                 .collect();
             table(out, &["FIELD".into(), "VALUE".into()], &rows, None)
         }
@@ -181,7 +178,7 @@ impl<'a> Rows<'a> {
         let cells = || {
             self.columns
                 .iter()
-                .map(|c| object.get(c).map(cell).unwrap_or_default())
+                .map(|c| object.get(c).map(|v| cell(c, v)).unwrap_or_default())
                 .collect::<Vec<String>>()
         };
         match self.format {

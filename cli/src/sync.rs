@@ -18,7 +18,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use ycm::sync::{
     apply, read_records, read_regular_file, Action, ApplyOptions, Control, CsvWriter, Event,
-    Journal, Outcome, Plan, Rate, Report, StopReason, REPORT_COLUMNS,
+    FileFormat, Format, Journal, Outcome, Plan, Rate, Report, StopReason, REPORT_COLUMNS,
 };
 
 /// Runs a `sync` command.
@@ -141,9 +141,10 @@ fn write_plan(
                 for (name, change) in item.changes.to_vec() {
                     let before = match &change.before {
                         None => "(not compared)".to_string(),
-                        Some(v) => cell(v),
+                        Some(v) => cell(&name, v),
                     };
-                    rows.push(base(name, before, cell(&change.after)));
+                    let after = cell(&name, &change.after);
+                    rows.push(base(name, before, after));
                 }
             }
             if format == OutputFormat::Table {
@@ -238,9 +239,9 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
         (None, Some(file)) => Some(read_records(file)?),
         _ => None,
     };
-    let input_hash = match (&saved, &records) {
-        (Some(plan), _) => plan.input_hash.clone(),
-        (None, Some(records)) => records.input_hash.clone(),
+    let (input_hash, input_format) = match (&saved, &records) {
+        (Some(plan), _) => (plan.input_hash.clone(), plan.input_format),
+        (None, Some(records)) => (records.input_hash.clone(), records.format),
         (None, None) => return Err(Failure::usage("sync apply needs FILE or --plan PLAN.json")),
     };
     let journal = journal_path(args, &input_hash)?;
@@ -253,6 +254,11 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
         if let Some(path) = path {
             paths::check_writable(path, flag, kind)?;
         }
+    }
+    // What each output's name says it holds, before anything is sent.
+    let report_format = args.report.as_deref().map(report_format).transpose()?;
+    if let Some(path) = &args.failed_out {
+        check_failed_out(path, input_format)?;
     }
     monitor.check()?;
     if let Some(journal) = &journal {
@@ -315,10 +321,7 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
                 }
                 progress.set_total(*updates as u64)
             }
-            Event::Done { row, .. } => {
-                monitor.requests += u64::from(row.attempts);
-                progress.advance(1)
-            }
+            Event::Done { .. } => progress.advance(1),
             Event::Stopping { reason } if !quiet => ui::line(&format!(
                 "ycm: stopping ({}): no new update is started; waiting for the calls in flight",
                 stop_text(*reason)
@@ -333,9 +336,9 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
     // Each file is written even when another cannot be; the first failure is the error.
     let mut unwritten: Option<Failure> = None;
     if let Some(path) = &args.report {
-        let text = match path.extension().and_then(|e| e.to_str()) {
-            Some("csv") => report.to_csv(),
-            Some("json") => report.to_json(),
+        let text = match report_format {
+            Some(FileFormat::Csv) => report.to_csv(),
+            Some(FileFormat::Json) => report.to_json(),
             _ => report.to_jsonl(),
         };
         if let Err(failure) = paths::write_output(path, "--report", text.as_bytes()) {
@@ -373,6 +376,34 @@ fn apply_run(context: &Context, args: &Apply, monitor: &mut Monitor) -> Result<u
         }),
         _ => Ok(exit),
     }
+}
+
+/// The format of `--report`, as its name says ([`FileFormat`]); a name that says none is
+/// refused.
+fn report_format(path: &Path) -> Result<FileFormat, Failure> {
+    FileFormat::of_path(path).ok_or_else(|| {
+        Failure::usage(format!(
+            "--report \"{}\": the name must end in {} to tell the report's format (CSV, one JSON object per line, one JSON document); nothing was sent",
+            path.display(),
+            FileFormat::ENDINGS
+        ))
+    })
+}
+
+/// `--failed-out` is written in the input's own format (so it can be fed back in): its name
+/// must say that format.
+fn check_failed_out(path: &Path, input: Format) -> Result<(), Failure> {
+    if Format::of_path(path) == Some(input) {
+        return Ok(());
+    }
+    let (name, ending) = match input {
+        Format::Csv => ("CSV", ".csv"),
+        Format::Jsonl => ("JSONL", ".jsonl"),
+    };
+    Err(Failure::usage(format!(
+        "--failed-out \"{}\": the failed rows are written in the input's format and the input is {name}: name the file {ending}; nothing was sent",
+        path.display()
+    )))
 }
 
 /// The journal of the run: `--journal`, or the input's journal in `--journal-dir` (the

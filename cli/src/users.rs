@@ -21,26 +21,10 @@ pub fn flag_of(field: &Field) -> String {
     }
 }
 
-/// The columns of a user in CSV and tables: `userId`, the update fields a list returns,
-/// then the read-only ones.
+/// The columns of a user in CSV and tables: `userId`, every update field, then the
+/// read-only ones (declared beside the fields table, so `sync plan` ignores exactly those).
 pub fn user_columns() -> Vec<String> {
-    let mut columns = vec!["userId".to_string()];
-    columns.extend(
-        FIELDS
-            .iter()
-            .filter(|f| f.readable.by_list())
-            .map(|f| f.wire.to_string()),
-    );
-    columns.extend(
-        [
-            "createdCloudPbx",
-            "userType",
-            "createdReseller",
-            "pbxCreationLimit",
-        ]
-        .map(String::from),
-    );
-    columns
+    ycm::fields::user_columns().map(String::from).collect()
 }
 
 /// The narrower columns of a list shown as a table.
@@ -217,13 +201,9 @@ pub fn update_body(update: &Update) -> Result<Map<String, Value>, Failure> {
             }
             "pbxCreationLimit" => match update.pbx_creation_limit.as_deref() {
                 None => None,
-                Some("unlimited") => Some(Value::from("")),
-                Some(text) => Some(Value::from(text.trim().parse::<i64>().map_err(|_| {
-                    Failure::usage(format!(
-                        "--pbx-creation-limit must be a whole number from 1 to {} or \"unlimited\", got \"{text}\"",
-                        ycm::MAX_PBX_CREATION_LIMIT
-                    ))
-                })?)),
+                // The field's one text form, as a records cell reads it.
+                Some(text) => ycm::fields::text::parse(&field, text)
+                    .map_err(|rule| Failure::usage(format!("--pbx-creation-limit: {rule}")))?,
             },
             other => {
                 return Err(Failure::error(format!(

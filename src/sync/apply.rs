@@ -9,8 +9,9 @@
 
 use super::journal::{desired_hash, Journal, Previous};
 use super::pace::{Limiter, Rate};
-use super::plan::{readable_value, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
+use super::plan::{readable_value, same, Action, Current, Plan, PlanItem, USER_NOT_FOUND_ERRCODE};
 use super::report::{Outcome, Report, ReportRow, StopReason};
+use super::summary::Cost;
 use crate::cancel::Cancel;
 use crate::client::{Cancellable, Client};
 use crate::error::{Code, Error, Result};
@@ -121,7 +122,9 @@ struct Work {
     verify: bool,
 }
 
-/// Sends the plan's updates; returns the report (one row per plan item, in order).
+/// Sends the plan's updates; returns the report (one row per plan item, in order), with
+/// the run's cost: the plan's reads (when made in this process), the requests of this run's
+/// updates and checks (not those of rows a journal had done), the token grants and the time.
 ///
 /// ```no_run
 /// # let client = ycm::Client::from_json(r#"{"base_url":"http://127.0.0.1:1","access_token":"t"}"#)?;
@@ -142,6 +145,9 @@ pub fn apply(
     if options.concurrency == 0 {
         return Err(Error::invalid_argument("concurrency must be at least 1"));
     }
+    let started = std::time::Instant::now();
+    let grants = client.shared_status().grants;
+    let mut requests = 0u64;
     let journal = match &options.journal {
         Some(path) => Some(Mutex::new(Journal::open(path, &plan.input_hash)?)),
         None => None,
@@ -269,6 +275,7 @@ pub fn apply(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             done += 1;
+            requests += u64::from(row.attempts);
             if let (None, Some(e)) = (&stop_error, &journal_error) {
                 stop_error = Some(e.message().to_string());
             }
@@ -316,11 +323,17 @@ pub fn apply(
         .zip(&plan.items)
         .map(|(row, item)| row.unwrap_or_else(|| not_attempted(item, stopped)))
         .collect();
+    let run = Cost {
+        requests,
+        token_grants: client.shared_status().grants.saturating_sub(grants),
+        duration_s: started.elapsed().as_secs_f64(),
+    };
     Ok(Report {
         rows,
         stopped,
         stop_error,
         throttled: limiter.throttled_count(),
+        cost: plan.cost.plus(run),
     })
 }
 
@@ -515,9 +528,9 @@ fn check_and_send(
             else {
                 continue; // not compared: sent whatever the server holds
             };
-            if now == change.after {
+            if same(&name, &now, &change.after) {
                 body.remove(&name); // already as desired (an earlier run applied it)
-            } else if &now != before {
+            } else if !same(&name, &now, before) {
                 return Ok(ReportRow {
                     message: format!(
                         "field \"{name}\" changed since the plan was made: it was {before}, it is {now} now; left alone"

@@ -18,6 +18,7 @@
 mod apply;
 mod csv_cell;
 mod csv_strict;
+mod file_format;
 mod journal;
 mod journal_dir;
 mod options;
@@ -30,6 +31,7 @@ mod values;
 
 pub use apply::{apply, ApplyOptions, Control, Event};
 pub use csv_cell::{escape_cell, unescape_cell, CsvWriter, FORMULA_STARTS};
+pub use file_format::FileFormat;
 pub use journal::{desired_hash, Journal, Previous};
 pub use journal_dir::{journal_in, prune_journals, JOURNAL_KEEP};
 pub use options::{APPLY_OPTION_KEYS, MAX_CONCURRENCY};
@@ -39,5 +41,5 @@ pub use records::{
     parse_records, read_records, read_regular_file, Format, Record, RecordError, Records,
 };
 pub use report::{Outcome, Report, ReportRow, StopReason, REPORT_COLUMNS};
-pub use summary::{RunFacts, Summary};
+pub use summary::{Cost, RunFacts, Summary};
 pub use values::{Changes, Values};

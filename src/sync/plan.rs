@@ -2,12 +2,16 @@
 //! by `userId`, or single reads when the input is small against the number of pages),
 //! compares each record with it field by field, and classifies the record: `update` (with
 //! the before and after of each changed field; only those are sent), `unchanged`, `invalid`
-//! (a local rule, named), `unknown_user`. A field no read returns (`pbxCreationLimit`, and
-//! `twoFactorAuthenticationEnable` from a single read) is always sent and marked
-//! `not_compared`. A plan is JSON with a `format_version`; applied later, a user whose
+//! (a local rule, named), `unknown_user`. A field is compared whenever the server returned
+//! it (whatever [`crate::fields::Readable`] says reads are documented to return, so a server
+//! that shows `pbxCreationLimit` gets it compared); a field the read left out
+//! (`pbxCreationLimit` on YCM as documented, `twoFactorAuthenticationEnable` from a single
+//! read) is always sent and marked `not_compared`. Values are compared by what they mean
+//! ([`crate::fields::text::same`]). A plan is JSON with a `format_version`; applied later, a user whose
 //! current values no longer match the plan's "before" values is reported `conflict`.
 
 use super::records::{Format, Record, Records};
+use super::summary::Cost;
 use super::values::{Changes, Values};
 use crate::account::ListQuery;
 use crate::cancel::Cancel;
@@ -139,6 +143,10 @@ pub struct Plan {
     /// checked against the current values before it is sent).
     #[serde(skip)]
     pub fresh: bool,
+    /// What its reads cost, when it was made in this process (zero when loaded from JSON):
+    /// part of the cost, and so of the summary, of the run that applies it.
+    #[serde(skip)]
+    pub cost: Cost,
 }
 
 impl Plan {
@@ -152,13 +160,21 @@ impl Plan {
     /// # Ok::<(), ycm::Error>(())
     /// ```
     pub fn build(client: &Client, records: &Records, cancel: Option<&Cancel>) -> Result<Plan> {
-        let items = plan_items(client, &records.records, cancel)?;
+        let started = std::time::Instant::now();
+        let grants = client.shared_status().grants;
+        let mut requests = 0;
+        let items = plan_items(client, &records.records, cancel, &mut requests)?;
         Ok(Plan {
             format_version: PLAN_FORMAT_VERSION,
             input_hash: records.input_hash.clone(),
             input_format: records.format,
             items,
             fresh: true,
+            cost: Cost {
+                requests,
+                token_grants: client.shared_status().grants.saturating_sub(grants),
+                duration_s: started.elapsed().as_secs_f64(),
+            },
         })
     }
 
@@ -222,11 +238,13 @@ pub(crate) struct Current {
 
 /// The item of every record. The current state is read page by page (unless single reads
 /// cost fewer requests), and each user is compared as its page arrives: only one page of
-/// users is held at a time, whatever the size of the input.
+/// users is held at a time, whatever the size of the input. `requests` counts the HTTP
+/// attempts of the reads.
 fn plan_items(
     client: &Client,
     records: &[Record],
     cancel: Option<&Cancel>,
+    requests: &mut u64,
 ) -> Result<Vec<PlanItem>> {
     let mut items: Vec<Option<PlanItem>> = records
         .iter()
@@ -245,7 +263,9 @@ fn plan_items(
     };
     let pending = |items: &Vec<Option<PlanItem>>| items.iter().filter(|i| i.is_none()).count();
     if index.len() as u32 > PAGE_SIZE {
-        let total = read_page(client, 1, cancel, |id, user| settle(id, user, &mut items))?;
+        let total = read_page(client, 1, cancel, requests, |id, user| {
+            settle(id, user, &mut items)
+        })?;
         if total > MAX_USERS {
             return Err(Error::new(
                 Code::BadResponse,
@@ -257,7 +277,7 @@ fn plan_items(
         let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
         if pending(&items) as u64 > pages - 1 {
             for page in 2..=pages {
-                read_page(client, page as u32, cancel, |id, user| {
+                read_page(client, page as u32, cancel, requests, |id, user| {
                     settle(id, user, &mut items)
                 })?;
             }
@@ -271,7 +291,12 @@ fn plan_items(
         if items[i].is_some() {
             continue;
         }
-        match calls.get_user_data(id) {
+        let read = calls.get_user_data(id);
+        *requests += u64::from(match &read {
+            Ok((_, info)) => info.attempts,
+            Err(e) => e.info().attempts,
+        });
+        match read {
             Ok((Value::Object(values), _)) => {
                 let current = Current {
                     values,
@@ -298,18 +323,24 @@ fn is_not_found(e: &Error) -> bool {
 }
 
 /// Reads one page of users sorted by `userId`, handing each to `visit`; returns the total
-/// the server reports.
+/// the server reports. `requests` counts the read's HTTP attempts.
 fn read_page(
     client: &Client,
     page: u32,
     cancel: Option<&Cancel>,
+    requests: &mut u64,
     mut visit: impl FnMut(i64, &Current),
 ) -> Result<u64> {
     let query = ListQuery::new(PAGE_SIZE, page, Some("userId"))?;
-    let (mut data, info) = match cancel {
-        Some(cancel) => client.with_cancel(cancel).list_users_data(&query)?,
-        None => client.list_users_data(&query)?,
+    let read = match cancel {
+        Some(cancel) => client.with_cancel(cancel).list_users_data(&query),
+        None => client.list_users_data(&query),
     };
+    *requests += u64::from(match &read {
+        Ok((_, info)) => info.attempts,
+        Err(e) => e.info().attempts,
+    });
+    let (mut data, info) = read?;
     let bad = |what: &str| {
         Error::with_info(
             Code::BadResponse,
@@ -388,7 +419,7 @@ pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> IndexMap<Str
     for (name, after) in desired {
         let before = readable_value(name, user);
         match before {
-            Some(before) if &before == after => {}
+            Some(before) if same(name, &before, after) => {}
             Some(before) => {
                 changes.insert(
                     name.clone(),
@@ -414,21 +445,29 @@ pub(crate) fn diff(desired: &Map<String, Value>, user: &Current) -> IndexMap<Str
     changes
 }
 
-/// The current value of a field, when the kind of read behind `user` returns it (a text
-/// field the server left out reads as "").
+/// Whether two wire values of the field `name` mean the same.
+pub(crate) fn same(name: &str, a: &Value, b: &Value) -> bool {
+    match fields::by_wire(name) {
+        Some(field) => fields::text::same(field, a, b),
+        None => a == b,
+    }
+}
+
+/// The current value of a field: what the server returned, whatever kind of read; else, for
+/// a text field the kind of read behind `user` is documented to return, "" (a server may
+/// leave an empty one out); else `None` (not compared).
 pub(crate) fn readable_value(name: &str, user: &Current) -> Option<Value> {
     let field = fields::by_wire(name)?;
-    let returned = if user.listed {
-        field.readable.by_list()
-    } else {
-        field.readable.by_get()
-    };
-    if !returned {
-        return None;
-    }
-    match (field.kind, user.values.get(name)) {
-        (FieldKind::Text, Some(Value::Null) | None) => Some(Value::String(String::new())),
-        (_, value) => value.cloned(),
+    match user.values.get(name) {
+        Some(Value::Null) | None => {
+            let documented = if user.listed {
+                field.readable.by_list()
+            } else {
+                field.readable.by_get()
+            };
+            (documented && field.kind == FieldKind::Text).then(|| Value::String(String::new()))
+        }
+        Some(value) => Some(value.clone()),
     }
 }
 
@@ -470,6 +509,16 @@ mod tests {
             &single,
         );
         assert!(changes["twoFactorAuthenticationEnable"].not_compared);
+        // Whatever the documented reads, a value the server returned is compared.
+        let shown = current(
+            json!({"pbxCreationLimit": "10", "twoFactorAuthenticationEnable": "disable"}),
+            false,
+        );
+        let desired = json!({"pbxCreationLimit": 10, "twoFactorAuthenticationEnable": "disable"});
+        assert!(diff(desired.as_object().unwrap(), &shown).is_empty());
+        let changes = diff(json!({"pbxCreationLimit": ""}).as_object().unwrap(), &shown);
+        assert_eq!(changes["pbxCreationLimit"].before, Some(json!("10")));
+        assert!(!changes["pbxCreationLimit"].not_compared);
     }
 
     #[test]
@@ -496,6 +545,7 @@ mod tests {
                 error: None,
             }],
             fresh: true,
+            cost: Cost::default(),
         };
         let back = Plan::from_json(&plan.to_json()).unwrap();
         assert!(!back.fresh);

@@ -7,15 +7,19 @@
 //! and column, while the others go on. An input that is unusable as a whole (not UTF-8, no
 //! `userId` column, an unknown column, broken CSV) is refused with an error and nothing at
 //! all is sent; CSV is read strictly ([`super::csv_strict`]), and a cell escaped against
-//! spreadsheet formulas is read back as its value ([`super::csv_cell`]). The columns `errorCode` and `errorMessage` (written by the failed-rows file)
-//! are read and ignored, so that file can be fed back in.
+//! spreadsheet formulas is read back as its value ([`super::csv_cell`]). A CSV cell is read
+//! in its field's one text form ([`crate::fields::text`]). The read-only columns of an export
+//! ([`crate::fields::READ_ONLY`]), a two-factor `enable` (which cannot be sent) and the
+//! columns `errorCode` and `errorMessage` (written by the failed-rows file) are read and
+//! ignored, so an export and that file can be fed back in as they are.
 
 use super::csv_cell::unescape_cell;
 use super::csv_strict;
+use super::file_format::FileFormat;
 use super::values::Values;
 use crate::error::{Error, Result};
 use crate::fields;
-use crate::user::{UserUpdate, PBX_LIMIT_FIELD};
+use crate::user::UserUpdate;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -27,7 +31,7 @@ use std::path::Path;
 /// assert_eq!(ycm::sync::parse_records(b"userId,company\n7,ACME\n", ycm::sync::Format::Csv)?.records[0].user_id, Some(7));
 /// # Ok::<(), ycm::Error>(())
 /// ```
-pub const USER_ID: &str = "userId";
+pub const USER_ID: &str = fields::USER_ID;
 /// The columns the failed-rows file adds, ignored when records are read back.
 ///
 /// ```
@@ -69,13 +73,25 @@ impl Format {
         }
     }
 
-    /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson`/`.json`.
+    /// The format a file name implies: `.csv`, or `.jsonl`/`.ndjson` (a `.json` name says
+    /// one JSON document, which records are not: [`FileFormat`]).
+    ///
+    /// ```
+    /// assert_eq!(ycm::sync::Format::of_path("users.json".as_ref()), None);
+    /// ```
     pub fn of_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+        match FileFormat::of_path(path)? {
+            FileFormat::Csv => Some(Format::Csv),
+            FileFormat::Jsonl => Some(Format::Jsonl),
             _ => None,
+        }
+    }
+
+    /// The [`FileFormat`] a file of records in this format has.
+    pub fn file_format(self) -> FileFormat {
+        match self {
+            Format::Csv => FileFormat::Csv,
+            Format::Jsonl => FileFormat::Jsonl,
         }
     }
 }
@@ -183,9 +199,14 @@ impl Records {
 pub fn read_records(path: &Path) -> Result<Records> {
     let shown = path.display();
     let format = Format::of_path(path).ok_or_else(|| {
-        Error::invalid_argument(format!(
-            "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
-        ))
+        Error::invalid_argument(match FileFormat::of_path(path) {
+            Some(FileFormat::Json) => format!(
+                "records file \"{shown}\": a .json name means one JSON document, and records are one JSON object per line: name the file .jsonl"
+            ),
+            _ => format!(
+                "records file \"{shown}\": the name must end in .csv or .jsonl to tell its format"
+            ),
+        })
     })?;
     let bytes = read_regular_file(path).map_err(|e| {
         Error::invalid_argument(format!("records file \"{shown}\" cannot be read: {e}"))
@@ -284,10 +305,20 @@ fn is_update_field(name: &str) -> bool {
     fields::by_wire(name).is_some()
 }
 
+/// A column read and ignored: an export's read-only one, or one the failed-rows file adds.
+fn is_ignored(name: &str) -> bool {
+    fields::is_read_only(name) || ERROR_COLUMNS.contains(&name)
+}
+
 fn known_columns() -> String {
     let mut names = vec![USER_ID];
     names.extend(fields::FIELDS.iter().map(|f| f.wire));
-    names.join(", ")
+    format!(
+        "{}; read and ignored: {}, {}",
+        names.join(", "),
+        fields::READ_ONLY.join(", "),
+        ERROR_COLUMNS.join(", ")
+    )
 }
 
 fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
@@ -304,7 +335,7 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
         let name = *name;
         if name == USER_ID {
             user_id_column = Some(i);
-        } else if !is_update_field(name) && !ERROR_COLUMNS.contains(&name) {
+        } else if !is_update_field(name) && !is_ignored(name) {
             return Err(Error::invalid_argument(format!(
                 "row {}, column {}: unknown column \"{}\" (known: {})",
                 header.line,
@@ -347,30 +378,25 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Record>> {
                     Ok(id) => record.user_id = Some(id),
                     Err(message) => record.fail(USER_ID, message),
                 }
-            } else if !ERROR_COLUMNS.contains(&name) && !cell.is_empty() {
-                fields.insert(name.to_string(), csv_value(name, unescape_cell(&cell)));
+            } else if let Some(field) = fields::by_wire(name) {
+                let cell = unescape_cell(&cell);
+                match fields::text::parse(field, cell) {
+                    Ok(Some(value)) => {
+                        fields.insert(name.to_string(), value);
+                    }
+                    Ok(None) => {}
+                    Err(message) => {
+                        // Kept: the failed-rows file writes back what the input said.
+                        fields.insert(name.to_string(), fields::text::refused(field, cell));
+                        record.fail(name, message);
+                    }
+                }
             }
         }
         check_fields(&mut record, fields);
         records.push(record);
     }
     Ok(records)
-}
-
-/// A CSV cell as its wire value: `pbxCreationLimit` is an integer or `unlimited`.
-fn csv_value(name: &str, cell: &str) -> Value {
-    if name != PBX_LIMIT_FIELD {
-        return Value::String(cell.to_string());
-    }
-    let trimmed = cell.trim();
-    if trimmed.eq_ignore_ascii_case("unlimited") {
-        return Value::String(String::new());
-    }
-    match trimmed.parse::<i64>() {
-        Ok(n) => Value::from(n),
-        // Left as text: the update rules refuse it, naming the field.
-        Err(_) => Value::String(cell.to_string()),
-    }
 }
 
 fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
@@ -390,7 +416,7 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
                             Ok(id) => record.user_id = Some(id),
                             Err(message) => record.fail(USER_ID, message),
                         }
-                    } else if ERROR_COLUMNS.contains(&key.as_str()) {
+                    } else if is_ignored(&key) || leaves_alone(&key, &value) {
                     } else if is_update_field(&key) {
                         fields.insert(key, value);
                     } else {
@@ -415,6 +441,12 @@ fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
         records.push(record);
     }
     Ok(records)
+}
+
+/// A JSONL value that leaves its field alone: a two-factor `"enable"`, which an export
+/// writes and no update can send.
+fn leaves_alone(key: &str, value: &Value) -> bool {
+    key == crate::user::TWO_FACTOR_FIELD && value.as_str() == Some("enable")
 }
 
 fn parse_user_id(value: &Value) -> std::result::Result<i64, String> {
@@ -538,7 +570,7 @@ mod tests {
     #[test]
     fn bad_records_name_their_row_and_column_and_the_rest_stay() {
         let records = csv(
-            "userId,twoFactorAuthenticationEnable,pbxCreationLimit\n1,enable,\n2,,0\nx,disable,\n4,,\n5,disable,\n5,,7\n6,,9\n",
+            "userId,twoFactorAuthenticationEnable,pbxCreationLimit\n1,on,\n2,,0\nx,disable,\n4,,\n5,disable,\n5,,7\n6,,9\n",
         )
         .unwrap();
         let errors: Vec<_> = records
@@ -557,6 +589,11 @@ mod tests {
                 (7, Some("userId")),
                 (8, None),
             ]
+        );
+        assert_eq!(
+            records.records[1].fields.get("pbxCreationLimit"),
+            Some(serde_json::json!(0)),
+            "a refused cell is kept, for the failed-rows file"
         );
         let duplicate = records.records[4].error.as_ref().unwrap();
         assert!(duplicate.message.contains("rows 6, 7"), "{duplicate:?}");
@@ -637,6 +674,28 @@ mod tests {
         assert_eq!(Format::from_name("jsonl"), Some(Format::Jsonl));
         assert_eq!(Format::from_name("CSV"), None);
         assert_eq!(Format::Csv.as_str(), "csv");
+    }
+
+    #[test]
+    fn an_exports_read_only_columns_and_a_two_factor_enable_leave_fields_alone() {
+        let records = csv(
+            "userId,company,twoFactorAuthenticationEnable,pbxCreationLimit,createdCloudPbx,userType,createdReseller\n\
+             1,ACME,enable,unlimited,3,Reseller,\n2,B,Disable,7,0,My Colleague,\n",
+        )
+        .unwrap();
+        let [a, b] = &records.records[..] else {
+            panic!("{records:?}")
+        };
+        assert_eq!((a.error.as_ref(), b.error.as_ref()), (None, None));
+        assert_eq!(a.fields.names(), ["company", "pbxCreationLimit"]);
+        assert_eq!(
+            b.fields.get("twoFactorAuthenticationEnable").unwrap(),
+            "disable"
+        );
+        let jsonl = "{\"userId\":1,\"company\":\"A\",\"twoFactorAuthenticationEnable\":\"enable\",\"createdCloudPbx\":3,\"userType\":\"Reseller\"}\n";
+        let records = parse_records(jsonl.as_bytes(), Format::Jsonl).unwrap();
+        assert_eq!(records.records[0].error, None);
+        assert_eq!(records.records[0].fields.names(), ["company"]);
     }
 
     #[test]

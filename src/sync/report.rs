@@ -8,6 +8,7 @@
 use super::csv_cell::CsvWriter;
 use super::plan::PlanItem;
 use super::records::{Format, ERROR_COLUMNS, USER_ID};
+use super::summary::Cost;
 use crate::error::Code;
 use crate::fields;
 use serde::{Deserialize, Serialize};
@@ -244,7 +245,7 @@ impl StopReason {
 }
 
 /// The outcome of a run, one row per record in input order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// The rows.
     pub rows: Vec<ReportRow>,
@@ -256,6 +257,10 @@ pub struct Report {
     pub stop_error: Option<String>,
     /// HTTP 429 responses met.
     pub throttled: u64,
+    /// What the run cost: its plan's reads (when the plan was made in this process) and its
+    /// updates ([`Report::summary`] reports it).
+    #[serde(default)]
+    pub cost: Cost,
 }
 
 impl Report {
@@ -268,7 +273,8 @@ impl Report {
         counts
     }
 
-    /// The report as JSON (rows, counts, stop reason).
+    /// The report as JSON (rows, counts, stop reason, and the run's [`Report::summary`] under
+    /// `"summary"`).
     pub fn to_json(&self) -> String {
         let counts: Map<String, Value> = self
             .counts()
@@ -281,6 +287,7 @@ impl Report {
             "stopped": self.stopped,
             "stop_error": self.stop_error,
             "throttled": self.throttled,
+            "summary": self.summary(),
         })
         .to_string()
     }
@@ -350,13 +357,7 @@ impl Report {
                     for name in &columns {
                         cells.push(match desired.get(name) {
                             None => String::new(),
-                            Some(Value::String(s))
-                                if s.is_empty() && name == "pbxCreationLimit" =>
-                            {
-                                "unlimited".into()
-                            }
-                            Some(Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
+                            Some(value) => crate::fields::text::cell(name, value),
                         });
                     }
                     cells.push(error_code(row));

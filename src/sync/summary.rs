@@ -3,13 +3,46 @@
 //! code, as one JSON object ([`Summary::to_json`]) or in the Prometheus text format
 //! ([`Summary::to_prometheus`], gauges named `ycm_sync_last_run_*`, for node_exporter's
 //! textfile collector). Written at the end of a run and on a graceful stop, so a monitor
-//! sees the last run whatever became of it.
+//! sees the last run whatever became of it. A [`Report`] carries the [`Cost`] of its run (the
+//! plan's reads, when the plan was made in this process, and the updates), so every surface
+//! gets the same summary from it: [`Report::summary`], inside the report JSON of
+//! `ycm_sync_apply` (C) and Python's `SyncReport.summary`.
 
 use super::report::{Outcome, Report, StopReason};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What (part of) a run cost: HTTP requests sent (attempts, retries included), token grants
+/// made meanwhile, and the time it took. A plan keeps the cost of its reads; a report, the
+/// cost of the whole run (that plan's reads included).
+///
+/// ```
+/// let plan = ycm::sync::Cost { requests: 2, token_grants: 1, duration_s: 0.5 };
+/// let updates = ycm::sync::Cost { requests: 3, token_grants: 0, duration_s: 1.0 };
+/// assert_eq!(plan.plus(updates), ycm::sync::Cost { requests: 5, token_grants: 1, duration_s: 1.5 });
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// HTTP requests sent.
+    pub requests: u64,
+    /// Token grants made.
+    pub token_grants: u64,
+    /// Seconds taken.
+    pub duration_s: f64,
+}
+
+impl Cost {
+    /// The cost of both parts.
+    pub fn plus(self, other: Cost) -> Cost {
+        Cost {
+            requests: self.requests + other.requests,
+            token_grants: self.token_grants + other.token_grants,
+            duration_s: self.duration_s + other.duration_s,
+        }
+    }
+}
 
 /// What a run's caller measured around it.
 ///
@@ -62,6 +95,32 @@ pub struct Summary {
     pub exit_code: Option<u8>,
     /// When the run ended (Unix seconds).
     pub finished_at: u64,
+}
+
+impl RunFacts {
+    /// The facts a report's own [`Cost`] gives (no exit code: not a command).
+    pub fn of_cost(cost: Cost) -> RunFacts {
+        RunFacts {
+            requests: cost.requests,
+            token_grants: cost.token_grants,
+            duration: Duration::try_from_secs_f64(cost.duration_s).unwrap_or_default(),
+            exit_code: None,
+            error: None,
+        }
+    }
+}
+
+impl Report {
+    /// The summary of this run, from its rows and its [`Cost`] (`exit_code` null: the run
+    /// is not a command).
+    ///
+    /// ```
+    /// let report = ycm::sync::Report { cost: ycm::sync::Cost { requests: 4, ..Default::default() }, ..Default::default() };
+    /// assert_eq!(report.summary().requests, 4);
+    /// ```
+    pub fn summary(&self) -> Summary {
+        Summary::new(Some(self), &RunFacts::of_cost(self.cost))
+    }
 }
 
 impl Summary {

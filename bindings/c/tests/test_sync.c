@@ -6,7 +6,7 @@
  * PUT, invalid and unknown ones are reported and untouched); events on the calling thread,
  * one at a time, and an abort or a cancel from the callback; a run killed with SIGKILL
  * mid-way and rerun with its journal (no user gets a second PUT); a 429 storm; refused
- * credentials.
+ * credentials; the run's summary in the report.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -663,6 +663,30 @@ static void test_bad_arguments_are_refused(void) {
   ycm_client_free(client);
 }
 
+/* The report carries the run's summary (the object `ycm sync apply --summary` writes): its
+ * "requests" count the plan's reads as well as the updates, as the server counted them. */
+static void test_the_report_carries_the_runs_summary(void) {
+  reset_mock();
+  ycm_client *client = new_client(TOKEN);
+  long long before = th_stat("requests");
+  ycm_plan *plan = plan_of(client,
+                           "userId,remark\n20001,summary 1\n20002,summary 2\n20003,summary 3\n",
+                           "csv");
+  char *report = apply_plan(client, plan, NULL, NULL);
+  const char *summary = report == NULL ? NULL : strstr(report, "\"summary\":{");
+  CHECK_MSG(summary != NULL, "no summary in %s", report == NULL ? "(null)" : report);
+  CHECK_EQ_LL(report_count(summary, "updated"), 3);
+  CHECK_EQ_LL(report_number(summary, "records"), 3);
+  CHECK_EQ_LL(report_number(summary, "requests"), th_stat("requests") - before);
+  CHECK_EQ_LL(report_number(summary, "requests"), 6); /* 3 reads, 3 updates */
+  CHECK_EQ_LL(report_number(summary, "token_grants"), 0);
+  CHECK_CONTAINS(summary, "\"exit_code\":null");
+  CHECK(report_number(summary, "finished_at") > 1700000000LL);
+  ycm_string_free(report);
+  ycm_plan_free(plan);
+  ycm_client_free(client);
+}
+
 int main(void) {
   th_run("bad_arguments_are_refused", test_bad_arguments_are_refused);
   th_run("csv_plan_and_apply_send_only_the_changes",
@@ -678,5 +702,6 @@ int main(void) {
          test_a_run_killed_mid_way_resumes_without_sending_twice);
   th_run("a_429_storm_completes_throttled", test_a_429_storm_completes_throttled);
   th_run("refused_credentials_stop_the_run", test_refused_credentials_stop_the_run);
+  th_run("the_report_carries_the_runs_summary", test_the_report_carries_the_runs_summary);
   return th_finish();
 }

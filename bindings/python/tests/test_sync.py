@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from datetime import timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -41,13 +42,13 @@ def client_for(mock: Mock, token: str = TOKEN) -> ycm.Client:
 
 
 def mixed_csv(mock: Mock) -> str:
-    """30 users (every third changed, the rest as they are), a field no read returns, an
+    """30 users (every third changed, the rest as they are), a limit that differs, an
     unknown user and an invalid record."""
     lines = ["userId,company,remark,pbxCreationLimit"]
     for uid in range(20001, 20031):
         company = f"Synced {uid}" if uid % 3 == 0 else mock.user(uid)["company"]
         lines.append(f"{uid},{company},,")
-    lines.append("13329,,,unlimited")  # not comparable: always sent
+    lines.append("13329,,,unlimited")  # the mock returns its limit, 10: an update
     lines.append("99999,Nobody,,")  # unknown user
     lines.append("13330,,,0")  # invalid: a limit must be >= 1
     return "\n".join(lines) + "\n"
@@ -84,6 +85,7 @@ def test_read_records_types_every_record(tmp_path: Path, mock: Mock) -> None:
         ("no-id.csv", "company\nACME\n", "userId"),
         ("unknown.csv", "userId,colour\n13329,red\n", "colour"),
         ("users.txt", "userId\n13329\n", ".csv or .jsonl"),
+        ("users.json", '{"userId": 13329, "remark": ""}\n', "one JSON document"),
         ("missing.csv", None, "cannot be read"),
     ],
 )
@@ -126,8 +128,9 @@ def test_plan_and_apply_make_the_state_match_and_skip_the_unchanged(
         }
         assert by_user[20005].action is ycm.Action.UNCHANGED and not by_user[20005].changes
         limit = by_user[13329]
-        assert "pbxCreationLimit" in limit.not_compared
-        assert limit.changes["pbxCreationLimit"][1] == ""
+        # The mock returns the limit (10), so it is compared, not sent blind.
+        assert "pbxCreationLimit" not in limit.not_compared
+        assert limit.changes["pbxCreationLimit"] == (10, "")
         invalid = by_user[13330]
         assert invalid.action is ycm.Action.INVALID
         assert invalid.error is not None and "pbxCreationLimit" in invalid.error
@@ -251,6 +254,29 @@ def test_a_revoked_token_stops_the_run(mock: Mock) -> None:
     assert failed and all(r.code is ycm.Code.UNAUTHORIZED for r in failed)
     assert mock.stats()["unauthorized"] <= 2
     assert all(mock.user(uid)["remark"] != "refused" for uid in range(20001, 20031))
+
+
+def test_the_report_carries_the_runs_summary_typed(mock: Mock) -> None:
+    desired = [{"userId": uid, "remark": f"summary {uid}"} for uid in range(20001, 20004)]
+    before = mock.requests()
+    with client_for(mock) as client:
+        report = client.apply_sync(client.plan_sync(desired))
+    summary = report.summary
+    assert isinstance(summary, ycm.SyncSummary)
+    assert summary.counts[ycm.Outcome.UPDATED] == 3
+    assert summary.counts["conflict"] == 0, "every outcome, zeros too"
+    assert summary.records == 3
+    # The plan's reads and the updates: every request the server saw.
+    assert summary.requests == mock.requests() - before
+    assert summary.requests == 6
+    assert summary.token_grants == 0 and summary.throttled == 0
+    assert summary.stopped is None and summary.error is None
+    assert summary.exit_code is None, "a library run is no command"
+    assert isinstance(summary.duration_s, float) and summary.duration_s > 0
+    assert summary.rate_per_s > 0
+    assert summary.finished_at.tzinfo is timezone.utc
+    assert summary.finished_timestamp == int(summary.finished_at.timestamp())
+    assert json.loads(report.to_json())["summary"]["requests"] == summary.requests
 
 
 def test_async_client_plans_and_applies(mock: Mock) -> None:

@@ -50,6 +50,7 @@ from ._sync import (
     SyncPlan,
     SyncReport,
     SyncResult,
+    SyncSummary,
     read_records,
     report_of,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "SyncPlan",
     "SyncReport",
     "SyncResult",
+    "SyncSummary",
     "TimeoutError",
     "TlsError",
     "UnauthorizedError",

@@ -26,6 +26,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import (
     Any,
@@ -58,18 +59,19 @@ __all__ = [
     "SyncPlan",
     "SyncReport",
     "SyncResult",
+    "SyncSummary",
     "read_records",
     "report_of",
 ]
 
 RecordsFormat = Literal["csv", "jsonl"]
 
-# The file name endings read_records knows (as the library's Format::of_path).
+# The file name endings read_records knows (as the library's Format::of_path); a ".json"
+# name says one JSON document (the library's FileFormat), which records are not.
 _EXTENSIONS: Dict[str, RecordsFormat] = {
     ".csv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".json": "jsonl",
 }
 
 REPORT_ATTRIBUTE = "ycm_report"
@@ -276,12 +278,19 @@ def _parse_records(data: Any, raw: bytes) -> Records:
 
 def read_records(path: Union[str, "os.PathLike[str]"]) -> Records:
     """Reads a records file; its format comes from its name: ``.csv``, or ``.jsonl``
-    (``.ndjson``, ``.json``). Every record is checked by the library; records that break a
+    (``.ndjson``; a ``.json`` name, one JSON document, is refused). Every record is checked by the library; records that break a
     rule come back with their ``error`` set. An unusable input (unknown extension,
     unreadable file, not UTF-8, no ``userId`` column, ...) raises
     :class:`ycm.InvalidArgumentError` naming the file, row and column."""
     shown = os.fspath(path)
-    fmt = _EXTENSIONS.get(os.path.splitext(shown)[1].lower())
+    ext = os.path.splitext(shown)[1].lower()
+    fmt = _EXTENSIONS.get(ext)
+    if fmt is None and ext == ".json":
+        raise local_error(
+            Code.INVALID_ARGUMENT,
+            f'records file "{shown}": a .json name means one JSON document, and records are'
+            " one JSON object per line: name the file .jsonl",
+        )
     if fmt is None:
         raise local_error(
             Code.INVALID_ARGUMENT,
@@ -555,6 +564,66 @@ def _result(row: Any) -> SyncResult:
 
 
 @dataclass(frozen=True)
+class SyncSummary:
+    """The summary of a run for monitoring: the same object ``ycm sync apply --summary``
+    writes, as the library gives it in the report.
+
+    Attributes:
+        counts: outcome -> number of records, every :class:`Outcome` present (0 included).
+        records: records in all.
+        requests: HTTP requests of the run, token grants included: the plan's reads when the
+            plan was made in this process (not loaded with :meth:`SyncPlan.from_json`), then
+            the updates and their checks.
+        throttled: HTTP 429 answers met.
+        token_grants: token grants made during the run.
+        duration_s: seconds the run took (the plan's reads included).
+        rate_per_s: requests per second achieved.
+        stopped: why the run stopped early, None when it ran to its end.
+        error: the error that stopped the run, in words, or None.
+        exit_code: the command's exit code; None here (a library run is no command).
+        finished_at: when the run ended, an aware UTC datetime.
+        finished_timestamp: the same, in Unix seconds.
+    """
+
+    counts: Mapping[str, int]
+    records: int
+    requests: int
+    throttled: int
+    token_grants: int
+    duration_s: float
+    rate_per_s: float
+    stopped: Optional[StopReason]
+    error: Optional[str]
+    exit_code: Optional[int]
+    finished_at: datetime
+    finished_timestamp: int
+
+
+def _summary(data: Mapping[str, Any]) -> SyncSummary:
+    counts: Dict[str, int] = {outcome: 0 for outcome in Outcome}
+    for name, number in data["counts"].items():
+        counts[_enum(Outcome, name, "outcome")] = int(number)
+    stopped = data.get("stopped")
+    exit_code = data.get("exit_code")
+    error = data.get("error")
+    finished = int(data["finished_at"])
+    return SyncSummary(
+        counts=MappingProxyType(counts),
+        records=int(data["records"]),
+        requests=int(data["requests"]),
+        throttled=int(data["throttled"]),
+        token_grants=int(data["token_grants"]),
+        duration_s=float(data["duration_s"]),
+        rate_per_s=float(data["rate_per_s"]),
+        stopped=None if stopped is None else _enum(StopReason, stopped, "stop reason"),
+        error=None if error is None else str(error),
+        exit_code=None if exit_code is None else int(exit_code),
+        finished_at=datetime.fromtimestamp(finished, tz=timezone.utc),
+        finished_timestamp=finished,
+    )
+
+
+@dataclass(frozen=True)
 class SyncReport:
     """The outcome of a run: one :class:`SyncResult` per record, in input order.
 
@@ -565,17 +634,19 @@ class SyncReport:
         stopped: why the run stopped early (a :class:`StopReason`), None when it ran to its
             end.
         throttled: HTTP 429 answers met.
+        summary: the run's :class:`SyncSummary` (requests, token grants, duration, rate...).
     """
 
     items: Tuple[SyncResult, ...]
     counts: Mapping[str, int]
     stopped: Optional[StopReason]
     throttled: int
+    summary: SyncSummary
     json: str = field(repr=False, compare=False, default="")
 
     def to_json(self) -> str:
         """The report as the library writes it (``rows``, ``counts``, ``stopped``,
-        ``throttled``)."""
+        ``throttled``, ``summary``)."""
         return self.json
 
     @property
@@ -599,6 +670,7 @@ def parse_report(text: str) -> SyncReport:
             counts=MappingProxyType(counts),
             stopped=None if stopped is None else _enum(StopReason, stopped, "stop reason"),
             throttled=int(data.get("throttled") or 0),
+            summary=_summary(data["summary"]),
             json=text,
         )
     except (ValueError, _BadJson, TypeError, KeyError, AttributeError):

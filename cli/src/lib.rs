@@ -6,6 +6,7 @@
 //! shell completions and one man page per command (`make cli-docs`).
 
 pub mod args;
+mod dumps;
 pub mod fail;
 pub mod monitor;
 pub mod output;
@@ -64,6 +65,7 @@ impl Context {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> ExitCode {
+    dumps::forbid();
     signal::ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

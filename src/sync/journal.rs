@@ -280,6 +280,13 @@ impl Journal {
         }
     }
 
+    /// Everything the journal holds: per user, the desired-values hash of a `sent` that no
+    /// `done` followed, and the last `done` (for the fuzzing round trip).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn state(&self) -> (&HashMap<i64, String>, &HashMap<i64, (String, ReportRow)>) {
+        (&self.sent, &self.done)
+    }
+
     /// What earlier runs recorded of `user_id` for these desired values.
     pub fn previous(&self, user_id: i64, desired: &str) -> Previous {
         if self.sent.contains_key(&user_id) {

@@ -267,8 +267,9 @@ impl Journal {
 
     fn corrupt(&self, line_number: usize, e: serde_json::Error) -> Error {
         Error::invalid_argument(format!(
-            "journal \"{}\" is corrupt at line {line_number}: {e}; refusing to guess what was applied",
-            self.path.display()
+            "journal \"{}\" is corrupt at line {line_number}: {}; refusing to guess what was applied",
+            self.path.display(),
+            super::json_error::describe(&e)
         ))
     }
 

@@ -20,6 +20,7 @@ mod csv_cell;
 mod csv_strict;
 mod journal;
 mod journal_dir;
+mod json_error;
 mod options;
 mod pace;
 mod plan;

@@ -9,13 +9,14 @@
 //!
 //! Each of those forms (the secret itself, each base64 text of it) is matched by its length
 //! in characters, in the raw text and in every decoding of it:
-//! - **shorter than 8** ([`SHORT_FORM`]): only as a whole word. An occurrence is left alone
-//!   when it would continue a word: its first character and the one before it are both word
-//!   characters (Unicode letters and digits, `_`), or its last character and the one after.
-//!   So a secret `id` is redacted in `token id invalid`, `"id"`, `id=`, `%20id%20`, but not
-//!   in `valid`, `idle` or `invalid_client`; a secret `-x-` is redacted in `a-x-b`. (A short
-//!   secret glued to letters, `idid`, is therefore not redacted: such secrets are guessable
-//!   anyway, and redacting every `id` of a message would hide what it says.)
+//! - **shorter than 8** ([`SHORT_FORM`]) **and made of word characters only** (Unicode
+//!   letters and digits, `_`): only as a whole word, where neither the character before it
+//!   nor the one after it is a word character. So a secret `id` is redacted in `token id
+//!   invalid`, `"id"`, `id=`, `%20id%20`, but not in `valid`, `idle` or `invalid_client`.
+//!   Such a secret glued to letters (`idid`, `xxid`) is therefore not redacted: it looks like
+//!   any fragment of a word, and redacting every `id` of a message would hide what it says.
+//! - **shorter than 8 with any other character** (`a/b`, `-x-`, `s p&c`): anywhere, as
+//!   unrelated text rarely holds such a string.
 //! - **8 to 12**: anywhere, inside words too.
 //! - **longer than 12** ([`MIN_CUT`]): anywhere, and also cut short, as servers cut what
 //!   they echo (`token abcdefghij0123456789... invalid`): wherever the form's first 12
@@ -42,7 +43,8 @@ struct Form {
     /// When the form is longer than [`MIN_CUT`] characters: the length in bytes of its first
     /// [`MIN_CUT`] characters, which start a match that runs as far as the text agrees.
     cut: Option<usize>,
-    /// Shorter than [`SHORT_FORM`] characters: matches only as a whole word.
+    /// Shorter than [`SHORT_FORM`] characters, all of them word characters: matches only
+    /// as a whole word.
     whole_word: bool,
 }
 
@@ -51,7 +53,8 @@ impl Form {
         let starts: Vec<usize> = char_starts(&bytes).collect();
         Form {
             cut: starts.get(MIN_CUT).copied(),
-            whole_word: starts.len() < SHORT_FORM,
+            whole_word: starts.len() < SHORT_FORM
+                && std::str::from_utf8(&bytes).is_ok_and(|text| text.chars().all(is_word)),
             bytes,
         }
     }
@@ -361,9 +364,13 @@ impl<'a> Redactor<'a> {
     }
 }
 
-/// Whether `text[at..end]` continues a word: its first character and the one before it are
-/// both word characters, or its last and the one after it. Bytes that are not UTF-8 are no
-/// word characters.
+/// Whether `c` is a word character: a Unicode letter or digit, or `_`.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether a word character touches `text[at..end]`: the character just before it or the
+/// one just after it. Bytes that are not UTF-8 are no word characters.
 fn continues_a_word(text: &[u8], at: usize, end: usize) -> bool {
     let char_at = |i: usize| -> Option<char> {
         let len = (1..=4).find(|n| text.get(i + n).is_none_or(|b| !is_continuation(*b)))?;
@@ -372,17 +379,11 @@ fn continues_a_word(text: &[u8], at: usize, end: usize) -> bool {
             .chars()
             .next()
     };
-    let start_of_char_before = |i: usize| -> Option<usize> {
-        (i.saturating_sub(4)..i)
-            .rev()
-            .find(|j| !is_continuation(text[*j]))
-    };
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let first = char_at(at);
-    let last = start_of_char_before(end).and_then(char_at);
-    let before = start_of_char_before(at).and_then(char_at);
-    let after = char_at(end);
-    (word(first) && word(before)) || (word(last) && word(after))
+    let before = (at.saturating_sub(4)..at)
+        .rev()
+        .find(|j| !is_continuation(text[*j]))
+        .and_then(char_at);
+    before.is_some_and(is_word) || char_at(end).is_some_and(is_word)
 }
 
 /// Where in the raw text the decoded bytes before `end` stop: the start of the first decoded
@@ -881,9 +882,10 @@ mod tests {
             redacted("id", "valid%20id%20x \\nid"),
             "valid%20[REDACTED]%20x \\n[REDACTED]"
         );
-        // Only a side where the secret has a word character needs a word boundary.
+        // A short secret holding another character than a word character goes anywhere.
         assert_eq!(redacted("-x-", "a-x-b"), "a[REDACTED]b");
-        assert_eq!(redacted("x-", "ax- x-b"), "ax- [REDACTED]b");
+        assert_eq!(redacted("x-", "ax- x-b"), "a[REDACTED] [REDACTED]b");
+        assert_eq!(redacted("a/\"\\\u{e9}", "xxa/\"\\\u{e9}"), "xx[REDACTED]");
         // Up to 7 characters a secret is short; from 8 on it is redacted anywhere.
         assert_eq!(
             redacted("abc1234", "xabc1234 abc1234"),

@@ -9,11 +9,11 @@
 #   make fuzz-clean         remove fuzz/target, fuzz/corpus-run and fuzz/artifacts
 #
 # Knobs (make variables or environment): FUZZ_SECONDS (60 per target), FUZZ_TARGETS (all
-# five), FUZZ_MAX_LEN (8192, largest input in bytes), FUZZ_CARGO (`$(CARGO) +nightly`).
+# seven), FUZZ_MAX_LEN (8192, largest input in bytes), FUZZ_CARGO (`$(CARGO) +nightly`).
 
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 8192
-FUZZ_TARGETS ?= update_body response config token_grant records
+FUZZ_TARGETS ?= update_body response config token_grant records journal plan
 FUZZ_CARGO   ?= $(CARGO) +nightly
 FUZZ_DIR     := $(CURDIR)/fuzz
 

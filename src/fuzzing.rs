@@ -1,7 +1,8 @@
 //! Entry points for the fuzz targets in `fuzz/` and for `tests/fuzz_regressions.rs`, which
 //! replays the seed corpus and every saved crash through them. Each function feeds untrusted
 //! input to one parser (the update body, the response envelope, the configuration, the token
-//! endpoint's answer) and asserts the invariants a caller relies on; it panics only when an
+//! endpoint's answer, a records file, a sync journal, a plan file) and asserts the invariants
+//! a caller relies on; it panics only when an
 //! invariant breaks, so any panic a fuzzer reports is a bug in ycm. Not part of the supported
 //! API: hidden from the docs and free to change.
 
@@ -189,4 +190,147 @@ pub fn records(data: &[u8]) {
             readable(error.message());
         }
     }
+}
+
+/// A message an error of a sync file reader may carry: non-empty, bounded, no NUL.
+fn readable(message: &str) {
+    assert!(!message.is_empty());
+    assert!(
+        message.len() <= MAX_MESSAGE_BYTES,
+        "a {}-byte message",
+        message.len()
+    );
+    assert!(!message.contains('\0'), "a NUL in {message:?}");
+}
+
+/// A plan file, as `sync apply --plan` reads it (bytes that are not UTF-8 are refused before
+/// parsing, so they have nothing to parse): a refusal is [`Code::InvalidArgument`] with a
+/// readable message; an accepted plan writes JSON ([`crate::sync::Plan::to_json`]) that reads
+/// back to the same plan and writes the same text again.
+pub fn plan(data: &[u8]) {
+    use crate::sync::Plan;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let plan = match Plan::from_json(text) {
+        Ok(plan) => plan,
+        Err(error) => {
+            assert_eq!(error.code(), Code::InvalidArgument, "{error}");
+            readable(error.message());
+            return;
+        }
+    };
+    assert!(!plan.fresh);
+    let written = plan.to_json();
+    let again = match Plan::from_json(&written) {
+        Ok(again) => again,
+        Err(err) => panic!("the plan written as {written:?} is refused when read: {err}"),
+    };
+    assert_eq!(plan, again, "written as {written}");
+    assert_eq!(written, again.to_json());
+}
+
+/// A file under the temporary directory, removed when dropped (a panic included).
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(what: &str) -> TempFile {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("ycm-fuzz-{what}-{}-{n}", std::process::id());
+        TempFile(std::env::temp_dir().join(name))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A journal file, opened by a rerun as `sync apply --journal` does, for the input its header
+/// names (or another one when it names none). A refusal leaves the file as it was and says
+/// why ([`Code::InvalidArgument`], a readable message). An accepted journal is left holding
+/// whole lines only: the file as it was, cut back before a torn last line, ended with a
+/// newline when its last line lacked one, or a fresh header when it held no whole line. It
+/// then reopens as it is, with the same state, and that state written to a new journal
+/// (every `done`, then every `sent` without a `done`) reads back the same.
+pub fn journal(data: &[u8]) {
+    use crate::sync::Journal;
+    let first = data.split(|b| *b == b'\n').next().unwrap_or_default();
+    let input_hash = serde_json::from_slice::<serde_json::Value>(first)
+        .ok()
+        .and_then(|header| Some(header.get("input_hash")?.as_str()?.to_string()))
+        .unwrap_or_else(|| "fuzz-input".to_string());
+    let file = TempFile::new("journal");
+    std::fs::write(&file.0, data).expect("a temporary file");
+    let read = || std::fs::read(&file.0).expect("the journal stays readable");
+    let journal = match Journal::open(&file.0, &input_hash) {
+        Ok(journal) => journal,
+        Err(error) => {
+            assert!(matches!(error.code(), Code::InvalidArgument), "{error:?}");
+            readable(error.message());
+            assert!(read() == data, "a refused journal was changed");
+            return;
+        }
+    };
+    let after = read();
+    let whole = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    if whole == 0 {
+        assert_eq!(
+            journal.repaired,
+            !data.is_empty(),
+            "a torn header is a repair"
+        );
+        assert_eq!(after.iter().filter(|b| **b == b'\n').count(), 1);
+        assert!(after.ends_with(b"\n"));
+    } else if whole == data.len() {
+        assert!(!journal.repaired);
+        assert!(after == data, "a whole journal was changed");
+    } else if journal.repaired {
+        assert!(
+            after == data[..whole],
+            "not cut back to its last whole line"
+        );
+    } else {
+        assert!(after == [data, b"\n"].concat(), "not ended with a newline");
+    }
+    let state = clone_state(&journal);
+    drop(journal);
+    let reopened = Journal::open(&file.0, &input_hash)
+        .unwrap_or_else(|e| panic!("the journal left by a reopen is refused: {e}"));
+    assert!(!reopened.repaired, "repaired twice");
+    assert!(read() == after, "a second reopen changed the journal");
+    assert!(clone_state(&reopened) == state);
+    drop(reopened);
+
+    let copy = TempFile::new("journal-copy");
+    let mut written = Journal::open(&copy.0, &input_hash).expect("a fresh journal");
+    let (sent, done) = &state;
+    for (desired, row) in done.values() {
+        written.done(desired, row).expect("appended");
+    }
+    for (user_id, desired) in sent {
+        written.sent(*user_id, desired).expect("appended");
+    }
+    drop(written);
+    let copied = Journal::open(&copy.0, &input_hash)
+        .unwrap_or_else(|e| panic!("the journal written from the state is refused: {e}"));
+    assert!(
+        clone_state(&copied) == state,
+        "the state written to a new journal reads back otherwise"
+    );
+}
+
+/// A journal's state, owned.
+#[allow(clippy::type_complexity)]
+fn clone_state(
+    journal: &crate::sync::Journal,
+) -> (
+    std::collections::HashMap<i64, String>,
+    std::collections::HashMap<i64, (String, crate::sync::ReportRow)>,
+) {
+    let (sent, done) = journal.state();
+    (sent.clone(), done.clone())
 }

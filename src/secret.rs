@@ -6,6 +6,27 @@
 //! not), base64 (standard or URL-safe, padded or not, alone or inside a longer base64 text),
 //! HTML entities (named, decimal, hex), and any two of these layered. It works on the raw
 //! body and again on each string decoded from it, always before quoting or cutting.
+//!
+//! Each of those forms (the secret itself, each base64 text of it) is matched by its length
+//! in characters, in the raw text and in every decoding of it:
+//! - **shorter than 8** ([`SHORT_FORM`]) **and made of word characters only** (Unicode
+//!   letters and digits, `_`): only as a whole word, where neither the character before it
+//!   nor the one after it is a word character. So a secret `id` is redacted in `token id
+//!   invalid`, `"id"`, `id=`, `%20id%20`, but not in `valid`, `idle` or `invalid_client`.
+//!   Such a secret glued to letters (`idid`, `xxid`) is therefore not redacted: it looks like
+//!   any fragment of a word, and redacting every `id` of a message would hide what it says.
+//! - **shorter than 8 with any other character** (`a/b`, `-x-`, `s p&c`): anywhere, as
+//!   unrelated text rarely holds such a string.
+//! - **8 to 12**: anywhere, inside words too.
+//! - **longer than 12** ([`MIN_CUT`]): anywhere, and also cut short, as servers cut what
+//!   they echo (`token abcdefghij0123456789... invalid`): wherever the form's first 12
+//!   characters appear, the match runs on as long as the text keeps agreeing with the form
+//!   (to the end of a character), so the whole echoed part goes, however long, and only it.
+//!   A cut shorter than 12 characters is not recognised (12 characters are also where an
+//!   unrelated text sharing a beginning with the secret, such as `ycm-mock-sec` in
+//!   `ycm-mock-second`, starts being redacted).
+//!
+//! Overlapping matches merge into one `[REDACTED]`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,6 +35,39 @@ use zeroize::Zeroizing;
 
 /// One byte string the redactor searches for.
 type Needle = Zeroizing<Vec<u8>>;
+
+/// A form of a secret the redactor searches for, with how it matches (see the module doc).
+struct Form {
+    /// The bytes (UTF-8: the secret, or ASCII base64).
+    bytes: Needle,
+    /// When the form is longer than [`MIN_CUT`] characters: the length in bytes of its first
+    /// [`MIN_CUT`] characters, which start a match that runs as far as the text agrees.
+    cut: Option<usize>,
+    /// Shorter than [`SHORT_FORM`] characters, all of them word characters: matches only
+    /// as a whole word.
+    whole_word: bool,
+}
+
+impl Form {
+    fn new(bytes: Needle) -> Form {
+        let starts: Vec<usize> = char_starts(&bytes).collect();
+        Form {
+            cut: starts.get(MIN_CUT).copied(),
+            whole_word: starts.len() < SHORT_FORM
+                && std::str::from_utf8(&bytes).is_ok_and(|text| text.chars().all(is_word)),
+            bytes,
+        }
+    }
+}
+
+/// The positions where a character of `text` (UTF-8) starts.
+fn char_starts(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..text.len()).filter(|i| !is_continuation(text[*i]))
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
 
 /// A credential. Never printed, zeroed when its last clone is dropped; clones share it.
 ///
@@ -28,7 +82,7 @@ pub struct Secret(Arc<SecretInner>);
 struct SecretInner {
     value: Zeroizing<String>,
     /// The forms the redactor looks for, made on first need and kept (see [`Redactor`]).
-    needles: OnceLock<Vec<Needle>>,
+    forms: OnceLock<Vec<Form>>,
 }
 
 impl Secret {
@@ -36,7 +90,7 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(Arc::new(SecretInner {
             value: Zeroizing::new(value.into()),
-            needles: OnceLock::new(),
+            forms: OnceLock::new(),
         }))
     }
 
@@ -46,10 +100,13 @@ impl Secret {
     }
 
     /// Every form of the credential the redactor searches for, longest first.
-    fn needles(&self) -> &[Needle] {
-        self.0
-            .needles
-            .get_or_init(|| needles_of(self.expose().as_bytes()))
+    fn forms(&self) -> &[Form] {
+        self.0.forms.get_or_init(|| {
+            needles_of(self.expose().as_bytes())
+                .into_iter()
+                .map(Form::new)
+                .collect()
+        })
     }
 }
 
@@ -69,6 +126,13 @@ impl fmt::Debug for Secret {
 
 /// What a secret is replaced with.
 const REDACTED: &[u8] = b"[REDACTED]";
+
+/// A form of a secret shorter than this, in characters, is redacted only as a whole word.
+pub(crate) const SHORT_FORM: usize = 8;
+
+/// A form of a secret longer than this, in characters, is redacted also when cut after at
+/// least this many of its first characters.
+pub(crate) const MIN_CUT: usize = 12;
 
 /// Shortest base64 fragment of a secret searched for inside a longer base64 text (a shorter
 /// one would redact unrelated text; the secret's whole encoding is always searched for).
@@ -140,12 +204,12 @@ const MAX_SECRETS: usize = 3;
 pub(crate) struct Redactor<'a> {
     /// Byte strings searched for in the raw text and in each of its decodings, per secret:
     /// the secret and its base64 forms.
-    sets: [&'a [Needle]; MAX_SECRETS],
+    sets: [&'a [Form]; MAX_SECRETS],
 }
 
 impl fmt::Debug for Redactor<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} forms)", self.needles().count())
+        write!(f, "Redactor({} forms)", self.forms().count())
     }
 }
 
@@ -187,12 +251,12 @@ impl<'a> Redactor<'a> {
         };
         let mut redactor = Redactor::default();
         for (set, secret) in redactor.sets.iter_mut().zip(secrets) {
-            *set = secret.needles();
+            *set = secret.forms();
         }
         redactor
     }
 
-    fn needles(&self) -> impl Iterator<Item = &Needle> {
+    fn forms(&self) -> impl Iterator<Item = &Form> {
         self.sets.iter().flat_map(|set| set.iter())
     }
 
@@ -264,12 +328,33 @@ impl<'a> Redactor<'a> {
         }
     }
 
-    /// Adds the spans of `raw` holding a needle found in `text`, a decoding of `raw` whose
-    /// byte `i` came from `raw[starts[i]..]` (`None`: `text` is `raw`).
+    /// Adds the spans of `raw` holding a form found in `text` (by the rules of the module
+    /// doc), a decoding of `raw` whose byte `i` came from `raw[starts[i]..]` (`None`: `text`
+    /// is `raw`).
     fn find_in(&self, text: &[u8], starts: Option<&[usize]>, spans: &mut Vec<(usize, usize)>) {
-        for needle in self.needles() {
-            for at in find_all(text, needle) {
-                let end = at + needle.len();
+        for form in self.forms() {
+            let needle: &[u8] = &form.bytes;
+            let searched = form.cut.map_or(needle, |cut| &needle[..cut]);
+            for at in find_all(text, searched) {
+                let end = match form.cut {
+                    None => at + needle.len(),
+                    Some(_) => {
+                        let agree = text[at..]
+                            .iter()
+                            .zip(needle)
+                            .take_while(|(a, b)| a == b)
+                            .count();
+                        // To the end of the character the agreement stops in.
+                        let mut end = at + agree;
+                        while end < text.len() && is_continuation(text[end]) {
+                            end += 1;
+                        }
+                        end
+                    }
+                };
+                if form.whole_word && continues_a_word(text, at, end) {
+                    continue;
+                }
                 spans.push(match starts {
                     None => (at, end),
                     Some(starts) => (starts[at], raw_end(starts, end)),
@@ -277,6 +362,28 @@ impl<'a> Redactor<'a> {
             }
         }
     }
+}
+
+/// Whether `c` is a word character: a Unicode letter or digit, or `_`.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether a word character touches `text[at..end]`: the character just before it or the
+/// one just after it. Bytes that are not UTF-8 are no word characters.
+fn continues_a_word(text: &[u8], at: usize, end: usize) -> bool {
+    let char_at = |i: usize| -> Option<char> {
+        let len = (1..=4).find(|n| text.get(i + n).is_none_or(|b| !is_continuation(*b)))?;
+        std::str::from_utf8(text.get(i..i + len)?)
+            .ok()?
+            .chars()
+            .next()
+    };
+    let before = (at.saturating_sub(4)..at)
+        .rev()
+        .find(|j| !is_continuation(text[*j]))
+        .and_then(char_at);
+    before.is_some_and(is_word) || char_at(end).is_some_and(is_word)
 }
 
 /// Where in the raw text the decoded bytes before `end` stop: the start of the first decoded
@@ -682,7 +789,122 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(redactor.text("\"tok\""), "\"[REDACTED]\"");
-        assert_eq!(redactor.bytes(b"toktok").as_ref(), b"[REDACTED][REDACTED]");
+        // A short secret glued to letters is a word of its own (see the module doc).
+        assert!(matches!(redactor.bytes(b"toktok"), Cow::Borrowed(_)));
+    }
+
+    /// `body` redacted of `secret`, as text.
+    fn redacted(secret: &str, body: &str) -> String {
+        let secret = Secret::new(secret);
+        Redactor::new([&secret]).text(body).into_owned()
+    }
+
+    #[test]
+    fn a_secret_cut_short_by_the_server_is_redacted() {
+        let secret = "abcdefghij0123456789KLMNOPQRSTUVWXYZ";
+        // Cut after 20 characters, as servers often do, and after every length from 12 on.
+        assert_eq!(
+            redacted(secret, "token abcdefghij0123456789... invalid"),
+            "token [REDACTED]... invalid"
+        );
+        for cut in MIN_CUT..=secret.len() {
+            let body = format!("token {}\u{2026} invalid", &secret[..cut]);
+            assert_eq!(
+                redacted(secret, &body),
+                "token [REDACTED]\u{2026} invalid",
+                "cut at {cut}"
+            );
+        }
+        // Only what agrees with the secret goes; the rest of the word stays.
+        assert_eq!(redacted(secret, "abcdefghij0123456789kl"), "[REDACTED]kl");
+        // Shorter cuts are not recognised (the rule's limit).
+        let body = format!("token {}... invalid", &secret[..MIN_CUT - 1]);
+        assert_eq!(redacted(secret, &body), body);
+        // Cut inside an encoding: JSON-escaped, percent-encoded, as an HTML entity text.
+        let secret = "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p";
+        for body in [
+            r#"{"errmsg":"token a\/b\/c\/d\/e\/f\/g\/h\/i\/j\/... invalid"}"#,
+            "token a%2Fb%2Fc%2Fd%2Fe%2Ff%2Fg%2Fh%2Fi%2Fj%2F... invalid",
+            "token a&#47;b&#47;c&#47;d&#47;e&#47;f&#47;g&#47;h&#47;i&#47;j... invalid",
+        ] {
+            let clean = redacted(secret, body);
+            assert!(
+                clean.contains("token [REDACTED]... invalid"),
+                "{body} -> {clean}"
+            );
+        }
+        // Characters, not bytes: a non-ASCII secret cut after 20 characters, whole characters
+        // redacted even where the text goes on with another character of the same lead byte.
+        let secret = "cl\u{e9}-secr\u{e8}te-0123456789abcdef";
+        let cut: String = secret.chars().take(20).collect();
+        assert_eq!(
+            redacted(secret, &format!("key {cut}... refused")),
+            "key [REDACTED]... refused"
+        );
+        assert_eq!(
+            redacted(secret, "cl\u{e9}-secr\u{e8}te\u{e9}"),
+            "cl\u{e9}-secr\u{e8}te\u{e9}",
+            "11 characters agree, fewer than 12"
+        );
+        let secret = "cl\u{e9}-secr\u{e8}te-\u{e9}0123456789";
+        assert_eq!(
+            redacted(secret, "cl\u{e9}-secr\u{e8}te-\u{e8}x"),
+            "[REDACTED]x",
+            "\u{e8} and \u{e9} share their first byte: the whole \u{e8} goes"
+        );
+        // Its base64 form, cut too.
+        let secret = "abcdefghij0123456789KLMNOPQRSTUVWXYZ";
+        let encoded = base64(secret.as_bytes(), BASE64_STANDARD);
+        let encoded = std::str::from_utf8(&encoded[..24]).unwrap();
+        assert_eq!(
+            redacted(secret, &format!("auth {encoded}... bad")),
+            "auth [REDACTED]... bad"
+        );
+    }
+
+    #[test]
+    fn a_short_secret_is_redacted_only_as_a_whole_word() {
+        assert_eq!(
+            redacted(
+                "id",
+                "valid id, invalid_client, id=x, 'id', (id), idle, rapid, user_id, id"
+            ),
+            "valid [REDACTED], invalid_client, [REDACTED]=x, '[REDACTED]', ([REDACTED]), idle, rapid, user_id, [REDACTED]"
+        );
+        // Neighbours are characters, not bytes: a non-ASCII letter continues a word, a
+        // non-ASCII quote does not.
+        assert_eq!(
+            redacted("id", "\u{e9}id \u{ab}id\u{bb}"),
+            "\u{e9}id \u{ab}[REDACTED]\u{bb}"
+        );
+        // Decoded, the neighbours are those of the decoded text.
+        assert_eq!(
+            redacted("id", "valid%20id%20x \\nid"),
+            "valid%20[REDACTED]%20x \\n[REDACTED]"
+        );
+        // A short secret holding another character than a word character goes anywhere.
+        assert_eq!(redacted("-x-", "a-x-b"), "a[REDACTED]b");
+        assert_eq!(redacted("x-", "ax- x-b"), "a[REDACTED] [REDACTED]b");
+        assert_eq!(redacted("a/\"\\\u{e9}", "xxa/\"\\\u{e9}"), "xx[REDACTED]");
+        // Up to 7 characters a secret is short; from 8 on it is redacted anywhere.
+        assert_eq!(
+            redacted("abc1234", "xabc1234 abc1234"),
+            "xabc1234 [REDACTED]"
+        );
+        assert_eq!(redacted("abcd1234", "xabcd1234y"), "x[REDACTED]y");
+        // Characters, not bytes: 4 characters in 8 bytes are short.
+        assert_eq!(
+            redacted(
+                "\u{e9}\u{e9}\u{e9}\u{e9}",
+                "x\u{e9}\u{e9}\u{e9}\u{e9} \u{e9}\u{e9}\u{e9}\u{e9}"
+            ),
+            "x\u{e9}\u{e9}\u{e9}\u{e9} [REDACTED]"
+        );
+        // Short base64 forms follow the same rule: "id" is "aWQ=" and "aWQ".
+        assert_eq!(
+            redacted("id", "x aWQ= aWQ baWQc"),
+            "x [REDACTED] [REDACTED] baWQc"
+        );
     }
 
     #[test]

@@ -8,12 +8,14 @@ use std::panic;
 use std::path::{Path, PathBuf};
 
 /// The fuzz targets, by directory name.
-const TARGETS: [&str; 5] = [
+const TARGETS: [&str; 7] = [
     "update_body",
     "response",
     "config",
     "token_grant",
     "records",
+    "journal",
+    "plan",
 ];
 
 /// Feeds one input to the entry point of `target`, exactly as `fuzz/fuzz_targets/` does.
@@ -35,6 +37,8 @@ fn replay(target: &str, data: &[u8]) {
         }
         "token_grant" => ycm::fuzzing::token_grant(data),
         "records" => ycm::fuzzing::records(data),
+        "journal" => ycm::fuzzing::journal(data),
+        "plan" => ycm::fuzzing::plan(data),
         other => panic!("no fuzz target named {other:?}"),
     }
 }

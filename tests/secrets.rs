@@ -3,7 +3,9 @@
 //! form body) into its error page, raw or in any encoding a server may use (JSON-escaped,
 //! percent- or form-encoded, base64, HTML entities), with secrets made of every awkward
 //! character class, and no message, Debug output or mock log line holds the access token,
-//! the refresh token or the client secret, in any of those forms.
+//! the refresh token or the client secret, in any of those forms; nor the first 20 characters
+//! a server that cuts what it echoes leaves of them; and a short secret is redacted as a word,
+//! not inside the server's other words.
 
 mod common;
 
@@ -219,5 +221,59 @@ fn a_refresh_token_echoed_in_any_encoding_is_redacted() {
             assert_scrubbed(&shown(&error), refresh, echo);
             assert_eq!(server.requests(), 3);
         }
+    }
+}
+
+#[test]
+fn a_credential_echoed_cut_to_its_first_20_characters_is_redacted() {
+    let token = "abcdefghij0123456789KLMNOPQRSTUVWXYZ";
+    for status in [400, 401] {
+        let server = ScriptedServer::start(vec![Step::EchoAs(status, Echo::Cut20)]).unwrap();
+        let client =
+            Client::new(Config::new(&server.url(), Auth::AccessToken(Secret::new(token))).unwrap())
+                .unwrap();
+        let error = client
+            .update_user(13329, &UserUpdate::new().company("x"))
+            .unwrap_err();
+        let text = shown(&error);
+        assert!(
+            text.contains("unknown credential [REDACTED]...") && !text.contains("abcdefghij0123"),
+            "{text}"
+        );
+    }
+    let server = ScriptedServer::start(vec![Step::EchoAs(400, Echo::Cut20)]).unwrap();
+    let secret = "ClientSecretValue0123456789-and-more";
+    let client = Client::new(fast(
+        Config::new(&server.url(), credentials(secret)).unwrap(),
+    ))
+    .unwrap();
+    let error = client.get_user(13329).unwrap_err();
+    assert_eq!(error.code(), Code::Unauthorized, "{error}");
+    let text = shown(&error);
+    assert!(
+        text.contains("[REDACTED]...") && !text.contains(&secret[..20]),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_short_token_is_redacted_as_a_word_not_inside_the_servers_words() {
+    // "cred" is inside "credential" in every echo: only the echoed word goes.
+    for echo in [Echo::JsonEnvelope, Echo::PercentUpper, Echo::HtmlNamed] {
+        let server = ScriptedServer::start(vec![Step::EchoAs(401, echo)]).unwrap();
+        let client = Client::new(
+            Config::new(&server.url(), Auth::AccessToken(Secret::new("cred"))).unwrap(),
+        )
+        .unwrap();
+        let error = client.get_user(13329).unwrap_err();
+        let text = shown(&error);
+        assert!(
+            text.contains("credential [REDACTED]") && !text.contains("[REDACTED]ential"),
+            "{echo:?}: {text}"
+        );
+        assert!(
+            !text.contains(" cred ") && !text.contains("credential cred"),
+            "{echo:?}: {text}"
+        );
     }
 }

@@ -168,7 +168,7 @@ fn credentials(
         let file = std::path::absolute(file).map_err(|e| {
             Failure::usage(format!("--client-secret-file \"{}\": {e}", file.display()))
         })?;
-        settings::read_secret_file(name, &file, &mut |_| {})?;
+        settings::read_secret_file(name, &file)?;
         return Ok(Credentials::Client {
             id,
             file,

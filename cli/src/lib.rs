@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod configure;
+mod dumps;
 pub mod fail;
 pub mod help;
 pub mod man;
@@ -97,6 +98,7 @@ impl Context {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> ExitCode {
+    dumps::forbid();
     signal::ignore_file_size_signal();
     let cli = match parse(std::env::args_os().collect()) {
         Ok(cli) => cli,

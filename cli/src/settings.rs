@@ -188,7 +188,7 @@ pub fn resolve(inputs: &Inputs<'_>, warn: &mut dyn FnMut(String)) -> Result<Reso
                 )))
             }
             (Some(secret), None) => Some(secret),
-            (None, Some(file)) => Some(read_secret_file(&name, Path::new(&file), warn)?),
+            (None, Some(file)) => Some(read_secret_file(&name, Path::new(&file))?),
             (None, None) => None,
         };
         match (text("access_token")?, text("client_id")?, secret) {
@@ -320,19 +320,26 @@ pub fn secret_held(document: &toml::Table) -> Option<String> {
     None
 }
 
-/// Reads a `client_secret_file`: its first line, without the line end.
-pub(crate) fn read_secret_file(
-    profile: &str,
-    path: &Path,
-    warn: &mut dyn FnMut(String),
-) -> Result<String, Failure> {
+/// Reads a `client_secret_file`: its first line, without the line end, after checking the
+/// open file's owner and mode with [`check_secret_file`] (on the descriptor read from, so the
+/// file checked is the file read).
+pub(crate) fn read_secret_file(profile: &str, path: &Path) -> Result<String, Failure> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         Failure::usage(format!(
             "profile \"{profile}\": client_secret_file \"{shown}\" cannot be read: {e}"
         ))
-    })?;
-    warn_if_readable_by_others(path, "client_secret_file", warn);
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    check_secret_file(path, meta.mode(), meta.uid(), me)
+        .map_err(|why| Failure::usage(format!("profile \"{profile}\": {why}")))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(unreadable)?;
     let secret = text.lines().next().unwrap_or("").trim_end().to_string();
     if secret.is_empty() {
         return Err(Failure::usage(format!(
@@ -340,6 +347,54 @@ pub(crate) fn read_secret_file(
         )));
     }
     Ok(secret)
+}
+
+/// The rule for a `client_secret_file`, as ssh's for a private key and its config: no
+/// permission bit for the group or others (mode `& 0o077` is 0: a secret others can read is
+/// no longer a secret, and one they can write can be swapped for theirs), and owned by the
+/// user running ycm or by root (another user owns the right to `chmod` it back open, as ssh's
+/// "Bad owner or permissions" says). The refusal names the file, its mode or owner, and the
+/// command that fixes it.
+fn check_secret_file(path: &Path, mode: u32, owner: u32, me: u32) -> Result<(), String> {
+    let shown = path.display();
+    let quoted = shell_quote(&shown.to_string());
+    if owner != me && owner != 0 {
+        return Err(format!(
+            "client_secret_file \"{shown}\" is owned by uid {owner}, not by uid {me} running ycm \
+             (nor root): refused, as ssh refuses a key another user controls; take it over with \
+             `chown {me} {quoted} && chmod 600 {quoted}`"
+        ));
+    }
+    if mode & 0o077 != 0 {
+        let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
+            (true, true) => "its group and others",
+            (true, false) => "its group",
+            _ => "others",
+        };
+        let access = match (mode & 0o044 != 0, mode & 0o022 != 0) {
+            (true, true) => "read and written",
+            (true, false) => "read",
+            (false, true) => "written",
+            (false, false) => "used",
+        };
+        return Err(format!(
+            "client_secret_file \"{shown}\" has mode {:04o}: it can be {access} by {who}, so \
+             ycm refuses it (as ssh refuses an unprotected private key) and sends nothing; \
+             run `chmod 600 {quoted}`",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+/// `text` as one shell word: itself when it holds only safe characters, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// Warns when a file that may hold secrets can be read by its group or by others.
@@ -355,5 +410,59 @@ fn warn_if_readable_by_others(path: &Path, what: &str, warn: &mut dyn FnMut(Stri
                 mode & 0o777
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: u32 = 1000;
+
+    #[test]
+    fn a_secret_file_only_its_owner_can_use_passes() {
+        for mode in [0o100600, 0o100400, 0o100700, 0o100200] {
+            assert_eq!(check_secret_file(Path::new("/s"), mode, ME, ME), Ok(()));
+        }
+        // Root's own files are trusted (root can read everything anyway).
+        assert_eq!(check_secret_file(Path::new("/s"), 0o100600, 0, ME), Ok(()));
+    }
+
+    #[test]
+    fn group_or_other_bits_are_refused_with_the_chmod_to_run() {
+        for (mode, access, who) in [
+            (0o100644, "read", "its group and others"),
+            (0o100640, "read", "its group"),
+            (0o100604, "read", "others"),
+            (0o100620, "written", "its group"),
+            (0o100602, "written", "others"),
+            (0o100666, "read and written", "its group and others"),
+            (0o100610, "used", "its group"),
+        ] {
+            let why = check_secret_file(Path::new("/home/me/secret"), mode, ME, ME).unwrap_err();
+            assert!(
+                why.contains("\"/home/me/secret\"")
+                    && why.contains(&format!("mode {:04o}", mode & 0o7777))
+                    && why.contains(&format!("can be {access} by {who},"))
+                    && why.contains("run `chmod 600 /home/me/secret`"),
+                "{mode:o}: {why}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_users_file_is_refused_even_at_0600() {
+        let why = check_secret_file(Path::new("/tmp/s"), 0o100600, 1001, ME).unwrap_err();
+        assert!(
+            why.contains("owned by uid 1001, not by uid 1000")
+                && why.contains("chown 1000 /tmp/s && chmod 600 /tmp/s"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn paths_in_the_command_are_quoted_for_the_shell() {
+        let why = check_secret_file(Path::new("/my dir/it's"), 0o100644, ME, ME).unwrap_err();
+        assert!(why.contains(r"chmod 600 '/my dir/it'\''s'`"), "{why}");
     }
 }

@@ -528,6 +528,52 @@ fn a_profile_file_holding_a_secret_that_others_can_read_draws_a_warning() {
 }
 
 #[test]
+fn a_client_secret_file_others_can_use_is_refused_and_nothing_is_sent() {
+    let s = Setup::new();
+    let secret_file = s.path("my secret");
+    std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).unwrap();
+    s.write_profile(
+        &format!(
+            "[profiles.default]\nbase_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"{}\"\n",
+            s.mock.url(),
+            secret_file.display()
+        ),
+        0o600,
+    );
+    let chmod = format!("chmod 600 '{}'", secret_file.display());
+    for mode in [0o644, 0o640, 0o604, 0o620, 0o602] {
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = run(s.bare().args(["users", "get", "13329"]));
+        assert_eq!(out.code, 2, "{mode:o}: {}", out.stderr);
+        let message = json(&out.stderr)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains(&format!("\"{}\"", secret_file.display()))
+                && message.contains(&format!("mode {mode:04o}"))
+                && message.contains(&chmod),
+            "{mode:o}: {message}"
+        );
+        assert!(s.mock.log().is_empty(), "{mode:o}: a request was sent");
+    }
+    // What the message says to run fixes it.
+    ok(Command::new("sh").args(["-c", &chmod]));
+    let out = ok(s.bare().args(["auth", "check"]));
+    assert_eq!(json(&out.stdout)["auth"], "client_credentials");
+    // A file another user owns is refused at 0600 too (only root can make one to test).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let requests = s.mock.log().len();
+        std::os::unix::fs::chown(&secret_file, Some(65534), None).unwrap();
+        let out = run(s.bare().args(["users", "get", "13329"]));
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains("owned by uid 65534"), "{}", out.stderr);
+        assert_eq!(s.mock.log().len(), requests, "a request was sent");
+    }
+}
+
+#[test]
 fn the_secret_is_never_a_flag_nor_in_any_output() {
     let s = Setup::new();
     // No flag takes a secret: clap refuses them as unknown arguments.

@@ -68,6 +68,10 @@ pub enum Echo {
     HtmlDecimal,
     /// An HTML page, everything but letters and digits as hex references.
     HtmlHex,
+    /// Text: the credential's first 20 characters then `...`, as servers that cut what they
+    /// echo write it (`token abcdefghij0123456789... invalid`). Not in [`Echo::ALL`], whose
+    /// every form holds the whole credential.
+    Cut20,
 }
 
 impl Echo {
@@ -135,6 +139,7 @@ impl Echo {
                 .collect(),
             Echo::HtmlDecimal => html(false),
             Echo::HtmlHex => html(true),
+            Echo::Cut20 => format!("{}...", value.chars().take(20).collect::<String>()),
         }
     }
 

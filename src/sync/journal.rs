@@ -164,7 +164,9 @@ impl Journal {
             Error::invalid_argument(format!("journal \"{shown}\" cannot be read: {e}"))
         })?;
         // A kill in mid-write may cut a character in two: only the torn last line may be
-        // anything but UTF-8, and that line is cut off below.
+        // anything but UTF-8. Such a line is torn whatever it holds, and cut off below (read
+        // with replacement characters it might parse, and be kept, ended with a newline, as
+        // a line that the next rerun would refuse as not UTF-8).
         let complete_part = match bytes.iter().rposition(|b| *b == b'\n') {
             Some(end) => end + 1,
             None => 0,
@@ -172,8 +174,9 @@ impl Journal {
         let mut text = std::str::from_utf8(&bytes[..complete_part])
             .map_err(|e| Error::invalid_argument(format!("journal \"{shown}\" is not UTF-8: {e}")))?
             .to_string();
-        if complete_part < bytes.len() {
-            text.push_str(&String::from_utf8_lossy(&bytes[complete_part..]));
+        let tail = std::str::from_utf8(&bytes[complete_part..]);
+        if let Ok(tail) = tail {
+            text.push_str(tail);
         }
         let mut journal = Journal {
             file,
@@ -201,6 +204,10 @@ impl Journal {
             return Ok(journal);
         }
         journal.load(&text)?;
+        if tail.is_err() {
+            journal.cut_back()?;
+            journal.repaired = true;
+        }
         Ok(journal)
     }
 
@@ -212,8 +219,7 @@ impl Journal {
             match serde_json::from_str::<Entry>(line) {
                 Ok(entry) => self.note(entry),
                 Err(_) if i + 1 == lines.len() && !complete => {
-                    // A kill in mid-write: cut the torn line off (its bytes, not its text,
-                    // which may hold a replacement character).
+                    // A kill in mid-write: cut the torn line off.
                     self.end = (text.len() - line.len()) as u64;
                     self.cut_back()?;
                     self.repaired = true;
@@ -261,8 +267,9 @@ impl Journal {
 
     fn corrupt(&self, line_number: usize, e: serde_json::Error) -> Error {
         Error::invalid_argument(format!(
-            "journal \"{}\" is corrupt at line {line_number}: {e}; refusing to guess what was applied",
-            self.path.display()
+            "journal \"{}\" is corrupt at line {line_number}: {}; refusing to guess what was applied",
+            self.path.display(),
+            super::json_error::describe(&e)
         ))
     }
 
@@ -278,6 +285,13 @@ impl Journal {
                 }
             }
         }
+    }
+
+    /// Everything the journal holds: per user, the desired-values hash of a `sent` that no
+    /// `done` followed, and the last `done` (for the fuzzing round trip).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn state(&self) -> (&HashMap<i64, String>, &HashMap<i64, (String, ReportRow)>) {
+        (&self.sent, &self.done)
     }
 
     /// What earlier runs recorded of `user_id` for these desired values.
@@ -438,6 +452,27 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let err = Journal::open(&path, "h").map(|_| ()).unwrap_err();
         assert!(err.message().contains("corrupt at line 2"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Found by the `journal` fuzz target: read with replacement characters, the line
+    /// parsed, was kept and ended with a newline, and the next rerun refused the journal.
+    #[test]
+    fn a_torn_last_line_cut_inside_a_character_is_cut_even_if_it_would_parse() {
+        let path = temp("torn-utf8");
+        drop(Journal::open(&path, "h").unwrap());
+        let whole = std::fs::read(&path).unwrap();
+        let mut bytes = whole.clone();
+        bytes.extend_from_slice(b"{\"event\":\"sent\",\"userId\":1,\"desired\":\"\xc3\"}");
+        std::fs::write(&path, &bytes).unwrap();
+        let journal = Journal::open(&path, "h").unwrap();
+        assert!(journal.repaired);
+        assert_eq!(journal.previous(1, "\u{fffd}"), Previous::None);
+        drop(journal);
+        assert_eq!(std::fs::read(&path).unwrap(), whole);
+        let again = Journal::open(&path, "h").unwrap();
+        assert!(!again.repaired);
+        drop(again);
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -21,6 +21,7 @@ mod csv_strict;
 mod file_format;
 mod journal;
 mod journal_dir;
+mod json_error;
 mod options;
 mod pace;
 mod plan;

@@ -195,8 +195,12 @@ impl Plan {
     /// A plan written by [`Plan::to_json`]; its updates are checked against the users'
     /// current values when applied.
     pub fn from_json(json: &str) -> Result<Plan> {
-        let value: Value = serde_json::from_str(json)
-            .map_err(|e| Error::invalid_argument(format!("the plan is not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(json).map_err(|e| {
+            Error::invalid_argument(format!(
+                "the plan is not JSON: {}",
+                super::json_error::describe(&e)
+            ))
+        })?;
         match value.get("format_version").and_then(Value::as_u64) {
             Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
             Some(v) => {
@@ -210,8 +214,12 @@ impl Plan {
                 ))
             }
         }
-        let mut plan: Plan = serde_json::from_value(value)
-            .map_err(|e| Error::invalid_argument(format!("the plan is not a ycm plan: {e}")))?;
+        let mut plan: Plan = serde_json::from_value(value).map_err(|e| {
+            Error::invalid_argument(format!(
+                "the plan is not a ycm plan: {}",
+                super::json_error::describe(&e)
+            ))
+        })?;
         for item in &plan.items {
             if item.action == Action::Update {
                 crate::user::UserUpdate::from_map(&item.body()).map_err(|e| {

@@ -136,6 +136,12 @@ def test_a_readable_file_draws_a_warning_only_when_it_holds_a_secret(
     )
     ycm.Client.from_profile().close()
     assert not [r for r in ycm_logs.records if r.levelno == logging.WARNING]
+    # The secret file itself open to others is refused, as the CLI refuses it.
+    secret = secret_file(config_home, "default")
+    secret.chmod(0o640)
+    with pytest.raises(ycm.InvalidArgumentError, match="chmod 600"):
+        ycm.Client.from_profile()
+    secret.chmod(0o600)
     path = write(config_home, f'[profiles.default]\nbase_url = "{mock.url}"\naccess_token = "{TOKEN}"\n', 0o644)
     ycm.Client.from_profile().close()
     [warning] = [r for r in ycm_logs.records if r.levelno == logging.WARNING]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import shlex
 import stat
 import sys
 from pathlib import Path
@@ -120,13 +121,41 @@ def _load_table(path: Path, name: str, named: bool) -> Dict[str, Any]:
     return dict(profile)
 
 
+def _check_secret_file(profile: str, path: Path, mode: int, owner: int) -> None:
+    """The CLI's rule (cli/src/settings.rs ``check_secret_file``), as ssh applies it to a
+    private key: a file another user (but root) owns, or that its group or others may use at
+    all (any bit of mode 077), is refused with the command that fixes it."""
+    me = os.geteuid()
+    quoted = shlex.quote(str(path))
+    if owner not in (me, 0):
+        raise _refuse(
+            f'profile "{profile}": client_secret_file "{path}" is owned by uid {owner}, not by '
+            f"uid {me} running ycm (nor root): refused, as ssh refuses a key another user "
+            f"controls; take it over with `chown {me} {quoted} && chmod 600 {quoted}`"
+        )
+    if mode & 0o077:
+        who = {(True, True): "its group and others", (True, False): "its group"}.get(
+            (bool(mode & 0o070), bool(mode & 0o007)), "others"
+        )
+        access = {(True, True): "read and written", (True, False): "read", (False, True): "written"}.get(
+            (bool(mode & 0o044), bool(mode & 0o022)), "used"
+        )
+        raise _refuse(
+            f'profile "{profile}": client_secret_file "{path}" has mode {mode & 0o7777:04o}: it '
+            f"can be {access} by {who}, so ycm refuses it (as ssh refuses an unprotected private "
+            f"key) and sends nothing; run `chmod 600 {quoted}`"
+        )
+
+
 def _read_secret_file(profile: str, file: str) -> str:
     path = Path(file).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            _check_secret_file(profile, path, status.st_mode, status.st_uid)
+            text = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise _refuse(f'profile "{profile}": client_secret_file "{path}" cannot be read: {exc}') from None
-    _warn_if_readable(path, "client_secret_file")
     secret = text.splitlines()[0].rstrip() if text else ""
     if not secret:
         raise _refuse(f'profile "{profile}": client_secret_file "{path}" is empty')

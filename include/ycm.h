@@ -494,8 +494,9 @@ struct ycm_status ycm_client_new(const char *base_url,
  "rate_limit" (the client ID's budget in YCM's terms, "BURST/RATE/INTERVAL_S": every
  request passes one gate that keeps to it; unset: learned from 429s); "shared_state"
  ("process", the default; "host": every process of the user on this machine shares
- one token, one rate budget and one refusal latch; or "redis://[[user]:password@]host
- [:port][/db]" or "rediss://..." (TLS, verified against "ca_file"): every host that
+ one token, one rate budget and one refusal latch; or
+ `"redis://[[user]:password@]host[:port][/db]"` or "rediss://..." (TLS, verified against
+ "ca_file"): every host that
  reaches that Redis server shares them; a refused password or TLS failure is refused
  here, an unreachable server is not); "state_dir" (the host scope's
  directory, default $XDG_RUNTIME_DIR/ycm, else $XDG_CACHE_HOME/ycm, else ~/.cache/ycm;

@@ -34,12 +34,14 @@ $(MDBOOK):
 	rm -rf $(DOCS_TOOLS)/build
 
 # The reference pages' generated bodies, from the declarations: the C API from ycm.h's
-# comments, the codes and config keys from the crate's tables, the CLI from clap.
+# comments, the codes and config keys from the crate's tables, the CLI from clap. The Rust
+# generators are debug builds with the features of `make rust-test`, which has built them
+# already (cargo test builds the examples) when make test gets here: no fat-LTO relink.
 docs-gen:
 	@mkdir -p $(DOCS_GEN)
 	$(PYTHON) scripts/docs/c_reference.py $(HEADER) $(DOCS_GEN)/c-api.md
-	$(CARGO) run --quiet --release --example docs_reference -- $(DOCS_GEN)
-	$(CARGO) run --quiet --release -p yeastar-ycm-cli --example cli-reference -- $(DOCS_GEN)/cli.md
+	$(CARGO) run --quiet --example docs_reference $(CAPI) -- $(DOCS_GEN)
+	$(CARGO) run --quiet -p yeastar-ycm-cli --example cli-reference --features ycm/capi -- $(DOCS_GEN)/cli.md
 
 # mdBook reports a missing include or a bad SUMMARY as an error but may still exit 0 on
 # some of them: any WARN or ERROR line fails the build.
@@ -71,7 +73,7 @@ docs-check: docs docs-examples
 	  --header $(HEADER) --examples scripts/docs/run-examples.sh
 
 docs-examples: c-build py-venv
-	@MOCK_BIN=$(MOCK_BIN) CLI_BIN=$(CLI_BIN) PYTHON=$(VENV)/bin/python CARGO="$(CARGO)" \
+	@MOCK_BIN=$(MOCK_BIN) CLI_BIN=$(CLI_BIN) PYTHON=$(VENV)/bin/python CARGO="$(CARGO)" CAPI="$(CAPI)" \
 	  scripts/docs/run-examples.sh
 
 docs-browser-test: docs

@@ -3,7 +3,8 @@
 # ycm-mock (`make docs-examples`, part of `make docs-check`). scripts/docs/check.py fails
 # when a page includes a file that this script does not name, so a snippet on the site is
 # always a snippet that ran. Needs: MOCK_BIN, CLI_BIN, PYTHON (the dev venv's, the package
-# importable), CARGO; the C examples built by `make c-build` in bindings/c/build/.
+# importable), CARGO and CAPI (the cargo features of make rust-test, whose build of the
+# examples this reuses); the C examples built by `make c-build` in bindings/c/build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,7 +45,7 @@ run bindings/python/examples/wsgi_app.py "master after the workers: 200 OK" \
     env YCM_BASE_URL="$url" YCM_ACCESS_TOKEN="$token" \
     "$python" bindings/python/examples/wsgi_app.py "$url" "$token"
 run examples/update_user.rs 'company "From Rust"' \
-    "$cargo" run --quiet --release --example update_user -- "$url" "$token" 13329 "From Rust"
+    "$cargo" run --quiet --example update_user ${CAPI:-} -- "$url" "$token" 13329 "From Rust"
 run examples/cli/update_user.sh '"company": "From the CLI"' \
     env YCM_BASE_URL="$url" YCM_ACCESS_TOKEN="$token" examples/cli/update_user.sh 13329 "From the CLI"
 if command -v php >/dev/null 2>&1; then

@@ -42,6 +42,7 @@ docs-gen:
 	$(PYTHON) scripts/docs/c_reference.py $(HEADER) $(DOCS_GEN)/c-api.md
 	$(CARGO) run --quiet --example docs_reference $(CAPI) -- $(DOCS_GEN)
 	$(CARGO) run --quiet -p yeastar-ycm-cli --example cli-reference --features ycm/capi -- $(DOCS_GEN)/cli.md
+	$(CARGO) run --quiet -p ycm-mock --bin ycm-mock -- --help >$(DOCS_GEN)/ycm-mock-help.txt
 
 # mdBook reports a missing include or a bad SUMMARY as an error but may still exit 0 on
 # some of them: any WARN or ERROR line fails the build.

@@ -56,7 +56,9 @@ help:
 	@echo "               on 3.9 and 3.13 (x86_64), a C program on ycm-mock under qemu-aarch64"
 	@echo "make deb       Debian packages libycm$(SOVERSION), libycm-dev, ycm, ycm-mock into target/deb/ (lintian-checked)"
 	@echo "make deb-test  as root: install them with apt-get, use them (C, CLI, mock, man), purge, nothing left"
-	@echo "make docs      rustdoc and the Python API reference (pdoc)"
+	@echo "make docs      the documentation site into target/docs/site/ (mdBook; rustdoc and pdoc under api/)"
+	@echo "make docs-check  make docs, then links, anchors, coverage, snippets; runs the examples it includes"
+	@echo "make docs-browser-test  the built site in headless Chromium: index, tabs, search, no console error"
 
 all: release
 
@@ -117,7 +119,7 @@ loom:
 deps:
 	@scripts/deps.sh test
 
-test: deps lint header-check rust-test loom c-test py-test dist-test
+test: deps lint header-check rust-test loom c-test py-test docs-check dist-test
 	@echo "make test: all suites passed"
 
 demo: release c-build py-venv
@@ -132,3 +134,4 @@ include bindings/python/python.mk
 include bench/bench.mk
 include fuzz/fuzz.mk
 include dist.mk
+include docs/docs.mk

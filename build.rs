@@ -28,7 +28,7 @@ mod header {
             .expect("cbindgen.toml is readable");
         let version = |key: &str| env::var(key).expect("set by cargo");
         config.after_includes = Some(format!(
-        "\n#define YCM_VERSION_MAJOR {}\n#define YCM_VERSION_MINOR {}\n#define YCM_VERSION_PATCH {}\n#define YCM_VERSION_STRING \"{}\"",
+        "\n/*\n The version of ycm this header belongs to (Cargo.toml's). `ycm_version()` returns the\n version of the library actually loaded; compare the two to catch a header/library mismatch.\n */\n#define YCM_VERSION_MAJOR {}\n#define YCM_VERSION_MINOR {}\n#define YCM_VERSION_PATCH {}\n#define YCM_VERSION_STRING \"{}\"",
         version("CARGO_PKG_VERSION_MAJOR"),
         version("CARGO_PKG_VERSION_MINOR"),
         version("CARGO_PKG_VERSION_PATCH"),

@@ -282,11 +282,4 @@ deb: deps-deb release
 deb-test: deb
 	@VERSION=$(VERSION) SONAME=$(SONAME) scripts/deb-test.sh
 
-# The Rust API reference (rustdoc, with its examples) and the Python one (pdoc, pinned in
-# requirements-dist.txt), from the checkout's package loading the release library.
-docs: release dist-venv
-	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc -p yeastar-ycm --no-deps $(CAPI)
-	rm -rf $(CURDIR)/target/doc/python
-	cd $(PY_DIR) && YCM_LIBRARY=$(LIB_SO) $(DIST_PY_BIN) -m pdoc --docformat restructuredtext \
-	  -o $(CURDIR)/target/doc/python ycm ycm.aio
-	@echo "docs: target/doc/ycm/index.html, target/doc/python/ycm.html"
+# `make docs` (the site, with the rustdoc and pdoc references) is in docs/docs.mk.

@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ The version of ycm this header belongs to (Cargo.toml's). `ycm_version()` returns the
+ version of the library actually loaded; compare the two to catch a header/library mismatch.
+ */
 #define YCM_VERSION_MAJOR 0
 #define YCM_VERSION_MINOR 1
 #define YCM_VERSION_PATCH 0

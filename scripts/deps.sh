@@ -5,8 +5,8 @@
 # `make deb-test` (`make deps-deb`), by `make dist-wheels` (`make deps-wheels`) and by
 # `make dist-cross-test` (`make deps-cross`).
 #
-#   scripts/deps.sh [--check | --install] [GROUP...]     GROUP: test (default), deb, wheels,
-#                                                        cross, all
+#   scripts/deps.sh [--check | --install] [GROUP...]     GROUP: test (default), deb, docs,
+#                                                        wheels, cross, all
 #
 # Without a mode it installs when run as root and only checks otherwise. --check (or a user
 # other than root) exits 1 at once naming the missing Debian packages and the one command
@@ -41,6 +41,8 @@ test  cmd:python3                        python3               Python tests
 test  py:venv,ensurepip                  python3-venv          the Python venvs
 test  cmd:redis-server                   redis-server          shared-state tests
 test  cmd:tinyproxy                      tinyproxy             proxy tests through a real proxy
+test  cmd:php                            php-cli               make docs-check: the site's PHP examples run
+docs  cmd:chromium                       chromium              make docs-browser-test: the site in a real browser
 deb   cmd:dpkg-deb                       dpkg                  make deb: dpkg-deb --build
 deb   cmd:dpkg-shlibdeps                 dpkg-dev              make deb: Depends from the binaries
 deb   cmd:dpkg-architecture              dpkg-dev              make deb: the multiarch library dir
@@ -72,10 +74,10 @@ for arg in "$@"; do
   case "$arg" in
     --check) mode=check ;;
     --install) mode=install ;;
-    test | deb | wheels | cross) groups+=("$arg") ;;
-    all) groups+=(test deb wheels cross) ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "scripts/deps.sh: unknown argument '$arg' (groups: test, deb, wheels, cross, all; modes: --check, --install)" >&2; exit 2 ;;
+    test | deb | docs | wheels | cross) groups+=("$arg") ;;
+    all) groups+=(test deb docs wheels cross) ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scripts/deps.sh: unknown argument '$arg' (groups: test, deb, docs, wheels, cross, all; modes: --check, --install)" >&2; exit 2 ;;
   esac
 done
 [ ${#groups[@]} -gt 0 ] || groups=(test)

@@ -100,7 +100,135 @@ pub struct Config {
     pub(crate) proxy: crate::proxy::Choice,
 }
 
-/// The keys `config_json` accepts.
+/// One key of `config_json` (and of a CLI profile, and a Python keyword option): its name,
+/// the JSON type it takes, its default and what it does. The documentation site's
+/// config-key page is generated from [`CONFIG_OPTIONS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigKey {
+    /// The key as written in JSON.
+    pub name: &'static str,
+    /// The JSON type of its value.
+    pub kind: &'static str,
+    /// Its default, in words ("required" when there is none).
+    pub default: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// Every key `config_json` accepts, declared once with its documentation; [`CONFIG_KEYS`]
+/// is derived from it.
+pub const CONFIG_OPTIONS: [ConfigKey; 18] = [
+    ConfigKey {
+        name: "base_url",
+        kind: "string",
+        default: "required",
+        doc: "YCM's API root, for example `https://ycm.yeastar.com`. Plain `http://` is refused except to loopback hosts (see `allow_insecure_http`).",
+    },
+    ConfigKey {
+        name: "access_token",
+        kind: "string",
+        default: "none",
+        doc: "A bearer token obtained elsewhere; the client never renews it. Give either this or `client_id` + `client_secret`.",
+    },
+    ConfigKey {
+        name: "client_id",
+        kind: "string",
+        default: "none",
+        doc: "The API client ID; with `client_secret`, the client gets, caches and renews its own tokens (one grant at a time, shared per `shared_state`).",
+    },
+    ConfigKey {
+        name: "client_secret",
+        kind: "string",
+        default: "none",
+        doc: "The API client secret (a secret: never logged, never in a message; the CLI reads it from the environment or a 0600 file, never from a flag).",
+    },
+    ConfigKey {
+        name: "user_agent",
+        kind: "string",
+        default: "`ycm/<version>`",
+        doc: "The `User-Agent` header sent with every request.",
+    },
+    ConfigKey {
+        name: "timeout_ms",
+        kind: "integer",
+        default: "30000",
+        doc: "The whole call's budget in milliseconds: every attempt, backoff, `Retry-After` and rate-gate wait included.",
+    },
+    ConfigKey {
+        name: "connect_timeout_ms",
+        kind: "integer",
+        default: "5000",
+        doc: "The budget of one TCP (and proxy) connect in milliseconds.",
+    },
+    ConfigKey {
+        name: "max_retries",
+        kind: "integer",
+        default: "2",
+        doc: "Retries after the first attempt, only where safe: connect errors, timeouts before a response, 429, 502, 503, 504. A 429 is waited out within `timeout_ms` even beyond this count.",
+    },
+    ConfigKey {
+        name: "retry_base_ms",
+        kind: "integer",
+        default: "200",
+        doc: "The base of the exponential backoff (full jitter) between retries.",
+    },
+    ConfigKey {
+        name: "retry_max_ms",
+        kind: "integer",
+        default: "5000",
+        doc: "The cap of one backoff wait, and of a `Retry-After` the server asks for.",
+    },
+    ConfigKey {
+        name: "max_response_bytes",
+        kind: "integer",
+        default: "1048576",
+        doc: "The largest response body read; a larger one fails with `YCM_ERR_BAD_RESPONSE`.",
+    },
+    ConfigKey {
+        name: "ca_file",
+        kind: "string (path)",
+        default: "the built-in roots",
+        doc: "A PEM bundle that replaces the built-in roots, for a YCM (or a TLS-inspecting proxy) behind a private CA; also verifies `rediss://` shared state.",
+    },
+    ConfigKey {
+        name: "allow_insecure_http",
+        kind: "boolean",
+        default: "false",
+        doc: "Accept plain `http://` base URLs to any host (loopback is always accepted, for ycm-mock).",
+    },
+    ConfigKey {
+        name: "check_reseller_limit",
+        kind: "boolean",
+        default: "false",
+        doc: "Before an update that sets `pbxCreationLimit`, read the user and refuse locally a limit its record rules out (`YCM_ERR_INVALID_BODY`).",
+    },
+    ConfigKey {
+        name: "rate_limit",
+        kind: "string",
+        default: "unset: learned from 429s",
+        doc: "The client ID's budget in YCM's terms, `\"BURST/RATE/INTERVAL_S\"` (for example `\"600/300/180\"`): every request passes one gate that keeps to it, so the client's own traffic never draws a 429.",
+    },
+    ConfigKey {
+        name: "shared_state",
+        kind: "string",
+        default: "`\"process\"` (the CLI: `\"host\"`)",
+        doc: "Where the token, the rate budget and the refusal latch live: `\"process\"`, `\"host\"` (every process of the user on this machine), or `\"redis://[[user]:password@]host[:port][/db]\"` / `\"rediss://...\"` (every host reaching that Redis server).",
+    },
+    ConfigKey {
+        name: "state_dir",
+        kind: "string (path)",
+        default: "`$XDG_RUNTIME_DIR/ycm`, else `$XDG_CACHE_HOME/ycm`, else `~/.cache/ycm`",
+        doc: "The host scope's directory, created 0700; refused when other users can open it.",
+    },
+    ConfigKey {
+        name: "proxy",
+        kind: "string",
+        default: "unset: the environment, read as curl reads it",
+        doc: "An HTTP proxy, `\"http://[user:password@]host[:port]\"` (port 1080 by default, as in curl); HTTPS is tunnelled with CONNECT, so TLS and `ca_file` stay end to end. `\"\"` turns proxies off; socks and `https://` proxies are refused.",
+    },
+];
+
+/// The keys `config_json` accepts (the names of [`CONFIG_OPTIONS`]).
 ///
 /// # Example
 ///
@@ -108,26 +236,15 @@ pub struct Config {
 /// assert!(ycm::CONFIG_KEYS.contains(&"base_url"));
 /// assert!(ycm::CONFIG_KEYS.contains(&"access_token"));
 /// ```
-pub const CONFIG_KEYS: [&str; 18] = [
-    "base_url",
-    "access_token",
-    "client_id",
-    "client_secret",
-    "user_agent",
-    "timeout_ms",
-    "connect_timeout_ms",
-    "max_retries",
-    "retry_base_ms",
-    "retry_max_ms",
-    "max_response_bytes",
-    "ca_file",
-    "allow_insecure_http",
-    "check_reseller_limit",
-    "rate_limit",
-    "shared_state",
-    "state_dir",
-    "proxy",
-];
+pub const CONFIG_KEYS: [&str; CONFIG_OPTIONS.len()] = {
+    let mut keys = [""; CONFIG_OPTIONS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = CONFIG_OPTIONS[i].name;
+        i += 1;
+    }
+    keys
+};
 
 impl Config {
     /// A configuration with every default, for `base_url` and `auth`. Plain `http://` is
@@ -562,6 +679,40 @@ impl<'a> Keys<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn documented_defaults_are_the_real_ones() {
+        let default_of = |key: &str| {
+            super::CONFIG_OPTIONS
+                .iter()
+                .find(|k| k.name == key)
+                .map(|k| k.default)
+                .unwrap()
+        };
+        let ms = |d: std::time::Duration| d.as_millis().to_string();
+        assert_eq!(default_of("timeout_ms"), ms(super::DEFAULT_TIMEOUT));
+        assert_eq!(
+            default_of("connect_timeout_ms"),
+            ms(super::DEFAULT_CONNECT_TIMEOUT)
+        );
+        assert_eq!(
+            default_of("max_retries"),
+            super::DEFAULT_MAX_RETRIES.to_string()
+        );
+        assert_eq!(default_of("retry_base_ms"), ms(super::DEFAULT_RETRY_BASE));
+        assert_eq!(default_of("retry_max_ms"), ms(super::DEFAULT_RETRY_MAX));
+        assert_eq!(
+            default_of("max_response_bytes"),
+            super::DEFAULT_MAX_RESPONSE_BYTES.to_string()
+        );
+        for key in super::CONFIG_OPTIONS {
+            assert!(
+                !key.doc.is_empty() && !key.kind.is_empty(),
+                "{} is undocumented",
+                key.name
+            );
+        }
+    }
+
     use super::*;
     use crate::error::Code;
 

@@ -7,15 +7,16 @@
 
 use std::fmt;
 
-/// Declares every code once: its doc comment, variant, number, C name and one-sentence
-/// description. From that list it generates [`Code`] (with [`Code::ALL`] in declaration
-/// order), [`Code::name`] and [`Code::description`]. The C enum `ycm_code` in
+/// Declares every code once: its doc comment, variant, number, C name, one-sentence
+/// description and what to do about it. From that list it generates [`Code`] (with [`Code::ALL`] in declaration
+/// order), [`Code::name`], [`Code::description`] and [`Code::what_to_do`]. The C enum `ycm_code` in
 /// `ffi/status.rs` stays hand-written (cbindgen does not expand macros) and its tests
 /// compare it with [`Code::ALL`] both ways, as the Python and README tests do.
 macro_rules! codes {
     ($(
         $(#[doc = $doc:literal])+
-        $variant:ident = $number:literal, $name:literal, $description:literal;
+        $variant:ident = $number:literal, $name:literal, $description:literal,
+            what_to_do: $what_to_do:literal;
     )+) => {
         /// Stable numeric error codes, grouped in ranges by cause. Numbers are never reused.
         ///
@@ -51,54 +52,78 @@ macro_rules! codes {
                     $(Code::$variant => $description,)+
                 }
             }
+
+            /// What a caller (or the operator reading the message) should do about it; the
+            /// documentation site's error-code page is generated from this.
+            pub fn what_to_do(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $what_to_do,)+
+                }
+            }
         }
     };
 }
 
 codes! {
     /// Success.
-    Ok = 0, "YCM_OK", "The call succeeded.";
+    Ok = 0, "YCM_OK", "The call succeeded.",
+        what_to_do: "Nothing.";
     /// A required argument was missing (NULL from C).
     NullArgument = 1, "YCM_ERR_NULL_ARGUMENT",
-        "A required argument was NULL; nothing was sent.";
+        "A required argument was NULL; nothing was sent.",
+        what_to_do: "Fix the calling code: pass a valid pointer for every argument the header does not mark as optional.";
     /// A bad argument: base URL, user id, token characters, page size, configuration.
     InvalidArgument = 2, "YCM_ERR_INVALID_ARGUMENT",
-        "An argument or configuration value was invalid; nothing was sent.";
+        "An argument or configuration value was invalid; nothing was sent.",
+        what_to_do: "Fix the argument or configuration key the message names (a base URL with a scheme and host, a user id above 0, a known config key with a value of the right type); retrying the same call cannot succeed.";
     /// A string argument was not valid UTF-8.
     InvalidUtf8 = 3, "YCM_ERR_INVALID_UTF8",
-        "A string argument was not valid UTF-8; nothing was sent.";
+        "A string argument was not valid UTF-8; nothing was sent.",
+        what_to_do: "Convert the string to UTF-8 before passing it (for example from Latin-1 with iconv); retrying the same bytes cannot succeed.";
     /// The update body was refused: not JSON, not an object, empty, unknown field, wrong type,
     /// bad value or too large.
     InvalidBody = 4, "YCM_ERR_INVALID_BODY",
-        "The update body broke a YCM rule; nothing was sent.";
+        "The update body broke a YCM rule; nothing was sent.",
+        what_to_do: "Correct the field the message names (wire name, rule and value are in it) and send again; `ycm_validate_user_update` or `ycm users update --dry-run` checks a body without sending it.";
     /// Could not connect: DNS failure, connection refused, unreachable.
     Connect = 10, "YCM_ERR_CONNECT",
-        "Could not connect to the server (DNS, refused or unreachable).";
+        "Could not connect to the server (DNS, refused or unreachable).",
+        what_to_do: "Check the base URL's host and port, DNS, firewalls and any proxy (`proxy`, `HTTPS_PROXY`, `NO_PROXY`); ycm already retried within `max_retries`, so retry later or alert.";
     /// The call ran out of time.
-    Timeout = 11, "YCM_ERR_TIMEOUT", "The call did not finish within its time budget.";
+    Timeout = 11, "YCM_ERR_TIMEOUT", "The call did not finish within its time budget.",
+        what_to_do: "Raise `timeout_ms` (the whole call, retries and waits included) if the server is slow or far away, or `connect_timeout_ms` for slow connects; with a `rate_limit` set, the wait for the budget counts too.";
     /// TLS handshake or certificate verification failed.
-    Tls = 12, "YCM_ERR_TLS", "The TLS handshake or certificate verification failed.";
+    Tls = 12, "YCM_ERR_TLS", "The TLS handshake or certificate verification failed.",
+        what_to_do: "If YCM sits behind a private CA, point `ca_file` at its PEM bundle; otherwise check the host name in the base URL, the server's certificate chain and the clock of this machine.";
     /// The connection failed during the exchange: reset, truncated, other I/O.
     Io = 13, "YCM_ERR_IO",
-        "The connection failed during the exchange (reset, truncated or other I/O error).";
+        "The connection failed during the exchange (reset, truncated or other I/O error).",
+        what_to_do: "Usually transient (a reset or a proxy cutting the connection); the call was retried where safe, so retry later. If it repeats, check proxies and load balancers between you and YCM.";
     /// The server answered with a non-2xx status and no YCM envelope.
     Http = 20, "YCM_ERR_HTTP",
-        "The server answered with an HTTP error status and no YCM envelope.";
+        "The server answered with an HTTP error status and no YCM envelope.",
+        what_to_do: "Check the base URL (a path or a host that is not YCM's API gives 404 or an HTML page) and any proxy in between; `http_status` says what answered.";
     /// The access token or the client credentials were rejected.
     Unauthorized = 21, "YCM_ERR_UNAUTHORIZED",
-        "The access token or client credentials were rejected.";
+        "The access token or client credentials were rejected.",
+        what_to_do: "Check the access token or the client ID and secret (YCM blocks an address after 5 failed authentications in a row, so do not loop); with shared state, `ycm auth status` shows the refusal latch and `ycm auth reset` clears it once the secret is fixed.";
     /// The server was still throttling after the retry budget.
     RateLimited = 22, "YCM_ERR_RATE_LIMITED",
-        "The server kept throttling the client after every retry.";
+        "The server kept throttling the client after every retry.",
+        what_to_do: "Set `rate_limit` to the account's budget (BURST/RATE/INTERVAL_S) so ycm paces itself, share it across processes with `shared_state`, or spread the work out; a sync run resumes from its journal.";
     /// The server answered with a YCM envelope whose status is `Failed`.
     Api = 23, "YCM_ERR_API",
-        "YCM answered with status \"Failed\" (see api_errcode and the message).";
+        "YCM answered with status \"Failed\" (see api_errcode and the message).",
+        what_to_do: "Read `api_errcode` and the message: the error-code page lists YCM's known codes and what to do for each; for a business rule (unknown user, limit), fix the data.";
     /// The response could not be understood: not JSON, fields missing, too large.
-    BadResponse = 24, "YCM_ERR_BAD_RESPONSE", "The server's response could not be understood.";
+    BadResponse = 24, "YCM_ERR_BAD_RESPONSE", "The server's response could not be understood.",
+        what_to_do: "If the message says the response was too large, raise `max_response_bytes`; otherwise the server is not answering as YCM does: check that the base URL points at YCM's API and not at a proxy's or a portal's page, and report the `request_id` to Yeastar if it does.";
     /// The caller stopped the call (its [`crate::Cancel`] was triggered).
-    Cancelled = 30, "YCM_ERR_CANCELLED", "The call was stopped by the caller.";
+    Cancelled = 30, "YCM_ERR_CANCELLED", "The call was stopped by the caller.",
+        what_to_do: "Nothing, if you stopped the call; otherwise find what triggered the `ycm_cancel` (a signal with `ycm_cancel_new_on_signal`, a task cancellation in Python).";
     /// A bug in ycm: a caught panic or a broken invariant.
-    Internal = 90, "YCM_ERR_INTERNAL", "An internal error in ycm (a bug); please report it.";
+    Internal = 90, "YCM_ERR_INTERNAL", "An internal error in ycm (a bug); please report it.",
+        what_to_do: "Report a bug with the message and the ycm version (`ycm_version()`); the client is still usable.";
 }
 
 impl Code {

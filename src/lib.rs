@@ -45,7 +45,7 @@ mod user;
 pub use account::{ListQuery, User, UserPage, UserType, MAX_PAGE_SIZE};
 pub use cancel::Cancel;
 pub use client::{Cancellable, Client, Read, Updated};
-pub use config::{Auth, Config, CONFIG_KEYS};
+pub use config::{Auth, Config, ConfigKey, CONFIG_KEYS, CONFIG_OPTIONS};
 pub use error::{CallInfo, Code, Error, Result};
 pub use gate::RateLimit;
 pub use secret::Secret;

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  // ANCHOR: update
   ycm_client *client = NULL;
   ycm_status st = ycm_client_new(argv[1], argv[2], &client);
   if (st.code != YCM_OK) {
@@ -60,4 +61,5 @@ int main(int argc, char **argv) {
   ycm_string_free(json);
   ycm_client_free(client);
   return 0;
+  // ANCHOR_END: update
 }

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     std::cerr << "USER_ID must be an integer, got \"" << argv[3] << "\"\n";
     return 2;
   }
+  // ANCHOR: update
   try {
     ycm::Client client(argv[1], argv[2]);
     ycm_user_fields fields{};
@@ -35,5 +36,6 @@ int main(int argc, char** argv) {
               << (e.request_id().empty() ? "" : " requestId=") << e.request_id() << "\n";
     return 1;
   }
+  // ANCHOR_END: update
   return 0;
 }

@@ -19,6 +19,7 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     base_url, token, user_id, company = argv[1], argv[2], argv[3], argv[4]
+    # ANCHOR: update
     try:
         with ycm.Client(base_url, token) as client:
             result = client.update_user(int(user_id), company=company)
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> int:
     except ycm.YcmError as error:
         print(f"ycm {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    # ANCHOR_END: update
     except ValueError:
         print(f"USER_ID must be an integer, got {user_id!r}", file=sys.stderr)
         return 2

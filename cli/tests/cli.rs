@@ -543,7 +543,7 @@ fn a_client_secret_file_others_can_use_is_refused_and_nothing_is_sent() {
     let chmod = format!("chmod 600 '{}'", secret_file.display());
     for mode in [0o644, 0o640, 0o604, 0o620, 0o602] {
         std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(mode)).unwrap();
-        let out = run(s.bare().args(["users", "get", "13329"]));
+        let out = run(s.bare().args(["users", "get", "13329", "--output", "json"]));
         assert_eq!(out.code, 2, "{mode:o}: {}", out.stderr);
         let message = json(&out.stderr)["error"]["message"]
             .as_str()
@@ -559,7 +559,7 @@ fn a_client_secret_file_others_can_use_is_refused_and_nothing_is_sent() {
     }
     // What the message says to run fixes it.
     ok(Command::new("sh").args(["-c", &chmod]));
-    let out = ok(s.bare().args(["auth", "check"]));
+    let out = ok(s.bare().args(["auth", "check", "--output", "json"]));
     assert_eq!(json(&out.stdout)["auth"], "client_credentials");
     // A file another user owns is refused at 0600 too (only root can make one to test).
     // SAFETY: geteuid has no preconditions.

@@ -446,9 +446,11 @@ fn the_permission_warning_comes_only_where_a_secret_is() {
         "no secret in it: {}",
         out.stderr
     );
-    // The secret file itself is a secret.
+    // The secret file itself is a secret: open to its group, it is refused (as ssh refuses
+    // such a key), not merely warned about.
     std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let out = ok(s.bare().args(["auth", "check"]));
+    let out = run(s.bare().args(["auth", "check"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains("client_secret_file") && out.stderr.contains("its group"),
         "{}",

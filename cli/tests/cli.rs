@@ -1104,11 +1104,7 @@ fn ctrl_c_during_sync_apply_exits_130_and_the_same_command_resumes_without_sendi
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: the child's pid, a plain signal.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    send_signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
@@ -1140,15 +1136,7 @@ fn ctrl_c_during_sync_apply_exits_130_and_the_same_command_resumes_without_sendi
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let puts = s.puts();
-    assert_eq!(puts.len(), n as usize, "every record was sent");
-    assert!(
-        puts.values().all(|&c| c == 1),
-        "no record got two PUTs: {puts:?}"
-    );
-    for id in 20001..20001 + n {
-        assert_eq!(s.mock.user(id).unwrap()["company"], format!("Synced {id}"));
-    }
+    assert_each_synced_once(&s, 20001, n);
 }
 
 /// On a terminal, `sync apply` asks first: "n" sends nothing, "y" applies.

@@ -112,11 +112,7 @@ fn two_days_files_with_one_journal_dir_a_sigterm_a_resume_and_a_summary_for_moni
         assert!(started.elapsed() < Duration::from_secs(120), "no progress");
         std::thread::sleep(Duration::from_millis(10));
     }
-    // SAFETY: the child's pid, a plain signal.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    send_signal(&child, libc::SIGTERM);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");

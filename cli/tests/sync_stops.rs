@@ -69,17 +69,12 @@ fn wait_for_done(s: &Setup, child: &mut Child, n: usize) {
     }
 }
 
-fn kill(child: &Child, signal: libc::c_int) {
-    // SAFETY: the child's pid, a plain signal.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-}
-
 fn graceful_stop_then_resume(signal: libc::c_int, name: &str, exit: i32) {
     let s = slow_setup(20);
     let file = records(&s, RECORDS, false);
     let mut child = apply(&s, &file).spawn().unwrap();
     wait_for_done(&s, &mut child, 20);
-    kill(&child, signal);
+    send_signal(&child, signal);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(exit), "{name}: {stderr}");
@@ -128,15 +123,7 @@ fn graceful_stop_then_resume(signal: libc::c_int, name: &str, exit: i32) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let puts = s.puts();
-    assert_eq!(puts.len(), RECORDS as usize, "every record was sent");
-    assert!(
-        puts.values().all(|&c| c == 1),
-        "no record got two PUTs: {puts:?}"
-    );
-    for id in 20001..20001 + RECORDS {
-        assert_eq!(s.mock.user(id).unwrap()["company"], format!("Synced {id}"));
-    }
+    assert_each_synced_once(&s, 20001, RECORDS);
 }
 
 #[test]
@@ -180,14 +167,14 @@ fn a_second_signal_ends_the_process_at_once() {
         assert!(started.elapsed() < Duration::from_secs(60), "nothing sent");
         std::thread::sleep(Duration::from_millis(10));
     }
-    kill(&child, libc::SIGTERM);
+    send_signal(&child, libc::SIGTERM);
     std::thread::sleep(Duration::from_millis(300));
     if let Some(status) = child.try_wait().unwrap() {
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         panic!("the first waits for the calls in flight: {status}: {stderr}");
     }
-    kill(&child, libc::SIGTERM);
+    send_signal(&child, libc::SIGTERM);
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
 }
@@ -206,7 +193,7 @@ fn sigterm_stops_an_export_between_pages_with_143() {
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 64];
     std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    kill(&child, libc::SIGTERM);
+    send_signal(&child, libc::SIGTERM);
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
     let output = child.wait_with_output().unwrap();
@@ -259,7 +246,7 @@ fn stop_grace_bounds_the_wait_for_calls_in_flight_and_a_rerun_finishes() {
         assert!(started.elapsed() < Duration::from_secs(60), "nothing sent");
         std::thread::sleep(Duration::from_millis(10));
     }
-    kill(&child, libc::SIGTERM);
+    send_signal(&child, libc::SIGTERM);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");

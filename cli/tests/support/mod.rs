@@ -168,3 +168,22 @@ pub fn records(s: &Setup, n: i64, with_problem: bool) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Sends `signal` to a running `ycm`.
+pub fn send_signal(child: &std::process::Child, signal: libc::c_int) {
+    // SAFETY: the child's pid, a plain signal.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+/// Asserts that users `first..first + n` got one PUT each, no more, and hold "Synced {id}".
+pub fn assert_each_synced_once(s: &Setup, first: i64, n: i64) {
+    let puts = s.puts();
+    assert_eq!(puts.len(), n as usize, "every record was sent");
+    assert!(
+        puts.values().all(|&c| c == 1),
+        "no record got two PUTs: {puts:?}"
+    );
+    for id in first..first + n {
+        assert_eq!(s.mock.user(id).unwrap()["company"], format!("Synced {id}"));
+    }
+}

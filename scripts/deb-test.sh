@@ -60,17 +60,9 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() {
-  local name=$1 log
-  shift
-  log="$work/log.$((passed + failed))"
-  if "$@" >"$log" 2>&1; then ok "$name"; else bad "$name"; sed 's/^/     | /' "$log" | tail -n 40; fi
-}
-section() { echo "== deb-test: $*"; }
+checks_name=deb-test
+# shellcheck source=scripts/checks.sh
+. "$root/scripts/checks.sh"
 
 # --- 1. install ------------------------------------------------------------------------------
 section "apt-get install ${debs[*]##*/}"
@@ -208,5 +200,4 @@ if [ -s "$work/pulled" ]; then
   check "purge what apt pulled in for them: ${pulled[*]}" apt-get purge -y -qq "${pulled[@]}"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

@@ -31,17 +31,10 @@ cd "$root"
 work=$(mktemp -d)
 cleanup() { stop_mock; rm -rf "$work"; }
 trap cleanup EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() {
-  local name=$1 log
-  shift
-  log="$work/log.$((passed + failed))"
-  if "$@" >"$log" 2>&1; then ok "$name"; else bad "$name"; sed 's/^/     | /' "$log" | tail -n 60; fi
-}
-section() { echo "== dist-cross-test: $*"; }
+checks_name=dist-cross-test
+CHECK_LOG_LINES=60
+# shellcheck source=scripts/checks.sh
+. "$root/scripts/checks.sh"
 glibc_tag=${WHEEL_GLIBC/./_}
 
 start_mock "$MOCK_BIN"
@@ -165,5 +158,4 @@ print(user)
 assert user["company"] == sys.argv[2], user' "$mock_url/__mock/users/$user" "$company"
 fi
 
-echo "dist-cross-test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary
